@@ -1,0 +1,148 @@
+// mgx.h: the host -> core half of the network-interface contract.
+//
+// These are the functions the host (ts/core.ts, or a native test) calls.
+// In WebAssembly each is exported under its own name (MGX_EXPORT). Handles
+// are linear-memory pointers (struct mg_mgr *, struct mg_connection *); the
+// host must never use a connection handle after MG_EV_CLOSE was delivered for
+// it (the core frees the struct right after that event returns).
+//
+// Threading/re-entrancy: all calls happen on one thread. While the core is
+// inside host_event() the host may call any mgx_* function (handlers send,
+// reply, close...). Connections are only ever *freed* inside mgx_flush() and
+// mgx_mgr_free(), so a handle stays valid for the whole of any other call.
+//
+// Event data (the `ev_data` of host_event), per event:
+//   MG_EV_ERROR        const char *   NUL-terminated message
+//   MG_EV_READ         int32_t *      bytes just appended to c->recv
+//   MG_EV_WRITE        int32_t *      bytes just taken by host_send
+//   MG_EV_HTTP_HDRS,
+//   MG_EV_HTTP_MSG     struct mg_http_message *   (layout: http.h)
+//   MG_EV_WAKEUP       struct mg_str *            wakeup payload
+//   anything else      NULL
+#ifndef MG_MGX_H
+#define MG_MGX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__wasm__)
+#define MGX_EXPORT(name) __attribute__((export_name(#name), used))
+#else
+#define MGX_EXPORT(name)
+#endif
+
+struct mg_mgr;
+struct mg_connection;
+
+// ---- manager ---------------------------------------------------------------
+MGX_EXPORT(mgx_mgr_new) struct mg_mgr *mgx_mgr_new(void);
+// Fires MG_EV_CLOSE for (and host_close()s) every connection, frees timers,
+// connections and the manager itself.
+MGX_EXPORT(mgx_mgr_free) void mgx_mgr_free(struct mg_mgr *mgr);
+// Limits (0 = keep default). See struct mg_limits in net.h for meaning.
+MGX_EXPORT(mgx_set_limits)
+void mgx_set_limits(struct mg_mgr *mgr, uint32_t max_header_size,
+                    uint32_t max_headers, uint32_t max_body_size,
+                    uint32_t recv_buffer_size, uint32_t max_connections,
+                    uint32_t idle_timeout_ms, uint32_t header_timeout_ms,
+                    uint32_t request_timeout_ms);
+// Run due timers, fire MG_EV_POLL on every connection, enforce timeouts.
+// Returns the number of events fired. Does not flush: call mgx_flush after.
+MGX_EXPORT(mgx_poll) int mgx_poll(struct mg_mgr *mgr);
+// Write pending output of every "dirty" connection (host_send), close
+// drained/closing ones (host_close, MG_EV_CLOSE) and free them. Cheap when
+// nothing is dirty: it walks only the dirty list.
+MGX_EXPORT(mgx_flush) void mgx_flush(struct mg_mgr *mgr);
+// Milliseconds until the next timer is due (0 if overdue), -1 if none.
+MGX_EXPORT(mgx_timer_next) double mgx_timer_next(struct mg_mgr *mgr);
+// Number of live connections (listeners included) / accepted ones.
+MGX_EXPORT(mgx_conn_count) uint32_t mgx_conn_count(struct mg_mgr *mgr, int accepted_only);
+
+// ---- connections: lifecycle (driven by the host) ---------------------------
+// Allocate a connection. kind: MGX_KIND_LISTENER, MGX_KIND_CLIENT or
+// MGX_KIND_ACCEPTED (then `parent` is the listener, whose protocol it
+// inherits). proto: MGX_PROTO_RAW or MGX_PROTO_HTTP. Fires no event.
+// Returns NULL when limits.max_connections accepted connections exist
+// (the host then refuses the socket) or on allocation failure.
+#define MGX_KIND_LISTENER 0
+#define MGX_KIND_CLIENT 1
+#define MGX_KIND_ACCEPTED 2
+#define MGX_PROTO_RAW 0
+#define MGX_PROTO_HTTP 1
+MGX_EXPORT(mgx_conn_new)
+struct mg_connection *mgx_conn_new(struct mg_mgr *mgr, int kind, int proto,
+                                   struct mg_connection *parent);
+// Fire MG_EV_OPEN, then MG_EV_ACCEPT for accepted connections.
+MGX_EXPORT(mgx_open) void mgx_open(struct mg_connection *c);
+// Client: name resolved (MG_EV_RESOLVE) / connected (MG_EV_CONNECT).
+MGX_EXPORT(mgx_resolved) void mgx_resolved(struct mg_connection *c);
+MGX_EXPORT(mgx_connected) void mgx_connected(struct mg_connection *c);
+// Reserve room for `len` more received bytes at the end of c->recv and
+// return where to copy them, or NULL if that would exceed the connection's
+// receive limit (the host keeps the bytes, pauses the socket, and retries
+// after the next mgx_flush). Never fires an event.
+MGX_EXPORT(mgx_recv_reserve) void *mgx_recv_reserve(struct mg_connection *c, size_t len);
+// Commit `len` bytes copied at the reserved pointer: fires MG_EV_READ and
+// runs the protocol (HTTP parsing -> MG_EV_HTTP_MSG...).
+MGX_EXPORT(mgx_recv_commit) void mgx_recv_commit(struct mg_connection *c, size_t len);
+// The host can take output again after a short host_send.
+MGX_EXPORT(mgx_writable) void mgx_writable(struct mg_connection *c);
+// The peer closed its side (EOF/reset). Pending output is still flushed
+// when possible, then the connection closes.
+MGX_EXPORT(mgx_eof) void mgx_eof(struct mg_connection *c);
+// A socket error: fires MG_EV_ERROR with `msg` and closes the connection.
+MGX_EXPORT(mgx_error) void mgx_error(struct mg_connection *c, const char *msg, size_t len);
+
+// ---- connections: user operations (Connection methods) ---------------------
+MGX_EXPORT(mgx_send) int mgx_send(struct mg_connection *c, const void *buf, size_t len);
+// reply(): status line, `headers` verbatim ("Name: value\r\n"...), a
+// Content-Type: text/plain unless headers has one, Content-Length, and
+// Connection: close when the connection will close after this response.
+// HEAD requests get the headers only. Marks the request answered.
+MGX_EXPORT(mgx_http_reply)
+int mgx_http_reply(struct mg_connection *c, int status, const char *headers,
+                   size_t headers_len, const void *body, size_t body_len);
+// Start a streamed (chunked) response: status line, `headers` verbatim,
+// Transfer-Encoding: chunked. mgx_http_chunk/mgx_http_sse call it themselves
+// (status 200; text/plain or text/event-stream) when the current request has
+// no response started yet and nothing was written with mgx_send for it.
+MGX_EXPORT(mgx_http_start)
+int mgx_http_start(struct mg_connection *c, int status, const char *headers, size_t headers_len);
+// One chunk; a zero-length chunk ends the response (marks it answered).
+MGX_EXPORT(mgx_http_chunk) int mgx_http_chunk(struct mg_connection *c, const void *buf, size_t len);
+// Server-sent event: "event: <type>\ndata: <data>\n\n" as one chunk.
+MGX_EXPORT(mgx_http_sse)
+int mgx_http_sse(struct mg_connection *c, const char *type, size_t type_len,
+                 const char *data, size_t data_len);
+MGX_EXPORT(mgx_drain) void mgx_drain(struct mg_connection *c);
+MGX_EXPORT(mgx_close) void mgx_close(struct mg_connection *c);
+// Fire MG_EV_ERROR with `msg`, then close.
+MGX_EXPORT(mgx_user_error) void mgx_user_error(struct mg_connection *c, const char *msg, size_t len);
+// Remove the first `n` bytes of c->recv / c->send (recvData/sendData consume).
+MGX_EXPORT(mgx_recv_consume) void mgx_recv_consume(struct mg_connection *c, size_t n);
+MGX_EXPORT(mgx_send_consume) void mgx_send_consume(struct mg_connection *c, size_t n);
+// Deliver MG_EV_WAKEUP with `len` bytes at `buf` to connection c.
+MGX_EXPORT(mgx_wakeup) void mgx_wakeup(struct mg_connection *c, const void *buf, size_t len);
+// Request start time (ms) and URI (copied, at most MG_URI_KEEP bytes) of the
+// request in flight, for timeouts and shutdown reports. Returns 0/NULL if
+// no request is pending.
+MGX_EXPORT(mgx_req_started) double mgx_req_started(struct mg_connection *c);
+MGX_EXPORT(mgx_req_uri) const char *mgx_req_uri(struct mg_connection *c);
+
+// ---- timers -----------------------------------------------------------------
+#define MGX_TIMER_REPEAT 1
+#define MGX_TIMER_RUN_NOW 2
+// Returns a timer id (> 0). host_timer(id) fires when due; one-shot timers
+// are freed by the core right after their host_timer call returns.
+MGX_EXPORT(mgx_timer_add) uint32_t mgx_timer_add(struct mg_mgr *mgr, double ms, int flags);
+// Idempotent; safe from inside the timer's own callback. Returns 1 if found.
+MGX_EXPORT(mgx_timer_cancel) int mgx_timer_cancel(struct mg_mgr *mgr, uint32_t id);
+
+// ---- memory -----------------------------------------------------------------
+// A core-owned scratch area of at least `len` bytes for passing arguments in;
+// valid until the next mgx_scratch call. NULL on allocation failure.
+MGX_EXPORT(mgx_scratch) void *mgx_scratch(size_t len);
+// Bytes currently allocated by the core (for leak tests).
+MGX_EXPORT(mgx_heap_used) double mgx_heap_used(void);
+
+#endif

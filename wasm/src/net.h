@@ -1,0 +1,119 @@
+// net.h: manager, connections and their flags.
+//
+// The first fields of struct mg_connection form a fixed header that the host
+// reads directly from linear memory (ts/core.ts), so it needs no call per
+// property. Offsets below are for wasm32 (4-byte pointers and size_t) and
+// are checked at compile time when building for wasm.
+#ifndef MG_NET_H
+#define MG_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iobuf.h"
+#include "str.h"
+
+struct mg_connection;
+typedef void (*mg_event_handler_t)(struct mg_connection *, int ev, void *ev_data);
+
+// Events, numbered as in the public API.
+enum {
+  MG_EV_ERROR, MG_EV_OPEN, MG_EV_POLL, MG_EV_RESOLVE, MG_EV_CONNECT,
+  MG_EV_ACCEPT, MG_EV_TLS_HS, MG_EV_READ, MG_EV_WRITE, MG_EV_CLOSE,
+  MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_WS_OPEN, MG_EV_WS_MSG, MG_EV_WS_CTL,
+  MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_SNTP_TIME,
+  MG_EV_WAKEUP, MG_EV_USER
+};
+
+// Connection flags (c->flags). The host reads these bits.
+#define MG_F_LISTENING (1u << 0)
+#define MG_F_CLIENT (1u << 1)
+#define MG_F_ACCEPTED (1u << 2)
+#define MG_F_UDP (1u << 3)
+#define MG_F_WEBSOCKET (1u << 4)
+#define MG_F_TLS (1u << 5)
+#define MG_F_READABLE (1u << 6)    // unprocessed bytes in c->recv
+#define MG_F_WRITABLE (1u << 7)    // connected and the host takes output
+#define MG_F_FULL (1u << 8)        // c->recv at its limit: host pauses reading
+#define MG_F_DRAINING (1u << 9)    // no more reads; close once output is flushed
+#define MG_F_CLOSING (1u << 10)    // closes (and is freed) at the next flush
+#define MG_F_RESOLVING (1u << 11)
+#define MG_F_CONNECTING (1u << 12)
+#define MG_F_HTTP (1u << 13)       // speaks HTTP
+#define MG_F_REQ_PENDING (1u << 14)  // a request was delivered, not yet answered
+#define MG_F_RESP_STARTED (1u << 15) // response head for that request written
+// Internal bits (host ignores).
+#define MG_F_BLOCKED (1u << 16)    // host_send took less than offered
+#define MG_F_DIRTY (1u << 17)      // on mgr->dirty
+#define MG_F_RESP_CLOSE (1u << 18) // close after the current response
+#define MG_F_HEAD (1u << 19)       // current request is HEAD
+#define MG_F_CHUNKED_OUT (1u << 20)  // current response is chunked
+#define MG_F_HAS_SOCKET (1u << 21)   // host owns a socket for it (host_close due)
+#define MG_F_EOF (1u << 22)          // peer closed its side
+
+// Explicit limits with safe defaults (mgx_set_limits; 0 keeps the default).
+struct mg_limits {
+  uint32_t max_header_size;    // request line + headers; over -> 431 (16384)
+  uint32_t max_headers;        // header count; over -> 431 (100)
+  uint32_t max_body_size;      // decoded body; over -> 413 (1 MiB)
+  uint32_t recv_buffer_size;   // raw (non-HTTP) receive buffer cap (1 MiB)
+  uint32_t max_connections;    // accepted connections at once (10000)
+  uint32_t idle_timeout_ms;    // keep-alive idle before close (0 = off)
+  uint32_t header_timeout_ms;  // request head must arrive within (0 = off)
+  uint32_t request_timeout_ms; // handler must answer within, else 408 (0 = off)
+};
+
+#define MG_URI_KEEP 256  // bytes of request URI kept for reports
+
+struct mg_mgr;
+
+struct mg_connection {
+  // ---- host-visible header (wasm32 offsets) ----
+  struct mg_connection *next;  // 0   all connections of the manager
+  struct mg_mgr *mgr;          // 4
+  uint32_t id;                 // 8   unique across all managers, never reused
+  uint32_t flags;              // 12  MG_F_*
+  struct mg_iobuf recv;        // 16  buf, size, len, align
+  struct mg_iobuf send;        // 32
+  // ---- private ----
+  struct mg_connection *next_dirty;
+  struct mg_connection *parent;   // listener of an accepted connection
+  mg_event_handler_t pfn;         // protocol handler (HTTP), called before the host
+  uint64_t last_io_ms;            // last byte in or out
+  uint64_t head_start_ms;         // first byte of the current request head
+  uint64_t req_start_ms;          // when the pending request was delivered
+  size_t http_skip;               // bytes of c->recv already parsed (chunked)
+  char req_uri[MG_URI_KEEP];      // NUL-terminated copy of the pending URI
+};
+
+struct mg_timer {
+  struct mg_timer *next;
+  uint32_t id;
+  int flags;              // MGX_TIMER_*
+  uint64_t period_ms;
+  uint64_t expire_ms;
+};
+
+struct mg_mgr {
+  struct mg_connection *conns;
+  struct mg_connection *dirty;
+  struct mg_timer *timers;
+  struct mg_limits limits;
+  uint32_t num_accepted;
+  int shutdown_status;    // when non-zero: answer new requests with it (shutdown)
+  uint32_t completed;     // counters for the shutdown report
+  uint32_t rejected;
+  uint32_t drained;
+};
+
+// Core-internal API used by protocol modules.
+uint64_t mg_millis(void);
+void mg_call(struct mg_connection *c, int ev, void *ev_data);
+void mg_mark_dirty(struct mg_connection *c);
+bool mg_send(struct mg_connection *c, const void *buf, size_t len);
+void mg_close_conn(struct mg_connection *c);   // immediate: drops output
+void mg_drain_conn(struct mg_connection *c);   // flush output, then close
+void mg_error(struct mg_connection *c, const char *fmt, ...);
+
+#endif
