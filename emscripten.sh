@@ -40,15 +40,17 @@ if [ -f "$out" ] && [ -z "${FORCE:-}" ]; then
   if [ -z "$newer" ]; then echo "emscripten.sh: $out is up to date"; exit 0; fi
 fi
 
-# Debian's emscripten keeps its cache in a read-only system dir; use ours.
-export EM_CACHE="${EM_CACHE:-$PWD/build/emcache}"
-mkdir -p "$EM_CACHE"
+# The stack-size setting was renamed in emscripten 3.1.25 (TOTAL_STACK ->
+# STACK_SIZE); Debian ships 3.1.6. Pick the name this emcc knows.
+ver=$("$EMCC_BIN" --version | head -1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)
+IFS=. read -r vmaj vmin vpat <<<"${ver:-0.0.0}"
+if [ $((vmaj * 10000 + vmin * 100 + vpat)) -ge 30125 ]; then stack=STACK_SIZE; else stack=TOTAL_STACK; fi
 
 # STANDALONE_WASM + --no-entry: a reactor module (exports _initialize) with no
 # JS runtime. Undefined symbols are the host imports of netif.h.
 "$EMCC_BIN" -std=c99 -O3 -flto -Wall -Wextra -Werror -Wno-unused-parameter \
   --no-entry -sSTANDALONE_WASM=1 -sALLOW_MEMORY_GROWTH=1 -sMALLOC=emmalloc \
   -sFILESYSTEM=0 -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0 \
-  -sINITIAL_MEMORY=4MB -sSTACK_SIZE=256KB \
+  -sINITIAL_MEMORY=4MB -s$stack=256KB \
   $srcs -o "$out"
 echo "emscripten.sh: built $out ($(wc -c <"$out") bytes) with $("$EMCC_BIN" --version | head -1)"
