@@ -10,7 +10,11 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 
-const common = { bundle: true, sourcemap: true, target: "es2022", logLevel: "warning" };
+const common = {
+  bundle: true, sourcemap: true, target: "es2022", logLevel: "warning",
+  // ts/node.ts reads import.meta.url only when built as ESM.
+  logOverride: { "empty-import-meta": "silent" },
+};
 await Promise.all([
   build({ ...common, entryPoints: ["ts/node.ts"], outfile: "dist/index.mjs", format: "esm", platform: "node" }),
   build({ ...common, entryPoints: ["ts/node.ts"], outfile: "dist/index.cjs", format: "cjs", platform: "node" }),

@@ -53,4 +53,30 @@ bool mg_http_start(struct mg_connection *c, int status, const char *headers,
 bool mg_http_chunk(struct mg_connection *c, const void *buf, size_t len);
 const char *mg_http_status_text(int status);
 
+// ---- core-internal (http_*.c) ------------------------------------------------
+// HTTP state of a connection (c->hflags).
+#define MG_HF_HDRS 1u         // current message's head parsed, HDRS fired
+#define MG_HF_CHUNKED 2u      // its body is chunked (decoded count: c->http_skip)
+#define MG_HF_UNTIL_EOF 4u    // response body delimited by EOF (client)
+#define MG_HF_EXPECT 8u       // request sent Expect: 100-continue
+#define MG_HF_CONTINUE 16u    // 100 Continue already sent
+#define MG_HF_HTTP10 32u      // pending request is HTTP/1.0
+#define MG_HF_KEEPALIVE 64u   // ... and asked for keep-alive
+
+#define MG_CHUNK_LINE_MAX 4096  // chunk-size line incl. extensions
+
+// Field-value byte: HTAB, SP, VCHAR or obs-text.
+bool mg_http_field_char(unsigned char ch);
+// Token byte (method, header name).
+bool mg_http_tchar(unsigned char ch);
+// The core's own final reply (400, 408, 413, 431, 501, shutdown status):
+// Connection: close, then drain. Any pending request is dropped unanswered.
+void mg_http_error(struct mg_connection *c, int status);
+// The pending request's response is complete (counts mgr->completed).
+// Closes (drains) when `close`, else resumes parsing buffered requests.
+void mg_http_finish(struct mg_connection *c, bool close);
+// Server-sent event as one chunk (starts a text/event-stream response).
+bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
+                 const char *data, size_t data_len);
+
 #endif

@@ -37,7 +37,9 @@ struct mg_connection;
 // ---- manager ---------------------------------------------------------------
 MGX_EXPORT(mgx_mgr_new) struct mg_mgr *mgx_mgr_new(void);
 // Fires MG_EV_CLOSE for (and host_close()s) every connection, frees timers,
-// connections and the manager itself.
+// connections and the manager itself. Called from inside a handler (or any
+// other mgx_* call), the events fire at once but the memory is freed when
+// the outermost mgx_* call returns; the host must not use the handle again.
 MGX_EXPORT(mgx_mgr_free) void mgx_mgr_free(struct mg_mgr *mgr);
 // Limits (0 = keep default). See struct mg_limits in net.h for meaning.
 MGX_EXPORT(mgx_set_limits)
@@ -46,12 +48,18 @@ void mgx_set_limits(struct mg_mgr *mgr, uint32_t max_header_size,
                     uint32_t recv_buffer_size, uint32_t max_connections,
                     uint32_t idle_timeout_ms, uint32_t header_timeout_ms,
                     uint32_t request_timeout_ms);
+// Graceful shutdown: from now on complete requests are answered with
+// `status` + Connection: close (counted in mgr->rejected) instead of being
+// delivered, and every other response carries Connection: close. 0 = off.
+MGX_EXPORT(mgx_shutdown) void mgx_shutdown(struct mg_mgr *mgr, int status);
 // Run due timers, fire MG_EV_POLL on every connection, enforce timeouts.
 // Returns the number of events fired. Does not flush: call mgx_flush after.
+// A no-op (returns 0) when called from inside a handler.
 MGX_EXPORT(mgx_poll) int mgx_poll(struct mg_mgr *mgr);
 // Write pending output of every "dirty" connection (host_send), close
 // drained/closing ones (host_close, MG_EV_CLOSE) and free them. Cheap when
-// nothing is dirty: it walks only the dirty list.
+// nothing is dirty: it walks only the dirty list. A no-op when called from
+// inside a handler or another mgx_* call (the outer caller flushes).
 MGX_EXPORT(mgx_flush) void mgx_flush(struct mg_mgr *mgr);
 // Milliseconds until the next timer is due (0 if overdue), -1 if none.
 MGX_EXPORT(mgx_timer_next) double mgx_timer_next(struct mg_mgr *mgr);
@@ -80,7 +88,11 @@ MGX_EXPORT(mgx_connected) void mgx_connected(struct mg_connection *c);
 // Reserve room for `len` more received bytes at the end of c->recv and
 // return where to copy them, or NULL if that would exceed the connection's
 // receive limit (the host keeps the bytes, pauses the socket, and retries
-// after the next mgx_flush). Never fires an event.
+// after the next mgx_flush; a smaller `len` may still fit). The limit is
+// limits.recv_buffer_size for raw connections and 2 * max_header_size +
+// max_body_size + 64 KiB for HTTP ones; an empty buffer always takes up to
+// 64 KiB. On a draining/closing connection it returns a scratch target and
+// the commit discards the bytes. Never fires an event.
 MGX_EXPORT(mgx_recv_reserve) void *mgx_recv_reserve(struct mg_connection *c, size_t len);
 // Commit `len` bytes copied at the reserved pointer: fires MG_EV_READ and
 // runs the protocol (HTTP parsing -> MG_EV_HTTP_MSG...).
@@ -88,7 +100,8 @@ MGX_EXPORT(mgx_recv_commit) void mgx_recv_commit(struct mg_connection *c, size_t
 // The host can take output again after a short host_send.
 MGX_EXPORT(mgx_writable) void mgx_writable(struct mg_connection *c);
 // The peer closed its side (EOF/reset). Pending output is still flushed
-// when possible, then the connection closes.
+// when possible (and a request already delivered may still be answered),
+// then the connection closes.
 MGX_EXPORT(mgx_eof) void mgx_eof(struct mg_connection *c);
 // A socket error: fires MG_EV_ERROR with `msg` and closes the connection.
 MGX_EXPORT(mgx_error) void mgx_error(struct mg_connection *c, const char *msg, size_t len);
@@ -99,6 +112,9 @@ MGX_EXPORT(mgx_send) int mgx_send(struct mg_connection *c, const void *buf, size
 // Content-Type: text/plain unless headers has one, Content-Length, and
 // Connection: close when the connection will close after this response.
 // HEAD requests get the headers only. Marks the request answered.
+// Returns 0 (nothing sent) on an HTTP server connection with no request
+// pending (answered already, or timed out with 408), on a closing one, for
+// a status outside 100..999, or when a response was already started.
 MGX_EXPORT(mgx_http_reply)
 int mgx_http_reply(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len, const void *body, size_t body_len);
@@ -114,6 +130,8 @@ MGX_EXPORT(mgx_http_chunk) int mgx_http_chunk(struct mg_connection *c, const voi
 MGX_EXPORT(mgx_http_sse)
 int mgx_http_sse(struct mg_connection *c, const char *type, size_t type_len,
                  const char *data, size_t data_len);
+// Stop reading, flush, then close. A delivered request still pending keeps
+// the connection open until it is answered (or closed / timed out).
 MGX_EXPORT(mgx_drain) void mgx_drain(struct mg_connection *c);
 MGX_EXPORT(mgx_close) void mgx_close(struct mg_connection *c);
 // Fire MG_EV_ERROR with `msg`, then close.

@@ -51,6 +51,11 @@ enum {
 #define MG_F_CHUNKED_OUT (1u << 20)  // current response is chunked
 #define MG_F_HAS_SOCKET (1u << 21)   // host owns a socket for it (host_close due)
 #define MG_F_EOF (1u << 22)          // peer closed its side
+// Core-private bits (not part of the host contract).
+#define MG_F_CLOSE_SENT (1u << 23)   // MG_EV_CLOSE delivered: no more events
+#define MG_F_PARSE_PENDING (1u << 24) // buffered input to process at flush
+#define MG_F_FINAL (1u << 25)        // core wrote a final reply: no more output
+#define MG_F_IN_PROTO (1u << 26)     // protocol handler busy (no re-entry)
 
 // Explicit limits with safe defaults (mgx_set_limits; 0 keeps the default).
 struct mg_limits {
@@ -83,8 +88,10 @@ struct mg_connection {
   uint64_t last_io_ms;            // last byte in or out
   uint64_t head_start_ms;         // first byte of the current request head
   uint64_t req_start_ms;          // when the pending request was delivered
-  size_t http_skip;               // bytes of c->recv already parsed (chunked)
+  size_t http_skip;               // chunked body bytes decoded so far
   char req_uri[MG_URI_KEEP];      // NUL-terminated copy of the pending URI
+  uint32_t hflags;                // HTTP parser/response state (MG_HF_*)
+  uint64_t http_body_len;         // Content-Length of the current message
 };
 
 struct mg_timer {
@@ -95,6 +102,9 @@ struct mg_timer {
   uint64_t expire_ms;
 };
 
+// The counters below are host-readable too (wasm32 offsets): limits @12,
+// num_accepted @44, shutdown_status @48, completed @52, rejected @56,
+// drained @60. mgx_shutdown() sets shutdown_status.
 struct mg_mgr {
   struct mg_connection *conns;
   struct mg_connection *dirty;
@@ -105,7 +115,29 @@ struct mg_mgr {
   uint32_t completed;     // counters for the shutdown report
   uint32_t rejected;
   uint32_t drained;
+  // ---- private ----
+  int entered;            // mgx_* calls in progress on this manager
+  bool flushing;          // inside mgx_flush (no nesting)
+  bool freeing;           // closing down: no new connections
+  bool free_pending;      // mgx_mgr_free was called from inside a call
+  uint64_t now_ms;        // clock sampled at the start of mgx_poll
+  struct mg_iobuf discard;  // reserve target for connections that stopped reading
 };
+
+// Manager and connection internals behind the mgx_* exports (mgx.c).
+struct mg_mgr *mg_mgr_new(void);
+void mg_mgr_destroy(struct mg_mgr *mgr);    // frees without events
+void mg_mgr_close_all(struct mg_mgr *mgr);  // host_close + MG_EV_CLOSE for all
+void mg_set_limits(struct mg_mgr *mgr, const struct mg_limits *lim);
+int mg_poll(struct mg_mgr *mgr);
+void mg_flush(struct mg_mgr *mgr);
+struct mg_connection *mg_conn_new(struct mg_mgr *mgr, int kind, int proto,
+                                  struct mg_connection *parent);
+void *mg_recv_reserve(struct mg_connection *c, size_t len);
+void mg_recv_commit(struct mg_connection *c, size_t len);
+void mg_eof(struct mg_connection *c);
+void mg_error_msg(struct mg_connection *c, const char *msg, size_t len);
+void mg_scratch_free(void);  // mgx_scratch's buffer (native leak tests)
 
 // Core-internal API used by protocol modules.
 uint64_t mg_millis(void);
@@ -115,5 +147,16 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len);
 void mg_close_conn(struct mg_connection *c);   // immediate: drops output
 void mg_drain_conn(struct mg_connection *c);   // flush output, then close
 void mg_error(struct mg_connection *c, const char *fmt, ...);
+
+// Private protocol events: delivered to c->pfn only, never to the host.
+#define MG_EV_X_RESUME 1000  // process input left buffered (from mgx_flush)
+#define MG_EV_X_EOF 1001     // the peer closed its side
+
+// Default buffer growth step.
+#define MG_IO_SIZE 2048
+// Receive-buffer cap of a connection (HTTP limits or recv_buffer_size).
+size_t mg_recv_cap(struct mg_connection *c);
+// Call after removing bytes from c->recv: updates READABLE, lifts FULL.
+void mg_recv_shrunk(struct mg_connection *c);
 
 #endif

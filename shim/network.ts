@@ -1,0 +1,74 @@
+// network.ts: the host half of the network-interface contract, TS side.
+//
+// A Network owns real (or simulated) sockets and knows nothing of HTTP. The
+// Manager gives it connection ids (allocated by the core) and receives socket
+// activity through the NetworkEvents it passes in. shim/node.ts implements it
+// over node:net; shim/memory.ts over an in-process loopback network.
+
+/** A socket address as reported by `Connection.localAddr` / `remoteAddr`. */
+export interface Address {
+  address: string;
+  port: number;
+  family: "IPv4" | "IPv6" | "mem";
+}
+
+/** A URL split into the parts a Network needs (produced by ts/url.ts). */
+export interface Endpoint {
+  scheme: string;   // "http", "tcp", "udp", "mem", ...
+  host: string;     // "127.0.0.1", "::1", "localhost", memory name
+  port: number;     // 0 = any free port
+}
+
+/** What a Network reports back; implemented by the Manager. */
+export interface NetworkEvents {
+  /**
+   * A listener accepted a socket. Returns the new connection id, or 0 to
+   * refuse it (the network then closes the socket at once).
+   */
+  accepted(listenerId: number, socket: unknown): number;
+  /** The outbound connection's name was resolved. */
+  resolved(id: number): void;
+  /** The outbound connection is established. */
+  connected(id: number): void;
+  /** Bytes arrived. The chunk may be reused by the network after the call. */
+  data(id: number, chunk: Uint8Array): void;
+  /** The socket can take output again after send() took less than offered. */
+  writable(id: number): void;
+  /** The peer closed (EOF) or the socket was reset/destroyed. */
+  ended(id: number): void;
+  /** A socket error; the connection is being closed. */
+  error(id: number, err: Error): void;
+}
+
+/** The per-host socket layer behind a Manager. */
+export interface Network {
+  /** Human-readable name ("node", "memory"). */
+  readonly name: string;
+  /**
+   * Bind and listen synchronously. Returns the bound address (port 0 is
+   * replaced by the real port). Throws a MongooseError on failure
+   * (EADDRINUSE, bad address...).
+   */
+  listen(id: number, ep: Endpoint, events: NetworkEvents): Address;
+  /** Attach an accepted socket (from `events.accepted`) to connection `id`. */
+  adopt(id: number, socket: unknown): void;
+  /** Start an outbound connection; progress arrives through `events`. */
+  connect(id: number, ep: Endpoint, events: NetworkEvents): void;
+  /**
+   * Offer bytes. Returns how many were taken (copied); fewer than offered
+   * means "full": call again after `events.writable(id)`.
+   */
+  send(id: number, data: Uint8Array): number;
+  /** Stop (true) or resume (false) delivering `data` events for `id`. */
+  pause(id: number, paused: boolean): void;
+  /**
+   * Close `id`. Graceful (`force` false): flush what send() took, half-close,
+   * discard further input, and destroy after a short linger. Forced: destroy
+   * now. Listeners stop accepting. Idempotent; emits no further events.
+   */
+  close(id: number, force: boolean): void;
+  localAddr(id: number): Address | undefined;
+  remoteAddr(id: number): Address | undefined;
+  /** Keep the process alive (ref) or not (unref) on account of this network. */
+  ref?(on: boolean): void;
+}

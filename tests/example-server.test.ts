@@ -1,0 +1,127 @@
+// example-server.test.ts: examples/graceful-server (the `npm start` server)
+// run as its own process, the way a user or systemd runs it: it must serve
+// requests and stop cleanly (exit code 0, shutdown lines printed) within 3 s
+// of SIGINT or SIGTERM, answering a request still in flight with a 503.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(__dirname, "..");
+const script = join(root, "build", "examples", "graceful-server.mjs");
+
+/** A running example server process. */
+interface Example {
+  child: ChildProcess;
+  port: number;
+  output(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+beforeAll(() => {
+  if (!existsSync(script)) throw new Error(`${script} is missing: build first (npm run build)`);
+});
+
+afterEach(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  running.clear();
+});
+
+/** Starts the example on PORT=0 and resolves once it printed its port. */
+function startExample(): Promise<Example> {
+  const child = spawn(process.execPath, [script], {
+    cwd: root, env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no port printed within 10 s; output:\n${out}`)), 10_000);
+    const check = (): void => {
+      const m = /Server running on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off("data", check);
+      resolve({ child, port: Number(m[1]), output: () => out, exited });
+    };
+    child.stdout!.on("data", check);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`example exited early (code ${code}, signal ${signal}); output:\n${out}`));
+    });
+  });
+}
+
+/** Sends `signal` and resolves with the exit status and how long it took. */
+async function stopWith(ex: Example, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  const t0 = Date.now();
+  ex.child.kill(signal);
+  const timeout = new Promise<never>((_, reject) => {
+    const t = setTimeout(() => reject(new Error(`not exited 3 s after ${signal}; output:\n${ex.output()}`)), 3000);
+    void ex.exited.then(() => clearTimeout(t));
+  });
+  const status = await Promise.race([ex.exited, timeout]);
+  return { ...status, ms: Date.now() - t0 };
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  test(`serves Hello, World! and stops cleanly on ${signal}`, async () => {
+    const ex = await startExample();
+    expect(ex.port).toBeGreaterThan(0);
+    const res = await fetch(`http://127.0.0.1:${ex.port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(await res.text()).toBe("Hello, World!");
+
+    const status = await stopWith(ex, signal);
+    expect(status).toMatchObject({ code: 0, signal: null });
+    expect(status.ms).toBeLessThan(3000);
+    const out = ex.output();
+    expect(out).toContain("Press Ctrl+C to stop");
+    expect(out).toContain(`Received ${signal}, shutting down...`);
+    expect(out).toMatch(/Draining \d+ connection\(s\)\.\.\./);
+    expect(out).toContain("Server stopped cleanly");
+    expect(out).not.toMatch(/did not drain/);
+  });
+}
+
+test("/slow answers after about 2 s from a timer", async () => {
+  const ex = await startExample();
+  const t0 = Date.now();
+  const res = await fetch(`http://127.0.0.1:${ex.port}/slow`);
+  const ms = Date.now() - t0;
+  expect(res.status).toBe(200);
+  expect(await res.text()).toBe("Slow hello after 2 s\n");
+  expect(ms).toBeGreaterThanOrEqual(1900);
+  expect(ms).toBeLessThan(3000);
+  expect((await stopWith(ex, "SIGINT")).code).toBe(0);
+});
+
+test("a /slow request in flight at SIGTERM gets a complete 503, then a clean exit", async () => {
+  const ex = await startExample();
+  const pending = fetch(`http://127.0.0.1:${ex.port}/slow`).then(async (r) => ({ status: r.status, body: await r.text() }));
+  // Let the request reach the handler (the server is local: a few ms).
+  await new Promise((r) => setTimeout(r, 300));
+  const status = await stopWith(ex, "SIGTERM");
+  const answer = await pending;
+  expect(answer).toEqual({ status: 503, body: "Server shutting down\n" });
+  expect(status).toMatchObject({ code: 0, signal: null });
+  expect(status.ms).toBeLessThan(1500); // not waiting for the 2 s timer
+  expect(ex.output()).toContain("Server stopped cleanly");
+});
+
+test("PORT must be a port number", async () => {
+  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, PORT: "eighty" }, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  let err = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => { err += d; });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  expect(code).toBe(2);
+  expect(err).toContain("PORT must be 0..65535, got 'eighty'");
+});

@@ -1,0 +1,356 @@
+// connection.ts: Connection, the user's handle on one core mg_connection.
+// Flag and buffer properties read the connection header straight from linear
+// memory (no call); methods copy their arguments into the core's scratch area
+// and call one mgx_* export. The Manager owns the lifecycle: it creates the
+// object, routes events to it and marks it closed after MG_EV_CLOSE.
+import { core, u8 } from "./loader";
+import {
+  connFlags, iobufField, recvBuf, sendBuf, toBytes, toScratch, latin1Bytes, readCString,
+  F_ACCEPTED, F_CLIENT, F_CLOSING, F_DRAINING, F_FULL, F_LISTENING, F_READABLE, F_TLS, F_UDP,
+  F_WEBSOCKET, F_WRITABLE, F_REQ_PENDING, F_RESP_STARTED,
+} from "./core";
+import { ConnectionClosedError, describe } from "./errors";
+import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
+import type { Address } from "../shim/network";
+import type { Manager } from "./manager";
+
+/**
+ * The event handler: `(conn, ev, data)`. It may return a promise: the
+ * manager tracks it (conn busy until it settles) and reports a rejection to
+ * the errorHandler. Any other return value is ignored.
+ */
+export type Handler = (conn: Connection, ev: number, data: unknown) => unknown;
+
+/** How a connection came to be. */
+export type ConnectionRole = "listening" | "client" | "accepted";
+
+/** One connection of a Manager: a listener, an outbound client, or an accepted socket. */
+export class Connection {
+  /** Connection id, unique in the process and never reused. */
+  readonly id: number;
+  /** The manager this connection belongs to. */
+  readonly manager: Manager;
+  /** Free slot for user state. */
+  userdata: unknown = undefined;
+  /** @internal Core pointer; 0 once closed. */
+  _ptr: number;
+  /** @internal Listener, client or accepted. */
+  readonly _role: ConnectionRole;
+  /** @internal Speaks HTTP. */
+  readonly _http: boolean;
+  /** @internal Own handler (else the manager's). */
+  _handler: Handler | undefined;
+  /** @internal Handler promises not yet settled. */
+  _pendingHandlers = 0;
+  /** @internal When the oldest unsettled handler promise started (performance.now()), 0 if none. */
+  _busySince = 0;
+  /** @internal Received chunks the core could not take yet (receive buffer full). */
+  _backlog: Uint8Array[] = [];
+  /** @internal Bytes queued in the manager's activity queue for this connection. */
+  _queuedBytes = 0;
+  /** @internal Whether we told the network to pause reading. */
+  _paused = false;
+  /** @internal Peer EOF seen while a backlog was pending. */
+  _eofPending = false;
+  /** @internal host_close was called for it. */
+  _socketClosed = false;
+  /** @internal Bound/known addresses. */
+  _local: Address | undefined;
+  _remote: Address | undefined;
+
+  /** @internal Created by the Manager only. */
+  constructor(manager: Manager, ptr: number, id: number, role: ConnectionRole, http: boolean, handler?: Handler) {
+    this.manager = manager;
+    this._ptr = ptr;
+    this.id = id;
+    this._role = role;
+    this._http = http;
+    this._handler = handler;
+  }
+
+  // ---- state ---------------------------------------------------------------
+
+  /** True once MG_EV_CLOSE was delivered; methods then throw ConnectionClosedError. */
+  get closed(): boolean {
+    return this._ptr === 0;
+  }
+
+  /** The handler events go to: this connection's own, else the manager's. */
+  get handler(): Handler | undefined {
+    return this._handler ?? this.manager.handler;
+  }
+
+  set handler(fn: Handler | undefined) {
+    this.setHandler(fn);
+  }
+
+  /** Route this connection's events to `fn` (undefined: back to the manager's handler). */
+  setHandler(fn: Handler | undefined): void {
+    if (fn !== undefined && typeof fn !== "function") throw new TypeError(`handler must be a function, got ${describe(fn)}`);
+    this._handler = fn;
+  }
+
+  #flags(): number {
+    return this._ptr === 0 ? 0 : connFlags(this._ptr);
+  }
+
+  /** A listening socket. */
+  get isListening(): boolean { return this._role === "listening"; }
+  /** An outbound connection. */
+  get isClient(): boolean { return this._role === "client"; }
+  /** Accepted by a listener. */
+  get isAccepted(): boolean { return this._role === "accepted"; }
+  /** TLS is on. */
+  get isTls(): boolean { return (this.#flags() & F_TLS) !== 0; }
+  /** A UDP socket. */
+  get isUdp(): boolean { return (this.#flags() & F_UDP) !== 0; }
+  /** Upgraded to WebSocket. */
+  get isWebsocket(): boolean { return (this.#flags() & F_WEBSOCKET) !== 0; }
+  /** Unprocessed bytes sit in the receive buffer. */
+  get isReadable(): boolean { return (this.#flags() & F_READABLE) !== 0; }
+  /** Connected and the socket takes output. */
+  get isWritable(): boolean { return (this.#flags() & F_WRITABLE) !== 0; }
+  /** The receive buffer is at its limit (reading is paused). */
+  get isFull(): boolean { return (this.#flags() & F_FULL) !== 0; }
+  /** drain() was called: no more reads, closes once output is flushed. */
+  get isDraining(): boolean { return (this.#flags() & F_DRAINING) !== 0; }
+  /** Closes at the next flush; also true once closed. */
+  get isClosing(): boolean { return this._ptr === 0 || (this.#flags() & F_CLOSING) !== 0; }
+  /** Bytes in the receive buffer (0 once closed). */
+  get recvLen(): number { return this._ptr === 0 ? 0 : iobufField(this._ptr, false, 2); }
+  /** Bytes waiting in the send buffer (0 once closed). */
+  get sendLen(): number { return this._ptr === 0 ? 0 : iobufField(this._ptr, true, 2); }
+  /** Capacity of the receive buffer. */
+  get recvSize(): number { return this._ptr === 0 ? 0 : iobufField(this._ptr, false, 1); }
+  /** Capacity of the send buffer. */
+  get sendSize(): number { return this._ptr === 0 ? 0 : iobufField(this._ptr, true, 1); }
+
+  /**
+   * Local address (a listener's bound address, with port 0 resolved); kept
+   * after close. `{ address: "", port: 0 }` when unknown.
+   */
+  get localAddr(): Address {
+    if (!this._local && this._ptr !== 0) this._local = this.manager._network.localAddr(this.id);
+    return this._local ?? UNKNOWN_ADDRESS;
+  }
+
+  /** Peer address, kept after close; `{ address: "", port: 0 }` for listeners and when unknown. */
+  get remoteAddr(): Address {
+    if (!this._remote && this._ptr !== 0 && this._role !== "listening") this._remote = this.manager._network.remoteAddr(this.id);
+    return this._remote ?? UNKNOWN_ADDRESS;
+  }
+
+  /** @internal A delivered request is not answered yet (MG_F_REQ_PENDING). */
+  get _requestPending(): boolean {
+    return (this.#flags() & F_REQ_PENDING) !== 0;
+  }
+
+  /** @internal A response head was written for the pending request. */
+  get _responseStarted(): boolean {
+    return (this.#flags() & F_RESP_STARTED) !== 0;
+  }
+
+  /** @internal Handlers still running (unsettled promises) or a request not yet answered. */
+  get _busy(): boolean {
+    return this._pendingHandlers > 0 || this._requestPending;
+  }
+
+  /** @internal performance.now() when the pending request was delivered, or 0. */
+  get _requestStartedMs(): number {
+    return this._ptr === 0 ? 0 : core().mgx_req_started(this._ptr);
+  }
+
+  /** @internal URI of the pending request (first 255 bytes), or undefined. */
+  get _requestUri(): string | undefined {
+    if (this._ptr === 0) return undefined;
+    const p = core().mgx_req_uri(this._ptr);
+    return p ? readCString(p, 256) : undefined;
+  }
+
+  // ---- methods -------------------------------------------------------------
+
+  #live(op: string): number {
+    if (this._ptr === 0) throw new ConnectionClosedError(this.id, op);
+    return this._ptr;
+  }
+
+  /** Queue raw bytes for sending. Returns false if the core refused (closing, out of memory). */
+  send(data: string | Uint8Array): boolean {
+    const c = this.#live("send");
+    const bytes = toBytes("send", data);
+    const m = this.manager;
+    m._enter();
+    try {
+      const [p, n] = toScratch(bytes);
+      return core().mgx_send(c, p, n) !== 0;
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /**
+   * Send an HTTP response: status line, `headers`, `Content-Type:
+   * text/plain` unless given, Content-Length. `status` must be an integer in
+   * 100..999 (RangeError); header names/values with CR, LF or NUL throw a
+   * TypeError. Returns false if the core refused.
+   */
+  reply(status: number, body: string | Uint8Array = "", headers?: HeadersInit): boolean {
+    const c = this.#live("reply");
+    checkStatus(status);
+    const block = formatHeaders(headers);
+    return this.#reply(c, status, block, toBytes("reply body", body));
+  }
+
+  /** reply() with `JSON.stringify(value)` and `Content-Type: application/json` (unless given). */
+  replyJson(value: unknown, status = 200, headers?: HeadersInit): boolean {
+    const c = this.#live("replyJson");
+    checkStatus(status);
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`);
+    let block = formatHeaders(headers);
+    if (!hasHeader(block, "content-type")) block = "Content-Type: application/json\r\n" + block;
+    return this.#reply(c, status, block, json);
+  }
+
+  #reply(c: number, status: number, block: string, body: string | Uint8Array): boolean {
+    const m = this.manager;
+    m._enter();
+    try {
+      const [hp, hn, bp, bn] = toScratch(latin1Bytes(block), body);
+      return core().mgx_http_reply(c, status, hp, hn, bp, bn) !== 0;
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /**
+   * Start a streamed (chunked) response explicitly. Optional: httpChunk and
+   * httpSse start one with status 200 when none was started.
+   */
+  httpStart(status: number, headers?: HeadersInit): boolean {
+    const c = this.#live("httpStart");
+    checkStatus(status);
+    const block = formatHeaders(headers);
+    const m = this.manager;
+    m._enter();
+    try {
+      const [hp, hn] = toScratch(latin1Bytes(block));
+      return core().mgx_http_start(c, status, hp, hn) !== 0;
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /** Send one chunk of a chunked response; an empty chunk ends it. */
+  httpChunk(data: string | Uint8Array): boolean {
+    const c = this.#live("httpChunk");
+    const bytes = toBytes("httpChunk", data);
+    const m = this.manager;
+    m._enter();
+    try {
+      const [p, n] = toScratch(bytes);
+      return core().mgx_http_chunk(c, p, n) !== 0;
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /** Send a server-sent event (`event: <event>` / `data: <data>`) as one chunk. */
+  httpSse(event: string, data: string): boolean {
+    const c = this.#live("httpSse");
+    if (typeof event !== "string" || /[\r\n\0]/.test(event)) throw new TypeError(`httpSse: invalid event type ${describe(event)}`);
+    if (typeof data !== "string") throw new TypeError(`httpSse: data must be a string, got ${describe(data)}`);
+    const m = this.manager;
+    m._enter();
+    try {
+      const [tp, tn, dp, dn] = toScratch(event, data);
+      return core().mgx_http_sse(c, tp, tn, dp, dn) !== 0;
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /** Stop reading, flush what is queued, then close. */
+  drain(): void {
+    this.#simple("drain", (c) => core().mgx_drain(c));
+  }
+
+  /** Close now (pending output is dropped); MG_EV_CLOSE follows at the next flush. No-op once closed. */
+  close(): void {
+    if (this._ptr === 0) return;
+    this.#simple("close", (c) => core().mgx_close(c));
+  }
+
+  /** Fire MG_EV_ERROR with `message`, then close. */
+  error(message: string): void {
+    const c = this.#live("error");
+    if (typeof message !== "string") throw new TypeError(`error: message must be a string, got ${describe(message)}`);
+    const m = this.manager;
+    m._enter();
+    try {
+      const [p, n] = toScratch(message);
+      core().mgx_user_error(c, p, n);
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /** Remove and return (a copy of) the first `n` received bytes, all by default. */
+  recvData(n?: number): Uint8Array {
+    const c = this.#live("recvData");
+    const [buf, , len] = recvBuf(c);
+    const take = n === undefined ? len : Math.min(checkCount("recvData", n), len);
+    const out = u8().slice(buf, buf + take);
+    if (take > 0) this.#simple("recvData", (cc) => core().mgx_recv_consume(cc, take));
+    return out;
+  }
+
+  /** A copy of the first `n` bytes of pending output (all by default); not consumed. */
+  sendData(n?: number): Uint8Array {
+    const c = this.#live("sendData");
+    const [buf, , len] = sendBuf(c);
+    const take = n === undefined ? len : Math.min(checkCount("sendData", n), len);
+    return u8().slice(buf, buf + take);
+  }
+
+  #simple(op: string, fn: (c: number) => void): void {
+    const c = this.#live(op);
+    const m = this.manager;
+    m._enter();
+    try {
+      fn(c);
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  /** `Connection(id=3, accepted, http)`. */
+  toString(): string {
+    const parts = [`id=${this.id}`, this._role, this._http ? "http" : "raw"];
+    if (this._ptr === 0) parts.push("closed");
+    else if (this.isDraining) parts.push("draining");
+    else if (this.isClosing) parts.push("closing");
+    return `Connection(${parts.join(", ")})`;
+  }
+
+  /** Node's util.inspect shows toString(). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** What localAddr/remoteAddr report when the address is not known. */
+const UNKNOWN_ADDRESS: Address = Object.freeze({ address: "", port: 0, family: "IPv4" });
+
+function checkStatus(status: unknown): void {
+  if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 999) {
+    throw new RangeError(`HTTP status must be an integer in 100..999, got ${describe(status)}`);
+  }
+}
+
+function checkCount(op: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`${op}: byte count must be a non-negative integer, got ${describe(n)}`);
+  }
+  return n;
+}

@@ -1,0 +1,17 @@
+// index.ts: the public API, shared by the Node and browser entry points.
+// Must not import any node: module (the browser bundle includes it).
+import "./registry"; // installs the host hooks the core calls
+
+export { init } from "./loader";
+export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
+export type { ErrorHandler, ManagerObserver } from "./engine";
+export { Connection, type Handler, type ConnectionRole } from "./connection";
+export { HttpMessage } from "./http-message";
+export { Timer, type TimerCallback } from "./timer";
+export { MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError } from "./errors";
+export * from "./constants";
+export { DEFAULT_LIMITS, type Limits } from "./limits";
+export type { HeadersInit } from "./headers";
+export type { Network, NetworkEvents, Address, Endpoint } from "../shim/network";
+export type { WasmSource } from "./platform";
+export type { ShutdownOptions, ShutdownReport, RunOptions, WakeupHandle } from "./extensions";

@@ -1,0 +1,256 @@
+// loader.ts: the one WebAssembly instance of the C core per process/page.
+//
+// No emscripten JS glue: we build the import object ourselves from what the
+// module declares (WebAssembly.Module.imports), so a core that needs an import
+// we do not provide fails with a message naming it instead of a LinkError.
+// The core's calls into the host (netif.h) are routed through HostHooks,
+// which the Manager module installs (global registries id -> object).
+import { getPlatform, type ResponseLike, type WasmSource } from "./platform";
+import type { CoreExports } from "./core";
+
+/** What the core calls on the host (netif.h), installed by the Manager module. */
+export interface HostHooks {
+  send(id: number, ptr: number, len: number): number;
+  close(id: number): void;
+  event(id: number, ev: number, evData: number): void;
+  timer(id: number): void;
+}
+
+/** Linear-memory views; refreshed whenever memory growth detaches them. */
+export const heap = {
+  u8: new Uint8Array(0),
+  u32: new Uint32Array(0),
+  i32: new Int32Array(0),
+  f64: new Float64Array(0),
+};
+
+let memory: WebAssembly.Memory | undefined;
+let exportsObj: CoreExports | undefined;
+let hooks: HostHooks | undefined;
+let pending: Promise<void> | undefined;
+let logLevel = 1; // MG_LL_ERROR
+
+/** Install the host side of netif.h (done once by ts/dispatch.ts). */
+export function setHostHooks(h: HostHooks): void {
+  hooks = h;
+}
+
+/** Which core log lines (host_log) reach the console: MG_LL_NONE..MG_LL_VERBOSE. */
+export function setHostLogLevel(level: number): void {
+  logLevel = level;
+}
+
+/** Re-create the views after memory.grow detached the old buffer. */
+export function refreshViews(): void {
+  const buf = memory!.buffer;
+  heap.u8 = new Uint8Array(buf);
+  heap.u32 = new Uint32Array(buf);
+  heap.i32 = new Int32Array(buf);
+  heap.f64 = new Float64Array(buf);
+}
+
+/** The byte view of linear memory; cheap check for detachment on every access. */
+export function u8(): Uint8Array {
+  const v = heap.u8;
+  if (v.byteLength === 0) refreshViews();
+  return heap.u8;
+}
+
+/** The uint32 view of linear memory (index = byte offset >> 2). */
+export function u32(): Uint32Array {
+  if (heap.u32.byteLength === 0) refreshViews();
+  return heap.u32;
+}
+
+/** The int32 view of linear memory (index = byte offset >> 2). */
+export function i32(): Int32Array {
+  if (heap.i32.byteLength === 0) refreshViews();
+  return heap.i32;
+}
+
+/** Whether the core is instantiated. */
+export function isLoaded(): boolean {
+  return exportsObj !== undefined;
+}
+
+/** The core's exports, instantiating synchronously through the platform if needed. */
+export function core(): CoreExports {
+  return exportsObj ?? initSync();
+}
+
+/**
+ * Instantiate the core now, synchronously (Node: reads mongoose.wasm next to
+ * the bundle). Throws when the platform can only load asynchronously (the
+ * browser): call `await init()` first there.
+ */
+export function initSync(): CoreExports {
+  if (exportsObj) return exportsObj;
+  const p = getPlatform();
+  if (!p?.loadWasmSync) {
+    throw new Error("tsmongoose: the WASM core is not loaded: call `await init()` before creating a Manager");
+  }
+  const src = p.loadWasmSync();
+  const module = src instanceof WebAssembly.Module ? src : new WebAssembly.Module(asBytes(src));
+  instantiate(module, new WebAssembly.Instance(module, buildImports(module)));
+  return exportsObj!;
+}
+
+/**
+ * Load the core once per process/page. `wasm` may be a path or URL, a
+ * Response, bytes, or a compiled WebAssembly.Module; by default the platform
+ * loads the module shipped next to the bundle. Later calls resolve at once.
+ */
+export function init(opts: { wasm?: WasmSource } = {}): Promise<void> {
+  if (exportsObj) return Promise.resolve();
+  pending ??= (async () => {
+    const module = await compile(opts.wasm);
+    if (exportsObj) return;
+    const instance = await WebAssembly.instantiate(module, buildImports(module));
+    if (!exportsObj) instantiate(module, instance);
+  })().catch((err: unknown) => {
+    pending = undefined;
+    throw err;
+  });
+  return pending;
+}
+
+function asBytes(src: unknown): BufferSource {
+  if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return src as BufferSource;
+  throw new TypeError(`tsmongoose: expected WASM bytes or a WebAssembly.Module, got ${Object.prototype.toString.call(src)}`);
+}
+
+function asModule(m: unknown): WebAssembly.Module {
+  if (m instanceof WebAssembly.Module) return m;
+  throw new TypeError(`tsmongoose: the platform's loadWasm() must resolve with a WebAssembly.Module, got ${Object.prototype.toString.call(m)}`);
+}
+
+function isResponseLike(src: unknown): src is ResponseLike {
+  return typeof src === "object" && src !== null && typeof (src as ResponseLike).arrayBuffer === "function" && "ok" in src;
+}
+
+async function compile(src: WasmSource | undefined): Promise<WebAssembly.Module> {
+  if (src instanceof WebAssembly.Module) return src;
+  if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return WebAssembly.compile(src as BufferSource);
+  if (isResponseLike(src)) {
+    if (!src.ok) throw new Error(`tsmongoose: fetching the WASM core failed: HTTP ${src.status}`);
+    return WebAssembly.compile(await src.arrayBuffer());
+  }
+  if (src !== undefined && typeof src !== "string" && !(src instanceof URL)) {
+    throw new TypeError("init: wasm must be a URL, path, Response, bytes or WebAssembly.Module, " +
+      `got ${Object.prototype.toString.call(src)}`);
+  }
+  const p = getPlatform();
+  if (p) return asModule(await p.loadWasm(src));
+  if (src === undefined) throw new Error("tsmongoose: no platform registered: pass init({ wasm })");
+  const res = await fetch(src);
+  if (!res.ok) throw new Error(`tsmongoose: fetching ${String(src)} failed: HTTP ${res.status}`);
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+function instantiate(module: WebAssembly.Module, instance: WebAssembly.Instance): void {
+  const ex = instance.exports as Record<string, unknown>;
+  if (!(ex.memory instanceof WebAssembly.Memory)) throw new Error("tsmongoose: mongoose.wasm exports no memory");
+  const missing = ["mgx_mgr_new", "mgx_conn_new", "mgx_flush", "mgx_scratch"].filter((n) => typeof ex[n] !== "function");
+  if (missing.length) throw new Error(`tsmongoose: mongoose.wasm lacks exports ${missing.join(", ")}`);
+  memory = ex.memory;
+  refreshViews();
+  if (typeof ex._initialize === "function") (ex._initialize as () => void)();
+  void module;
+  exportsObj = ex as unknown as CoreExports;
+}
+
+function hostHooks(): HostHooks {
+  if (!hooks) throw new Error("tsmongoose: internal: host hooks not installed");
+  return hooks;
+}
+
+const decoder = new TextDecoder();
+function logLine(level: number, ptr: number, len: number): void {
+  if (level > logLevel) return;
+  const text = decoder.decode(u8().subarray(ptr, ptr + len));
+  (level <= 1 ? console.error : console.log)(`tsmongoose core: ${text}`);
+}
+
+/** The host functions of netif.h plus what emscripten's standalone runtime may import. */
+function knownEnv(): Record<string, (...args: number[]) => number | void> {
+  return {
+    host_send: (id, ptr, len) => hostHooks().send(id >>> 0, ptr >>> 0, len >>> 0),
+    host_close: (id) => hostHooks().close(id >>> 0),
+    host_event: (id, ev, evData) => hostHooks().event(id >>> 0, ev, evData >>> 0),
+    host_timer: (id) => hostHooks().timer(id >>> 0),
+    host_now: () => performance.now(),
+    host_random: (ptr, len) => {
+      const view = u8();
+      for (let off = 0; off < len; off += 65536) {
+        crypto.getRandomValues(view.subarray(ptr + off, ptr + Math.min(len, off + 65536)));
+      }
+    },
+    host_log: logLine,
+    emscripten_notify_memory_growth: () => refreshViews(),
+    emscripten_memcpy_big: (dest, src, n) => {
+      u8().copyWithin(dest, src, src + n);
+      return dest;
+    },
+    emscripten_resize_heap: (size) => {
+      const m = memory!;
+      const grow = Math.ceil((size - m.buffer.byteLength) / 65536);
+      try {
+        if (grow > 0) m.grow(grow);
+        refreshViews();
+        return 1;
+      } catch {
+        return 0;
+      }
+    },
+  };
+}
+
+const WASI_ENOSYS = 52;
+
+/** WASI calls a standalone emscripten build may declare: stderr writes, exit; the rest ENOSYS. */
+function wasiImport(name: string): (...args: number[]) => number {
+  if (name === "proc_exit") {
+    return (code) => {
+      throw new Error(`tsmongoose: the WASM core called exit(${code})`);
+    };
+  }
+  if (name === "fd_write") {
+    return (fd, iovs, iovcnt, nwrittenPtr) => {
+      const w = u32();
+      let text = "";
+      let total = 0;
+      for (let i = 0; i < iovcnt; i++) {
+        const p = w[(iovs >>> 2) + i * 2];
+        const n = w[(iovs >>> 2) + i * 2 + 1];
+        text += decoder.decode(u8().subarray(p, p + n));
+        total += n;
+      }
+      if (text.trim()) console.error(`tsmongoose core (fd ${fd}): ${text.trimEnd()}`);
+      u32()[nwrittenPtr >>> 2] = total;
+      return 0;
+    };
+  }
+  return () => WASI_ENOSYS;
+}
+
+/** The import object for `module`: known functions, or stubs that fail naming the import. */
+function buildImports(module: WebAssembly.Module): WebAssembly.Imports {
+  const env = knownEnv();
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const ns = (imports[imp.module] ??= {});
+    if (imp.kind !== "function") {
+      throw new Error(`tsmongoose: mongoose.wasm imports ${imp.kind} ${imp.module}.${imp.name}, ` +
+        "which the loader does not provide (build it with emscripten.sh)");
+    }
+    if (imp.module === "env" && imp.name in env) ns[imp.name] = env[imp.name];
+    else if (imp.module.startsWith("wasi_")) ns[imp.name] = wasiImport(imp.name);
+    else {
+      ns[imp.name] = () => {
+        throw new Error(`tsmongoose: the WASM core called ${imp.module}.${imp.name}, which the host ` +
+          "does not implement (the core may only import what wasm/src/netif.h declares)");
+      };
+    }
+  }
+  return imports;
+}

@@ -1,0 +1,287 @@
+// manager.ts: Manager, the public entry point: one event loop over a Network,
+// its connections and timers (API.md "Manager"). The queue/dispatch/driving
+// machinery lives in engine.ts.
+import { core, init } from "./loader";
+import { connId, toScratch, KIND_CLIENT, KIND_LISTENER, PROTO_HTTP, PROTO_RAW, TIMER_REPEAT, TIMER_RUN_NOW } from "./core";
+import { Connection, type ConnectionRole, type Handler } from "./connection";
+import { Engine, type ErrorHandler } from "./engine";
+import { Timer, type TimerCallback } from "./timer";
+import { ManagerClosedError, MongooseError, describe } from "./errors";
+import { resolveLimits, type Limits } from "./limits";
+import { defaultHttp, parseEndpoint } from "./url";
+import { getPlatform } from "./platform";
+import { connectionsById, timersById } from "./registry";
+import { managerExtensions, type RunOptions, type ShutdownOptions, type ShutdownReport, type WakeupHandle } from "./extensions";
+import type { Network } from "../shim/network";
+
+/** Options of `new Manager(handler, opts)`. */
+export interface ManagerOptions {
+  /** Receives errors thrown (or promises rejected) by handlers and timer callbacks. */
+  errorHandler?: ErrorHandler;
+  /** Allow Manager.wakeup() from other threads (wakeupHandle). */
+  enableWakeup?: boolean;
+  /** The socket layer; default: the platform's (node:net in Node). */
+  network?: Network;
+  /** Resource limits; missing fields keep the defaults (DEFAULT_LIMITS). */
+  limits?: Partial<Limits>;
+}
+
+/** Options of listen() and connect(). */
+export interface ConnectOptions {
+  /** Handler for this connection (a listener's is inherited by what it accepts). */
+  handler?: Handler;
+  /** Speak HTTP; default true for http:// and false for tcp://. */
+  http?: boolean;
+}
+
+/** Options of timerAdd(). */
+export interface TimerOptions {
+  /** Fire every `ms` until cancelled (default: once). */
+  repeat?: boolean;
+  /** First call at the next poll instead of after `ms`. */
+  runNow?: boolean;
+}
+
+/**
+ * An event manager: owns listeners, connections and timers, and delivers
+ * their events to handlers `(conn, ev, data)`. Drive it with
+ * `while (!stop) await mgr.poll(100)` (socket activity is processed as it
+ * arrives while a poll is pending), or let run()/AsyncManager drive it.
+ */
+export class Manager extends Engine {
+  /** Whether wakeup from other threads was requested. */
+  readonly enableWakeup: boolean;
+  /** The limits in force. */
+  readonly limits: Readonly<Limits>;
+
+  /** Create a manager; in the browser call `await init()` first (or use Manager.create). */
+  constructor(handler?: Handler, opts: ManagerOptions = {}) {
+    if (handler !== undefined && handler !== null && typeof handler !== "function") {
+      throw new TypeError(`Manager: handler must be a function, got ${describe(handler)}`);
+    }
+    if (opts === null || typeof opts !== "object") throw new TypeError(`Manager: options must be an object, got ${describe(opts)}`);
+    if (opts.errorHandler !== undefined && typeof opts.errorHandler !== "function") {
+      throw new TypeError(`Manager: errorHandler must be a function, got ${describe(opts.errorHandler)}`);
+    }
+    const limits = resolveLimits(opts.limits);
+    let network = opts.network;
+    if (network === undefined) {
+      const platform = getPlatform();
+      if (!platform) throw new TypeError("Manager: no default network on this platform: pass opts.network");
+      network = platform.defaultNetwork();
+    } else if (network === null || typeof network !== "object" || typeof network.listen !== "function") {
+      throw new TypeError(`Manager: network must implement the Network interface, got ${describe(network)}`);
+    }
+    const k = core();
+    const ptr = k.mgx_mgr_new();
+    if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
+    k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
+      limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
+    super(ptr, network, handler ?? undefined, opts.errorHandler, limits.recvBufferSize);
+    this.enableWakeup = opts.enableWakeup === true;
+    this.limits = Object.freeze(limits);
+  }
+
+  /** Load the WASM core if needed (`init()`), then construct. */
+  static async create(handler?: Handler, opts?: ManagerOptions): Promise<Manager> {
+    await init();
+    return new Manager(handler, opts);
+  }
+
+  /** Live connections (listeners included), oldest first; a fresh array. */
+  get connections(): readonly Connection[] {
+    return [...this._conns.values()];
+  }
+
+  #check(op: string): void {
+    if (this.closed) throw new ManagerClosedError(op);
+  }
+
+  /** @internal */
+  override _newConnection(ptr: number, role: ConnectionRole, http: boolean, handler: Handler | undefined): Connection {
+    const conn = new Connection(this, ptr, connId(ptr), role, http, handler);
+    connectionsById.set(conn.id, conn);
+    this._conns.set(conn.id, conn);
+    return conn;
+  }
+
+  /**
+   * Listen on `url` ("http://127.0.0.1:0", "tcp://[::1]:9000"...). Binds
+   * synchronously: `listener.localAddr.port` is the real port on return. A
+   * bind failure throws ListenError (`errno` EADDRINUSE...); MG_EV_OPEN is
+   * delivered before this returns.
+   */
+  listen(url: string, opts: ConnectOptions = {}): Connection {
+    this.#check("listen");
+    const ep = parseEndpoint(url);
+    const { handler, http } = checkConnectOptions("listen", opts, ep.scheme);
+    const k = core();
+    this._enter();
+    try {
+      const ptr = k.mgx_conn_new(this._ptr, KIND_LISTENER, http ? PROTO_HTTP : PROTO_RAW, 0);
+      if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `listen ${url}: the core could not allocate a connection`);
+      const conn = this._newConnection(ptr, "listening", http, handler);
+      try {
+        conn._local = this._network.listen(conn.id, ep, this._networkEvents);
+      } catch (err) {
+        this.#discard(conn);
+        throw err;
+      }
+      k.mgx_open(ptr);
+      return conn;
+    } finally {
+      this._leave(true);
+    }
+  }
+
+  /**
+   * Connect to `url` ("http://host:port", "tcp://..."). Returns at once;
+   * MG_EV_OPEN is delivered before this returns, then MG_EV_RESOLVE and
+   * MG_EV_CONNECT as the socket progresses, or MG_EV_ERROR + MG_EV_CLOSE.
+   */
+  connect(url: string, opts: ConnectOptions = {}): Connection {
+    this.#check("connect");
+    const ep = parseEndpoint(url);
+    const { handler, http } = checkConnectOptions("connect", opts, ep.scheme);
+    const k = core();
+    this._enter();
+    try {
+      const ptr = k.mgx_conn_new(this._ptr, KIND_CLIENT, http ? PROTO_HTTP : PROTO_RAW, 0);
+      if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `connect ${url}: the core could not allocate a connection`);
+      const conn = this._newConnection(ptr, "client", http, handler);
+      k.mgx_open(ptr);
+      if (conn._ptr !== 0) {
+        try {
+          this._network.connect(conn.id, ep, this._networkEvents);
+        } catch (err) {
+          const [p, n] = toScratch(err instanceof Error ? err.message : String(err));
+          k.mgx_error(ptr, p, n);
+        }
+      }
+      return conn;
+    } finally {
+      this._leave(true);
+    }
+  }
+
+  /** Free a connection whose setup failed, without delivering any event. */
+  #discard(conn: Connection): void {
+    connectionsById.delete(conn.id);
+    this._conns.delete(conn.id);
+    const ptr = conn._ptr;
+    conn._ptr = 0;
+    conn._socketClosed = true;
+    core().mgx_close(ptr);
+    core().mgx_flush(this._ptr);
+  }
+
+  /**
+   * Process queued socket activity, run due timers, fire MG_EV_POLL on every
+   * connection, enforce timeouts and flush. Waits up to `timeoutMs` for
+   * socket activity or the next timer first when nothing is pending (0: one
+   * event-loop turn). Resolves with the number of events delivered.
+   */
+  poll(timeoutMs = 0): Promise<number> {
+    this.#check("poll");
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs === Infinity) {
+      throw new RangeError(`poll: timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
+    }
+    return this._poll(timeoutMs);
+  }
+
+  /**
+   * Call `callback` after `ms` (every `ms` with `repeat`). Timers fire while
+   * the manager is driven (a pending poll, run(), AsyncManager); otherwise
+   * at the next poll. Errors go to the errorHandler.
+   */
+  timerAdd(ms: number, callback: TimerCallback, opts: TimerOptions = {}): Timer {
+    this.#check("timerAdd");
+    if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+      throw new RangeError(`timerAdd: ms must be a finite number >= 0, got ${describe(ms)}`);
+    }
+    if (typeof callback !== "function") throw new TypeError(`timerAdd: callback must be a function, got ${describe(callback)}`);
+    if (opts === null || typeof opts !== "object") throw new TypeError(`timerAdd: options must be an object, got ${describe(opts)}`);
+    const repeat = opts.repeat === true;
+    const id = core().mgx_timer_add(this._ptr, ms, (repeat ? TIMER_REPEAT : 0) | (opts.runNow ? TIMER_RUN_NOW : 0));
+    if (!id) throw new MongooseError("ERR_NO_MEMORY", "timerAdd: the core could not allocate a timer");
+    const timer = new Timer(this, id, repeat, callback);
+    timersById.set(id, timer);
+    this._timers.add(timer);
+    this._arm();
+    return timer;
+  }
+
+  /**
+   * Deliver MG_EV_WAKEUP (data: a Uint8Array copy of `data`) to connection
+   * `connId` of this manager. Returns false if no such live connection.
+   */
+  wakeup(connId: number, data: string | Uint8Array = ""): boolean {
+    this.#check("wakeup");
+    const conn = this._conns.get(connId);
+    if (!conn || conn._ptr === 0) return false;
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError(`wakeup: data must be a string or Uint8Array, got ${describe(data)}`);
+    }
+    this._enter();
+    try {
+      const [p, n] = toScratch(data);
+      core().mgx_wakeup(conn._ptr, p, n);
+    } finally {
+      this._leave(true);
+    }
+    return true;
+  }
+
+  /** Drive this manager until it is closed, with signal handling and graceful shutdown (see API.md). */
+  run(opts?: RunOptions): Promise<ShutdownReport> {
+    return managerExtensions.run(this, opts);
+  }
+
+  /** Graceful shutdown: stop accepting, finish in-flight requests, then close (see API.md). */
+  shutdown(opts?: ShutdownOptions): Promise<ShutdownReport> {
+    return managerExtensions.shutdown(this, opts);
+  }
+
+  /** Register a hook run during shutdown (stop workers, flush stores). */
+  onShutdown(hook: (signal?: string) => void | Promise<void>): void {
+    managerExtensions.onShutdown(this, hook);
+  }
+
+  /** A token other threads use to wake this manager (see API.md). */
+  wakeupHandle(): WakeupHandle {
+    return managerExtensions.wakeupHandle(this);
+  }
+
+  /**
+   * Close immediately: destroy every socket, deliver MG_EV_CLOSE to every
+   * connection, cancel timers, free the core state and resolve pending
+   * polls. Idempotent. Called inside a handler, it takes effect when that
+   * handler returns. Afterwards every other method throws ManagerClosedError.
+   */
+  close(): void {
+    this._close();
+  }
+
+  /** Same as close(), for `using mgr = new Manager(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `Manager(3 connections, 1 timer)`. */
+  override toString(): string {
+    if (this.closed) return "Manager(closed)";
+    return `Manager(${this._conns.size} connection${this._conns.size === 1 ? "" : "s"}, ` +
+      `${this._timers.size} timer${this._timers.size === 1 ? "" : "s"})`;
+  }
+}
+
+function checkConnectOptions(op: string, opts: ConnectOptions, scheme: string): { handler?: Handler; http: boolean } {
+  if (opts === null || typeof opts !== "object") throw new TypeError(`${op}: options must be an object, got ${describe(opts)}`);
+  if (opts.handler !== undefined && typeof opts.handler !== "function") {
+    throw new TypeError(`${op}: handler must be a function, got ${describe(opts.handler)}`);
+  }
+  if (opts.http !== undefined && typeof opts.http !== "boolean") {
+    throw new TypeError(`${op}: http must be a boolean, got ${describe(opts.http)}`);
+  }
+  return { handler: opts.handler, http: opts.http ?? defaultHttp(scheme) };
+}

@@ -1,0 +1,35 @@
+// node.ts: the Node entry point (dist/index.mjs and dist/index.cjs are both
+// built from it). Registers the Node platform, then re-exports the API.
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setPlatform } from "./platform";
+import { nodeNetwork } from "../shim/node";
+
+/** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
+function defaultWasmPath(): string {
+  if (process.env.TSMONGOOSE_WASM) return process.env.TSMONGOOSE_WASM;
+  // esbuild builds this file as both CJS and ESM, so decide at run time.
+  if (typeof __dirname === "string") return join(__dirname, "mongoose.wasm");
+  return join(dirname(fileURLToPath(import.meta.url)), "mongoose.wasm");
+}
+
+async function readSource(src: string | URL): Promise<BufferSource> {
+  const text = String(src);
+  if (/^https?:/i.test(text)) {
+    const res = await fetch(text);
+    if (!res.ok) throw new Error(`tsmongoose: fetching ${text} failed: HTTP ${res.status}`);
+    return res.arrayBuffer();
+  }
+  return readFile(/^file:/i.test(text) ? fileURLToPath(text) : text);
+}
+
+setPlatform({
+  loadWasmSync: () => readFileSync(defaultWasmPath()),
+  loadWasm: async (src) => WebAssembly.compile(await readSource(src ?? defaultWasmPath())),
+  defaultNetwork: () => nodeNetwork(),
+});
+
+export * from "./index";
+export { nodeNetwork } from "../shim/node";

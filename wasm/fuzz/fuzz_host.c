@@ -1,0 +1,111 @@
+// fuzz_host.c: the netif.h imports for the fuzz targets (see fuzz_host.h).
+#include "fuzz_host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+
+struct fh_state fh;
+
+void fh_fail(const char *file, int line, const char *cond, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "\n==FUZZ CHECK FAILED== %s:%d: %s: ", file, line, cond);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n");
+  abort();
+}
+
+void fh_reset(void) {
+  void (*keep)(uint32_t, int, void *) = fh.on_event;
+  free(fh.capture);
+  memset(&fh, 0, sizeof(fh));
+  fh.now = 1000.0;
+  fh.trickle = 7;
+  fh.on_event = keep;
+}
+
+struct fh_conn *fh_conn(uint32_t id) {
+  for (int i = 0; i < fh.num_conns; i++) {
+    if (fh.conns[i].id == id) return &fh.conns[i];
+  }
+  FUZZ_CHECK(fh.num_conns < FH_MAX_CONNS, "more than %d connections", FH_MAX_CONNS);
+  struct fh_conn *fc = &fh.conns[fh.num_conns++];
+  memset(fc, 0, sizeof(*fc));
+  fc->id = id;
+  return fc;
+}
+
+void fh_touch(const void *buf, size_t len) {
+  const unsigned char *p = (const unsigned char *) buf;
+  uint64_t sum = fh.checksum;
+  for (size_t i = 0; i < len; i++) sum = sum * 31 + p[i];
+  fh.checksum = sum;
+}
+
+size_t host_send(uint32_t id, const void *buf, size_t len) {
+  struct fh_conn *fc = fh_conn(id);
+  FUZZ_CHECK(fc->host_closes == 0, "host_send on connection %u after host_close", id);
+  FUZZ_CHECK(fc->closes == 0, "host_send on connection %u after MG_EV_CLOSE", id);
+  size_t take = len;
+  fh.send_calls++;
+  if (fh.send_mode == FH_SEND_TRICKLE && take > fh.trickle) take = fh.trickle;
+  if (fh.send_mode == FH_SEND_STALL && (fh.send_calls & 1)) take = 0;
+  fh_touch(buf, take);
+  // Keep the first bytes ever sent (head_len == sent until head is full).
+  for (size_t i = 0; i < take && fc->head_len < sizeof(fc->head); i++) {
+    fc->head[fc->head_len++] = ((const unsigned char *) buf)[i];
+  }
+  fc->sent += take;
+  if (id == fh.capture_id && take > 0) {
+    if (fh.capture_len + take > fh.capture_size) {
+      size_t size = 2 * (fh.capture_len + take);
+      unsigned char *p = (unsigned char *) realloc(fh.capture, size);
+      FUZZ_CHECK(p != NULL, "out of memory capturing %zu bytes", size);
+      fh.capture = p;
+      fh.capture_size = size;
+    }
+    memcpy(fh.capture + fh.capture_len, buf, take);
+    fh.capture_len += take;
+  }
+  if (take < len) fc->short_send = 1;
+  return take;
+}
+
+void host_close(uint32_t id) {
+  struct fh_conn *fc = fh_conn(id);
+  FUZZ_CHECK(fc->host_closes == 0, "host_close called twice for connection %u", id);
+  FUZZ_CHECK(fc->closes == 0, "host_close for connection %u after MG_EV_CLOSE", id);
+  fc->host_closes++;
+}
+
+void host_event(uint32_t id, int ev, void *ev_data) {
+  struct fh_conn *fc = fh_conn(id);
+  FUZZ_CHECK(fc->closes == 0, "event %d on connection %u after MG_EV_CLOSE", ev, id);
+  FUZZ_CHECK(ev >= MG_EV_ERROR && ev <= MG_EV_USER, "unknown event %d", ev);
+  fc->events++;
+  if (ev == MG_EV_CLOSE) fc->closes++;
+  if (ev == MG_EV_ERROR) {
+    FUZZ_CHECK(ev_data != NULL, "MG_EV_ERROR without a message on %u", id);
+    fh_touch(ev_data, strlen((const char *) ev_data));
+  }
+  if (fh.on_event) fh.on_event(id, ev, ev_data);
+}
+
+void host_timer(uint32_t timer_id) { (void) timer_id; }
+
+double host_now(void) { return fh.now; }
+
+void host_random(void *buf, size_t len) {
+  unsigned char *p = (unsigned char *) buf;
+  for (size_t i = 0; i < len; i++) p[i] = (unsigned char) (i * 131 + 7);
+}
+
+void host_log(int level, const char *buf, size_t len) {
+  (void) level;
+  fh_touch(buf, len);
+}

@@ -1,0 +1,339 @@
+// http_reply.c: responses: full replies, chunked streams, server-sent events.
+#include <string.h>
+
+#include "alloc.h"
+#include "fmt.h"
+#include "http.h"
+
+const char *mg_http_status_text(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+  }
+}
+
+// A response head under construction (freed by the caller).
+struct head {
+  struct mg_iobuf io;
+  bool ok;
+};
+
+static void put(struct head *h, const void *buf, size_t len) {
+  if (h->ok && !mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
+}
+
+static void puts_(struct head *h, const char *s) {
+  put(h, s, strlen(s));
+}
+
+static void put_u64(struct head *h, uint64_t v) {
+  char num[20];
+  put(h, num, mg_fmt_u64(num, v));
+}
+
+static void status_line(struct head *h, int status) {
+  puts_(h, "HTTP/1.1 ");
+  put_u64(h, (uint64_t) status);
+  puts_(h, " ");
+  puts_(h, mg_http_status_text(status));
+  puts_(h, "\r\n");
+}
+
+// What the user's header block says about the response.
+struct user_hdrs {
+  bool content_type, close;
+};
+
+static bool line_ok(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (!mg_http_field_char((unsigned char) s[i])) return false;
+  }
+  return true;
+}
+
+// Copy the user's "Name: value" lines, normalising line ends to CRLF. Lines
+// with control bytes (header injection) or a name that is not a token are
+// dropped, and so are
+// Content-Length / Transfer-Encoding / Connection: the core frames the body
+// and decides about the connection itself ("Connection: close" is honoured).
+static void user_headers(struct head *h, const char *hdrs, size_t len, struct user_hdrs *u) {
+  struct mg_str list = mg_str_n(hdrs, len), line;
+  u->content_type = u->close = false;
+  while (list.len > 0) {
+    size_t i = 0, colon;
+    while (i < list.len && list.buf[i] != '\n') i++;
+    line = mg_str_n(list.buf, i);
+    list.buf += i < list.len ? i + 1 : i;
+    list.len -= i < list.len ? i + 1 : i;
+    if (line.len > 0 && line.buf[line.len - 1] == '\r') line.len--;
+    if (line.len == 0 || !line_ok(line.buf, line.len)) continue;
+    for (colon = 0; colon < line.len && mg_http_tchar((unsigned char) line.buf[colon]); colon++) {
+      continue;
+    }
+    if (colon == 0 || colon == line.len || line.buf[colon] != ':') continue;  // name not a token
+    {
+      struct mg_str name = mg_str_n(line.buf, colon);
+      struct mg_str value = mg_str_trim(mg_str_n(line.buf + colon + 1, line.len - colon - 1));
+      if (mg_str_ieq(name, "Content-Length") || mg_str_ieq(name, "Transfer-Encoding")) continue;
+      if (mg_str_ieq(name, "Connection")) {  // the core writes its own
+        if (mg_str_has_token(value, "close")) u->close = true;
+        continue;
+      }
+      if (mg_str_ieq(name, "Content-Type")) u->content_type = true;
+    }
+    put(h, line.buf, line.len);
+    puts_(h, "\r\n");
+  }
+}
+
+// Must the connection close after the response being written now?
+static bool will_close(const struct mg_connection *c) {
+  if (c->flags & (MG_F_RESP_CLOSE | MG_F_EOF | MG_F_DRAINING)) return true;
+  if (c->mgr->shutdown_status != 0) return true;
+  // Replying before the request body was read: its bytes can't be skipped.
+  return !(c->flags & MG_F_REQ_PENDING) && (c->hflags & MG_HF_HDRS);
+}
+
+// Queue head + body atomically (all or nothing).
+static bool queue(struct mg_connection *c, struct head *h, const void *body, size_t body_len) {
+  bool ok = h->ok && mg_iobuf_reserve(&c->send, h->io.len + body_len) &&
+            mg_send(c, h->io.buf, h->io.len) && mg_send(c, body, body_len);
+  mg_iobuf_free(&h->io);
+  return ok;
+}
+
+static bool usable(const struct mg_connection *c, int status) {
+  if (status < 100 || status > 999) return false;
+  if (c->flags & (MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT | MG_F_LISTENING)) return false;
+  if (c->flags & MG_F_REQ_PENDING) return !(c->flags & MG_F_RESP_STARTED);
+  if (c->flags & (MG_F_DRAINING | MG_F_CHUNKED_OUT)) return false;
+  // A server answers requests only: a second answer, or a late one after a
+  // 408, is refused. Exception: an early answer while the request body is
+  // still arriving (from MG_EV_HTTP_HDRS), which then closes.
+  if ((c->flags & (MG_F_HTTP | MG_F_CLIENT)) == MG_F_HTTP) return (c->hflags & MG_HF_HDRS) != 0;
+  return true;
+}
+
+void mg_http_finish(struct mg_connection *c, bool close) {
+  if (c->flags & MG_F_REQ_PENDING) c->mgr->completed++;
+  c->flags &= ~(MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT | MG_F_HEAD |
+                MG_F_RESP_CLOSE);
+  c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE);
+  c->req_uri[0] = '\0';
+  if (close) {
+    c->flags |= MG_F_FINAL;
+    mg_drain_conn(c);
+  } else {
+    c->flags |= MG_F_PARSE_PENDING;  // the next pipelined request, at flush
+    mg_mark_dirty(c);
+  }
+}
+
+// Build a complete response. Returns -1 (nothing queued), 0 or 1 (queued;
+// 1 = the response says Connection: close).
+static int respond(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
+                   const void *body, size_t body_len, bool close) {
+  struct head h = {{NULL, 0, 0, 256}, true};
+  struct user_hdrs u;
+  bool bodiless = status < 200 || status == 204 || status == 304;
+  status_line(&h, status);
+  user_headers(&h, hdrs, hdrs_len, &u);
+  close = close || u.close;
+  if (!bodiless) {
+    if (!u.content_type) puts_(&h, "Content-Type: text/plain\r\n");
+    puts_(&h, "Content-Length: ");
+    put_u64(&h, body_len);
+    puts_(&h, "\r\n");
+  }
+  if (status < 200 && status != 101) {
+    // Interim: the connection header belongs to the final response.
+  } else if (close) {
+    puts_(&h, "Connection: close\r\n");
+  } else if (c->hflags & MG_HF_KEEPALIVE) {
+    puts_(&h, "Connection: keep-alive\r\n");  // HTTP/1.0 keep-alive echo
+  }
+  puts_(&h, "\r\n");
+  if (bodiless || (c->flags & MG_F_HEAD)) body_len = 0;
+  return queue(c, &h, body, body_len) ? (close ? 1 : 0) : -1;
+}
+
+bool mg_http_reply(struct mg_connection *c, int status, const char *headers,
+                   size_t headers_len, const void *body, size_t body_len) {
+  int r;
+  bool started = (c->flags & MG_F_RESP_STARTED) != 0;
+  if (!usable(c, status)) return false;
+  r = respond(c, status, headers, headers_len, body, body_len, will_close(c));
+  if (r < 0) return false;
+  // An interim 1xx answer does not start the final response.
+  if (status < 200 && status != 101 && !started) c->flags &= ~MG_F_RESP_STARTED;
+  if (status >= 200 || status == 101) {
+    if (c->flags & MG_F_REQ_PENDING) {
+      mg_http_finish(c, r == 1);
+    } else if (r == 1) {
+      c->flags |= MG_F_FINAL;
+      mg_drain_conn(c);
+    }
+  }
+  return true;
+}
+
+void mg_http_error(struct mg_connection *c, int status) {
+  char body[64];
+  size_t n;
+  if (c->flags & (MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT)) return;
+  if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) ==
+      (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {
+    mg_close_conn(c);  // a response is half written: nothing else fits
+    return;
+  }
+  c->flags &= ~(MG_F_REQ_PENDING | MG_F_RESP_CLOSE | MG_F_RESP_STARTED);
+  c->hflags &= ~MG_HF_KEEPALIVE;
+  c->req_uri[0] = '\0';
+  n = mg_snprintf(body, sizeof(body), "%d %s\n", status, mg_http_status_text(status));
+  if (n >= sizeof(body)) n = sizeof(body) - 1;
+  respond(c, status, NULL, 0, body, n, true);
+  c->flags &= ~MG_F_HEAD;
+  c->flags |= MG_F_FINAL;
+  mg_drain_conn(c);
+}
+
+bool mg_http_start(struct mg_connection *c, int status, const char *headers,
+                   size_t headers_len) {
+  struct head h = {{NULL, 0, 0, 256}, true};
+  struct user_hdrs u;
+  bool close, http10 = (c->hflags & MG_HF_HTTP10) != 0;
+  if (!usable(c, status)) return false;
+  if (status < 200 || status == 204 || status == 304) return false;  // no body to stream
+  status_line(&h, status);
+  user_headers(&h, headers, headers_len, &u);
+  // HTTP/1.0 has no chunked coding: the body then ends at close.
+  close = will_close(c) || u.close || http10;
+  if (!http10) puts_(&h, "Transfer-Encoding: chunked\r\n");
+  if (close) puts_(&h, "Connection: close\r\n");
+  puts_(&h, "\r\n");
+  if (!queue(c, &h, NULL, 0)) return false;
+  c->flags |= MG_F_RESP_STARTED | MG_F_CHUNKED_OUT;
+  if (close) c->flags |= MG_F_RESP_CLOSE;
+  return true;
+}
+
+// One chunk of the response in progress (framing omitted for HTTP/1.0,
+// data dropped for HEAD); zero length ends it.
+static bool chunk(struct mg_connection *c, const void *buf, size_t len) {
+  bool raw = (c->hflags & MG_HF_HTTP10) != 0, head = (c->flags & MG_F_HEAD) != 0;
+  if (len == 0) {
+    bool ok = raw || head || mg_send(c, "0\r\n\r\n", 5);
+    bool close = (c->flags & MG_F_RESP_CLOSE) || will_close(c);
+    if (!ok) return false;
+    c->flags &= ~MG_F_CHUNKED_OUT;
+    if (c->flags & MG_F_REQ_PENDING) {
+      mg_http_finish(c, close);
+    } else if (close) {
+      c->flags |= MG_F_FINAL;
+      mg_drain_conn(c);
+    }
+    return true;
+  }
+  if (head) return true;
+  if (raw) return mg_send(c, buf, len);
+  {
+    struct head h = {{NULL, 0, 0, 32}, true};
+    char num[16];
+    put(&h, num, mg_fmt_hex(num, len));
+    puts_(&h, "\r\n");
+    // Reserve everything first so the chunk is queued whole or not at all.
+    if (!h.ok || !mg_iobuf_reserve(&c->send, h.io.len + len + 2)) {
+      mg_iobuf_free(&h.io);
+      return false;
+    }
+    return queue(c, &h, buf, len) && mg_send(c, "\r\n", 2);
+  }
+}
+
+// Start the default streamed response if the pending request has none yet.
+static bool ensure_stream(struct mg_connection *c, const char *hdrs) {
+  if (c->flags & (MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT)) return false;
+  if (c->flags & MG_F_CHUNKED_OUT) return true;
+  if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) != MG_F_REQ_PENDING) return false;
+  return mg_http_start(c, 200, hdrs, strlen(hdrs));
+}
+
+bool mg_http_chunk(struct mg_connection *c, const void *buf, size_t len) {
+  if (!ensure_stream(c, "Content-Type: text/plain\r\n")) return false;
+  return chunk(c, buf, len);
+}
+
+bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
+                 const char *data, size_t data_len) {
+  struct head h = {{NULL, 0, 0, 256}, true};
+  size_t i;
+  bool ok;
+  if (!ensure_stream(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n")) {
+    return false;
+  }
+  if (type == NULL) type = "", type_len = 0;
+  if (data == NULL) data = "", data_len = 0;
+  if (type_len > 0) {
+    puts_(&h, "event: ");
+    for (i = 0; i < type_len; i++) {
+      if (type[i] != '\r' && type[i] != '\n') put(&h, &type[i], 1);
+    }
+    puts_(&h, "\n");
+  }
+  // Every line of data gets its own "data:" field.
+  for (i = 0;;) {
+    size_t j = i, end;
+    while (j < data_len && data[j] != '\n') j++;
+    end = (j > i && data[j - 1] == '\r') ? j - 1 : j;
+    puts_(&h, "data: ");
+    put(&h, data + i, end - i);
+    puts_(&h, "\n");
+    if (j >= data_len) break;
+    i = j + 1;
+  }
+  puts_(&h, "\n");
+  ok = h.ok && chunk(c, h.io.buf, h.io.len);
+  mg_iobuf_free(&h.io);
+  return ok;
+}

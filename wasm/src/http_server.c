@@ -1,0 +1,342 @@
+// http_server.c: the HTTP protocol handler (c->pfn) for both directions.
+//
+// Server side: parse requests from c->recv, validate their framing, decode
+// chunked bodies in place, deliver MG_EV_HTTP_HDRS / MG_EV_HTTP_MSG one at a
+// time (the next pipelined request waits until the current one is
+// answered), and enforce header/request timeouts. Client side: parse
+// responses, bodies by Content-Length, chunked, or until EOF.
+#include <string.h>
+
+#include "http.h"
+
+static int hexval(unsigned char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+// Decode the chunked body that follows the head (`head` bytes) in place:
+// data of complete chunks is moved down so that recv[head, head+http_skip)
+// is the decoded body so far, followed by the raw bytes not yet decoded.
+// Returns 1 when the last chunk and trailers are in (recv[0, head+http_skip)
+// is then the whole message), 0 when more bytes are needed, or -400 / -413.
+static int dechunk(struct mg_connection *c, size_t head) {
+  unsigned char *b = c->recv.buf;
+  size_t len = c->recv.len, dst = head + c->http_skip, src = dst;
+  size_t max_body = c->mgr->limits.max_body_size;
+  size_t max_trailers = c->mgr->limits.max_header_size;
+  int result = 0;
+  for (;;) {
+    size_t i = src, ndig = 0, t;
+    uint64_t size = 0;
+    while (i < len && hexval(b[i]) >= 0) {
+      if (++ndig > 16) return -400;
+      size = size * 16 + (uint64_t) hexval(b[i++]);
+    }
+    if (i >= len) break;
+    if (ndig == 0) return -400;
+    if (b[i] == ';') {  // chunk extensions: checked, ignored
+      while (i < len && b[i] != '\r') {
+        if (!mg_http_field_char(b[i]) || i - src > MG_CHUNK_LINE_MAX) return -400;
+        i++;
+      }
+      if (i >= len) break;
+    }
+    if (b[i] != '\r') return -400;
+    if (i + 1 >= len) break;
+    if (b[i + 1] != '\n') return -400;
+    i += 2;
+    if (size == 0) {  // last chunk: skip trailer lines up to the blank line
+      for (t = i;;) {
+        if (t >= len) goto out;
+        if (b[t] == '\r') {
+          if (t + 1 >= len) goto out;
+          if (b[t + 1] != '\n') return -400;
+          src = t + 2;
+          result = 1;
+          goto out;
+        }
+        if (b[t] == ' ' || b[t] == '\t') return -400;  // obs-fold
+        while (t < len && b[t] != '\r') {
+          if (!mg_http_field_char(b[t]) || t - i > max_trailers) return -400;
+          t++;
+        }
+        if (t + 1 >= len) goto out;
+        if (b[t + 1] != '\n') return -400;
+        t += 2;
+      }
+    }
+    if (size > max_body - (dst - head)) return -413;
+    if (len - i < size + 2) break;
+    if (b[i + size] != '\r' || b[i + size + 1] != '\n') return -400;
+    memmove(b + dst, b + i, (size_t) size);
+    dst += (size_t) size;
+    src = i + (size_t) size + 2;
+  }
+out:
+  if (src > dst) {
+    memmove(b + dst, b + src, len - src);
+    c->recv.len -= src - dst;
+  }
+  c->http_skip = dst - head;
+  return result;
+}
+
+// Framing of a message whose head was just parsed. Returns 0 or the HTTP
+// status to answer (400, 413, 501). Sets MG_HF_CHUNKED / http_body_len.
+static int framing(struct mg_connection *c, struct mg_http_message *hm, int status) {
+  struct mg_str *cl = NULL, *te = NULL;
+  uint32_t i, ncl = 0, nte = 0;
+  uint64_t n = 0;
+  c->http_body_len = 0;
+  c->http_skip = 0;
+  c->hflags &= ~(MG_HF_CHUNKED | MG_HF_UNTIL_EOF);
+  for (i = 0; i < hm->num_headers; i++) {
+    if (mg_str_ieq(hm->headers[i].name, "Content-Length")) cl = &hm->headers[i].value, ncl++;
+    if (mg_str_ieq(hm->headers[i].name, "Transfer-Encoding")) te = &hm->headers[i].value, nte++;
+  }
+  // Responses without a body, whatever they announce.
+  if ((status >= 100 && status < 200) || status == 204 || status == 304) return 0;
+  if ((ncl > 0 && nte > 0) || ncl > 1 || nte > 1) return 400;  // smuggling
+  if (te != NULL) {
+    if (!mg_str_ieq(*te, "chunked")) return 501;
+    c->hflags |= MG_HF_CHUNKED;
+  } else if (cl != NULL) {
+    if (!mg_str_to_u64(*cl, &n)) return 400;
+    if (n > c->mgr->limits.max_body_size) return 413;
+    c->http_body_len = n;
+  } else if (status != 0) {
+    c->hflags |= MG_HF_UNTIL_EOF;  // a response without framing
+  }
+  return 0;
+}
+
+static bool is_response(const struct mg_http_message *hm) {
+  return hm->method.len > 5 && memcmp(hm->method.buf, "HTTP/", 5) == 0;
+}
+
+static void maybe_continue(struct mg_connection *c) {
+  static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  if ((c->hflags & (MG_HF_EXPECT | MG_HF_CONTINUE)) != MG_HF_EXPECT) return;
+  c->hflags |= MG_HF_CONTINUE;
+  mg_send(c, msg, sizeof(msg) - 1);
+}
+
+// Per-request state once the whole request is in.
+static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
+  bool close = false, keep = false;
+  uint32_t i;
+  size_t n = 0;
+  c->flags |= MG_F_REQ_PENDING;
+  c->flags &= ~(MG_F_RESP_STARTED | MG_F_CHUNKED_OUT | MG_F_HEAD | MG_F_RESP_CLOSE);
+  c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE);
+  c->req_start_ms = mg_millis();
+  for (i = 0; i < hm->num_headers; i++) {
+    if (!mg_str_ieq(hm->headers[i].name, "Connection")) continue;
+    if (mg_str_has_token(hm->headers[i].value, "close")) close = true;
+    if (mg_str_has_token(hm->headers[i].value, "keep-alive")) keep = true;
+  }
+  if (hm->proto.buf[7] == '0') {
+    c->hflags |= MG_HF_HTTP10;
+    if (keep && !close) c->hflags |= MG_HF_KEEPALIVE;
+    if (!keep) close = true;
+  }
+  if (close) c->flags |= MG_F_RESP_CLOSE;
+  if (mg_str_ieq(hm->method, "HEAD")) c->flags |= MG_F_HEAD;
+  for (i = 0; i < hm->uri.len && n < MG_URI_KEEP - 1; i++) c->req_uri[n++] = hm->uri.buf[i];
+  if (hm->query.len > 0 && n < MG_URI_KEEP - 1) c->req_uri[n++] = '?';
+  for (i = 0; i < hm->query.len && n < MG_URI_KEEP - 1; i++) c->req_uri[n++] = hm->query.buf[i];
+  c->req_uri[n] = '\0';
+}
+
+// Drop the delivered message's bytes; the next message starts fresh.
+static void message_end(struct mg_connection *c, size_t total) {
+  c->hflags &= ~(MG_HF_HDRS | MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_EXPECT | MG_HF_CONTINUE);
+  c->http_skip = 0;
+  c->http_body_len = 0;
+  mg_iobuf_del(&c->recv, 0, total);
+  mg_recv_shrunk(c);
+}
+
+#define STOP_FLAGS (MG_F_DRAINING | MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT)
+
+// Body of the current message: 1 complete (*total = message bytes),
+// 0 need more, or -status on error.
+static int body_ready(struct mg_connection *c, size_t head, bool eof, size_t *total) {
+  if (c->hflags & MG_HF_CHUNKED) {
+    int r = dechunk(c, head);
+    *total = head + c->http_skip;
+    return r;
+  }
+  if (c->hflags & MG_HF_UNTIL_EOF) {
+    if (c->recv.len - head > c->mgr->limits.max_body_size) return -413;
+    *total = c->recv.len;
+    return eof ? 1 : 0;
+  }
+  if (c->recv.len - head < c->http_body_len) return 0;
+  *total = head + (size_t) c->http_body_len;
+  return 1;
+}
+
+static void serve(struct mg_connection *c) {
+  const struct mg_limits *lim = &c->mgr->limits;
+  struct mg_http_message hm;
+  for (;;) {
+    int n, r;
+    size_t total = 0;
+    if (c->flags & (STOP_FLAGS | MG_F_REQ_PENDING)) return;
+    if (c->recv.len == 0) {
+      c->head_start_ms = 0;
+      return;
+    }
+    n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm, lim->max_header_size,
+                      lim->max_headers);
+    if (n < 0) {
+      mg_http_error(c, n == MG_HTTP_ERR_BAD ? 400 : 431);
+      return;
+    }
+    if (n == 0) {
+      if (c->head_start_ms == 0) c->head_start_ms = mg_millis();
+      return;
+    }
+    if (is_response(&hm)) {
+      mg_http_error(c, 400);
+      return;
+    }
+    c->head_start_ms = 0;
+    if (!(c->hflags & MG_HF_HDRS)) {
+      int status = framing(c, &hm, 0);
+      struct mg_str *expect = mg_http_get_header(&hm, "Expect");
+      if (status != 0) {
+        mg_http_error(c, status);
+        return;
+      }
+      c->hflags |= MG_HF_HDRS;
+      if (expect != NULL && mg_str_ieq(*expect, "100-continue") && hm.proto.buf[7] == '1') {
+        c->hflags |= MG_HF_EXPECT;
+      }
+      {
+        const unsigned char *buf = c->recv.buf;
+        size_t len = c->recv.len;
+        mg_call(c, MG_EV_HTTP_HDRS, &hm);
+        // The handler may have answered, closed, or consumed c->recv.
+        if (c->recv.buf != buf || c->recv.len != len || (c->flags & STOP_FLAGS)) continue;
+      }
+    }
+    r = body_ready(c, (size_t) n, false, &total);
+    if (r < 0) {
+      mg_http_error(c, -r);
+      return;
+    }
+    if (r == 0) {
+      maybe_continue(c);
+      return;
+    }
+    hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
+    hm.message = mg_str_n(hm.head.buf, (size_t) ((const char *) c->recv.buf + total - hm.head.buf));
+    request_begin(c, &hm);
+    if (c->mgr->shutdown_status != 0) {
+      c->mgr->rejected++;
+      mg_http_error(c, c->mgr->shutdown_status);
+    } else {
+      mg_call(c, MG_EV_HTTP_MSG, &hm);
+    }
+    message_end(c, total);
+    // Answered with raw mgx_send during the handler: that was the response.
+    if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT)) ==
+        (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {
+      mg_http_finish(c, false);
+    }
+  }
+}
+
+static void client(struct mg_connection *c, bool eof) {
+  const struct mg_limits *lim = &c->mgr->limits;
+  struct mg_http_message hm;
+  for (;;) {
+    int n, r, status;
+    size_t total = 0;
+    if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) return;
+    if (c->recv.len == 0) return;
+    n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm, lim->max_header_size,
+                      lim->max_headers);
+    if (n < 0 || (n > 0 && !is_response(&hm))) {
+      mg_error(c, "bad HTTP response");
+      return;
+    }
+    if (n == 0) {
+      if (eof) mg_error(c, "truncated HTTP response");
+      return;
+    }
+    status = mg_http_status(&hm);
+    if (!(c->hflags & MG_HF_HDRS)) {
+      if (framing(c, &hm, status) != 0) {
+        mg_error(c, "bad HTTP response framing");
+        return;
+      }
+      c->hflags |= MG_HF_HDRS;
+      if (status >= 200 || status == 101) mg_call(c, MG_EV_HTTP_HDRS, &hm);
+      continue;
+    }
+    r = body_ready(c, (size_t) n, eof, &total);
+    if (r < 0) {
+      mg_error(c, r == -413 ? "HTTP response too large" : "bad chunked body");
+      return;
+    }
+    if (r == 0) {
+      if (eof) mg_error(c, "truncated HTTP response");
+      return;
+    }
+    hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
+    hm.message = mg_str_n(hm.head.buf, (size_t) ((const char *) c->recv.buf + total - hm.head.buf));
+    if (status >= 200 || status == 101) mg_call(c, MG_EV_HTTP_MSG, &hm);
+    message_end(c, total);  // interim 1xx responses are skipped silently
+    if (status == 101) {
+      c->pfn = NULL;  // the stream now speaks another protocol
+      return;
+    }
+  }
+}
+
+// Header and request timeouts, checked on every MG_EV_POLL.
+static void timeouts(struct mg_connection *c) {
+  const struct mg_limits *lim = &c->mgr->limits;
+  uint64_t now = c->mgr->now_ms;
+  if (c->flags & (MG_F_CLIENT | MG_F_LISTENING | STOP_FLAGS)) return;
+  if (lim->header_timeout_ms != 0 && c->head_start_ms != 0 &&
+      !(c->flags & MG_F_REQ_PENDING) && now >= c->head_start_ms &&
+      now - c->head_start_ms >= lim->header_timeout_ms) {
+    mg_http_error(c, 408);
+  } else if (lim->request_timeout_ms != 0 &&
+             (c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) == MG_F_REQ_PENDING &&
+             now >= c->req_start_ms && now - c->req_start_ms >= lim->request_timeout_ms) {
+    mg_http_error(c, 408);
+  }
+}
+
+static void run(struct mg_connection *c, bool eof) {
+  if (c->flags & MG_F_IN_PROTO) {  // re-entered from a handler: later
+    c->flags |= MG_F_PARSE_PENDING;
+    mg_mark_dirty(c);
+    return;
+  }
+  c->flags |= MG_F_IN_PROTO;
+  if (c->flags & MG_F_CLIENT) {
+    client(c, eof);
+  } else if (!(c->flags & MG_F_LISTENING)) {
+    serve(c);
+  }
+  c->flags &= ~MG_F_IN_PROTO;
+}
+
+void mg_http_ev(struct mg_connection *c, int ev, void *ev_data) {
+  (void) ev_data;
+  if (ev == MG_EV_READ || ev == MG_EV_X_RESUME) {
+    run(c, false);
+  } else if (ev == MG_EV_X_EOF) {
+    if (c->flags & MG_F_CLIENT) run(c, true);
+  } else if (ev == MG_EV_POLL) {
+    timeouts(c);
+  }
+}

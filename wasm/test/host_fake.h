@@ -1,0 +1,58 @@
+// host_fake.h: a native implementation of netif.h for the unit tests.
+//
+// Records what the core hands the host, per connection id: output bytes
+// (optionally taking only a budget to simulate full socket buffers), close
+// calls and an event log; fires timers into a log; provides a controllable
+// clock. Tests bind connection pointers to ids so handlers can act on them.
+#ifndef MG_HOST_FAKE_H
+#define MG_HOST_FAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../src/http.h"
+#include "../src/mgx.h"
+#include "../src/net.h"
+
+extern double fake_now;  // host_now()
+
+// Event hook: runs inside host_event for bound connections (c may be NULL
+// for unbound ids).
+typedef void (*fake_handler_t)(struct mg_connection *c, int ev, void *ev_data);
+extern fake_handler_t fake_handler;
+// Timer hook: runs inside host_timer.
+extern void (*fake_timer_hook)(uint32_t timer_id);
+// Log MG_EV_READ / WRITE / POLL too (default: off, so logs don't depend on
+// how input was split).
+extern bool fake_log_io;
+
+void fake_reset(void);
+void fake_bind(struct mg_connection *c);
+struct mg_connection *fake_conn(uint32_t id);  // NULL once closed
+// Output taken by host_send so far (NUL-terminated), and its length.
+const char *fake_out(uint32_t id);
+size_t fake_out_len(uint32_t id);
+void fake_out_clear(uint32_t id);
+// host_send takes at most `bytes` more for this id ((size_t)-1 = no limit).
+void fake_set_budget(uint32_t id, size_t bytes);
+int fake_closes(uint32_t id);
+// Event log of an id: one line per event ("OPEN", "MSG GET /a ...").
+const char *fake_events(uint32_t id);
+// Timer ids fired, as text: "3 3 4 ".
+const char *fake_timers(void);
+
+// Helpers: a listener, an accepted connection (bound, opened), feeding bytes
+// through mgx_recv_reserve/commit then mgx_flush.
+struct mg_connection *fake_listen(struct mg_mgr *mgr, int proto);
+struct mg_connection *fake_accept(struct mg_mgr *mgr, struct mg_connection *lsn);
+// Feed `len` bytes to connection `id` in pieces of `step` bytes (0 = all at
+// once), flushing after each. Returns false if the core refused bytes.
+bool fake_feed(struct mg_mgr *mgr, uint32_t id, const void *buf, size_t len, size_t step);
+bool fake_feeds(struct mg_mgr *mgr, uint32_t id, const char *s);
+
+// Stock handlers.
+// Replies 200 with body "<method> <uri>[?query] <body>" to every request.
+void fake_echo_handler(struct mg_connection *c, int ev, void *ev_data);
+
+#endif

@@ -1,0 +1,77 @@
+// test.h: a tiny test framework for the native core tests.
+//
+// A test is a `static void name(void)`; ASSERT* return from it on the first
+// failure. Each suite_*() runs its tests with RUN(). After every test the
+// runner checks that the core heap is back where it started (leaks).
+#ifndef MG_TEST_H
+#define MG_TEST_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+void test_fail(const char *file, int line, const char *fmt, ...);
+void test_run(const char *name, void (*fn)(void));
+int test_failed(void);  // has the running test failed yet?
+
+#define RUN(fn) test_run(#fn, fn)
+
+#define ASSERT(cond)                                    \
+  do {                                                  \
+    if (!(cond)) {                                      \
+      test_fail(__FILE__, __LINE__, "%s", #cond);       \
+      return;                                           \
+    }                                                   \
+  } while (0)
+
+#define ASSERT_INT(a, b)                                                         \
+  do {                                                                           \
+    long long a_ = (long long) (a), b_ = (long long) (b);                        \
+    if (a_ != b_) {                                                              \
+      test_fail(__FILE__, __LINE__, "%s == %s (%lld != %lld)", #a, #b, a_, b_);  \
+      return;                                                                    \
+    }                                                                            \
+  } while (0)
+
+#define ASSERT_STR(a, b)                                                             \
+  do {                                                                               \
+    const char *a_ = (a), *b_ = (b);                                                 \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {                           \
+      test_fail(__FILE__, __LINE__, "%s == %s\n  got:  [%s]\n  want: [%s]", #a, #b, \
+                a_ ? a_ : "(null)", b_ ? b_ : "(null)");                              \
+      return;                                                                        \
+    }                                                                                \
+  } while (0)
+
+// Substring check.
+#define ASSERT_HAS(hay, needle)                                                      \
+  do {                                                                               \
+    const char *h_ = (hay), *n_ = (needle);                                          \
+    if (h_ == NULL || strstr(h_, n_) == NULL) {                                      \
+      test_fail(__FILE__, __LINE__, "%s contains %s\n  got: [%s]", #hay, #needle,   \
+                h_ ? h_ : "(null)");                                                 \
+      return;                                                                        \
+    }                                                                                \
+  } while (0)
+
+#define ASSERT_NOT_HAS(hay, needle)                                                  \
+  do {                                                                               \
+    const char *h_ = (hay), *n_ = (needle);                                          \
+    if (h_ != NULL && strstr(h_, n_) != NULL) {                                      \
+      test_fail(__FILE__, __LINE__, "%s lacks %s\n  got: [%s]", #hay, #needle, h_); \
+      return;                                                                        \
+    }                                                                                \
+  } while (0)
+
+// Suites (one per test_*.c file).
+void suite_core(void);
+void suite_timer(void);
+void suite_net(void);
+void suite_http_parse(void);
+void suite_http_server(void);
+void suite_http_reply(void);
+void suite_http_split(void);
+void suite_http_client(void);
+
+#endif

@@ -1,0 +1,222 @@
+// test_http_reply.c: response formatting: reply, chunked streams, SSE.
+#include "../src/alloc.h"
+#include "host_fake.h"
+#include "test.h"
+
+static struct mg_mgr *s_mgr;
+static struct mg_connection *s_req;  // connection with the pending request
+
+static void keep_handler(struct mg_connection *c, int ev, void *ev_data) {
+  (void) ev_data;
+  if (ev == MG_EV_HTTP_MSG) s_req = c;
+}
+
+// A connection with request `req` delivered and not yet answered.
+static uint32_t pending(const char *req) {
+  struct mg_connection *l;
+  uint32_t id;
+  s_mgr = mgx_mgr_new();
+  l = fake_listen(s_mgr, MGX_PROTO_HTTP);
+  fake_handler = keep_handler;
+  s_req = NULL;
+  id = fake_accept(s_mgr, l)->id;
+  fake_feeds(s_mgr, id, req);
+  return id;
+}
+
+static void reply_user_headers(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  const char *h = "content-type: application/json\nX-A: 1\r\nContent-Length: 999\r\n"
+                  "Transfer-Encoding: chunked\r\nX-Bad: a\rb\r\n\r\n Folded: x\r\n"
+                  "Bad Name: x\r\n: empty\r\nnocolon\r\nKeep-Alive\r\n"
+                  "Connection: keep-alive\r\nX-B: 2";
+  ASSERT(s_req != NULL);
+  ASSERT(mgx_http_reply(s_req, 200, h, strlen(h), "{}", 2));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nX-A: 1\r\nX-B: 2\r\n"
+             "Content-Length: 2\r\n\r\n{}");
+  mgx_mgr_free(s_mgr);
+}
+
+static void reply_status_without_body(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_reply(s_req, 204, NULL, 0, "ignored", 7));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id), "HTTP/1.1 204 No Content\r\n\r\n");
+  mgx_mgr_free(s_mgr);
+}
+
+static void reply_interim_then_final(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_reply(s_req, 103, "Link: </a>\r\n", 12, NULL, 0));
+  ASSERT(s_req->flags & MG_F_REQ_PENDING);
+  ASSERT(mgx_http_reply(s_req, 200, NULL, 0, "ok", 2));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
+  mgx_mgr_free(s_mgr);
+}
+
+static void reply_user_connection_close(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_reply(s_req, 500, "Connection: close\r\n", 19, "x", 1));
+  mgx_flush(s_mgr);
+  ASSERT_INT(fake_closes(id), 1);
+  ASSERT_HAS(fake_out(id), "Connection: close\r\n");
+  mgx_mgr_free(s_mgr);
+}
+
+static void reply_invalid_uses(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  struct mg_connection *c = s_req;
+  ASSERT(!mgx_http_reply(c, 99, NULL, 0, NULL, 0));
+  ASSERT(!mgx_http_reply(c, 1000, NULL, 0, NULL, 0));
+  ASSERT(!mgx_http_start(c, 100, NULL, 0));  // bodiless statuses cannot stream
+  ASSERT(!mgx_http_start(c, 204, NULL, 0));
+  ASSERT(!mgx_http_start(c, 304, NULL, 0));
+  ASSERT(mgx_http_reply(c, 200, NULL, 0, NULL, 0));
+  ASSERT(!mgx_http_reply(c, 200, NULL, 0, NULL, 0));  // no request pending
+  ASSERT(!mgx_http_chunk(c, "a", 1));
+  ASSERT(!mgx_http_sse(c, "e", 1, "d", 1));
+  ASSERT(!mgx_http_start(c, 200, NULL, 0));
+  mgx_close(c);
+  ASSERT(!mgx_send(c, "x", 1));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id), "");  // closed before the flush: output dropped
+  mgx_mgr_free(s_mgr);
+}
+
+static void reply_raw_connection(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW);
+  struct mg_connection *c = fake_accept(mgr, l);
+  uint32_t id = c->id;
+  ASSERT(mgx_http_reply(c, 200, NULL, 0, "a", 1));  // allowed on raw connections
+  ASSERT(mgx_http_reply(c, 200, NULL, 0, "b", 1));
+  mgx_flush(mgr);
+  ASSERT_HAS(fake_out(id), "\r\n\r\nb");
+  mgx_mgr_free(mgr);
+}
+
+static void chunked_response(void) {
+  uint32_t id = pending("GET /s HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n");
+  struct mg_connection *c = s_req;
+  ASSERT(mgx_http_start(c, 200, "Content-Type: text/csv\r\n", 24));
+  ASSERT(!mgx_http_start(c, 200, NULL, 0));
+  ASSERT(mgx_http_chunk(c, "hello", 5));
+  ASSERT(mgx_http_chunk(c, "0123456789abcdefg", 17));
+  mgx_flush(s_mgr);
+  ASSERT(c->flags & MG_F_REQ_PENDING);  // streaming: still in flight
+  ASSERT(!mgx_http_reply(c, 200, NULL, 0, NULL, 0));
+  ASSERT(mgx_http_chunk(c, NULL, 0));
+  ASSERT(!(c->flags & MG_F_REQ_PENDING));
+  mgx_flush(s_mgr);
+  {
+    const char *want =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n11\r\n0123456789abcdefg\r\n0\r\n\r\n";
+    ASSERT(strncmp(fake_out(id), want, strlen(want)) == 0);
+  }
+  ASSERT(s_req == c);
+  ASSERT_HAS(fake_events(id), "MSG GET /next");  // the next request follows
+  ASSERT_INT(s_mgr->completed, 1);
+  mgx_mgr_free(s_mgr);
+}
+
+static void chunk_auto_starts(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  ASSERT(mgx_http_chunk(s_req, "x", 1));
+  ASSERT(mgx_http_chunk(s_req, "", 0));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+             "Connection: close\r\n\r\n1\r\nx\r\n0\r\n\r\n");
+  ASSERT_INT(fake_closes(id), 1);
+  mgx_mgr_free(s_mgr);
+}
+
+static void chunk_after_raw_send_refused(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_send(s_req, "HTTP/1.1 200 OK\r\n", 17));
+  ASSERT(!mgx_http_chunk(s_req, "x", 1));
+  ASSERT(!mgx_http_reply(s_req, 200, NULL, 0, NULL, 0));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id), "HTTP/1.1 200 OK\r\n");
+  mgx_mgr_free(s_mgr);
+}
+
+static void chunked_http10_and_head(void) {
+  uint32_t id = pending("GET / HTTP/1.0\r\n\r\n");
+  ASSERT(mgx_http_chunk(s_req, "abc", 3));
+  ASSERT(mgx_http_chunk(s_req, NULL, 0));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nabc");
+  ASSERT_INT(fake_closes(id), 1);
+  mgx_mgr_free(s_mgr);
+  fake_reset();
+  id = pending("HEAD / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_chunk(s_req, "abc", 3));
+  ASSERT(mgx_http_chunk(s_req, NULL, 0));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_INT(fake_closes(id), 0);
+  mgx_mgr_free(s_mgr);
+}
+
+static void sse_events(void) {
+  uint32_t id = pending("GET /events HTTP/1.1\r\n\r\n");
+  const char *hdr = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
+  ASSERT(mgx_http_sse(s_req, "tick", 4, "1", 1));
+  ASSERT(mgx_http_sse(s_req, "", 0, "a\r\nb", 4));
+  ASSERT(mgx_http_sse(s_req, "x\ny", 3, "", 0));
+  mgx_flush(s_mgr);
+  ASSERT(strncmp(fake_out(id), hdr, strlen(hdr)) == 0);
+  ASSERT_STR(fake_out(id) + strlen(hdr),
+             "15\r\nevent: tick\ndata: 1\n\n\r\n"
+             "11\r\ndata: a\ndata: b\n\n\r\n"
+             "12\r\nevent: xy\ndata: \n\n\r\n");
+  ASSERT(s_req->flags & MG_F_REQ_PENDING);
+  mgx_mgr_free(s_mgr);
+}
+
+static void status_texts(void) {
+  ASSERT_STR(mg_http_status_text(200), "OK");
+  ASSERT_STR(mg_http_status_text(404), "Not Found");
+  ASSERT_STR(mg_http_status_text(503), "Service Unavailable");
+  ASSERT_STR(mg_http_status_text(799), "");
+}
+
+static void reply_alloc_failure_queues_nothing(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  static char big[100000];
+  mg_alloc_budget((size_t) mgx_heap_used() + 1000);
+  ASSERT(!mgx_http_reply(s_req, 200, NULL, 0, big, sizeof(big)));
+  ASSERT_INT(s_req->send.len, 0);
+  ASSERT(s_req->flags & MG_F_REQ_PENDING);
+  mg_alloc_budget(0);
+  ASSERT(mgx_http_reply(s_req, 200, NULL, 0, "ok", 2));
+  mgx_flush(s_mgr);
+  ASSERT_HAS(fake_out(id), "\r\n\r\nok");
+  mgx_mgr_free(s_mgr);
+}
+
+void suite_http_reply(void) {
+  RUN(reply_user_headers);
+  RUN(reply_status_without_body);
+  RUN(reply_interim_then_final);
+  RUN(reply_user_connection_close);
+  RUN(reply_invalid_uses);
+  RUN(reply_raw_connection);
+  RUN(chunked_response);
+  RUN(chunk_auto_starts);
+  RUN(chunk_after_raw_send_refused);
+  RUN(chunked_http10_and_head);
+  RUN(sse_events);
+  RUN(status_texts);
+  RUN(reply_alloc_failure_queues_nothing);
+}
