@@ -123,9 +123,14 @@ build_target() {  # $1 = target name; returns 0 when the binary is ready
 : >"$LOGS/build.log"
 buildable=()
 build_failed=()
+# One build at a time (npm test may start a smoke run while a long run builds).
+exec 9>"$OUT/build.lock"
+flock 9 2>/dev/null || true
 for t in "${targets[@]}"; do
   if build_target "$t"; then buildable+=("$t"); else build_failed+=("$t"); fi
 done
+flock -u 9 2>/dev/null || true
+exec 9>&-
 if [ ${#build_failed[@]} -gt 0 ]; then
   echo "run.sh: build failed for: ${build_failed[*]} (compiler output follows)" >&2
   tail -40 "$LOGS/build.log" >&2

@@ -122,6 +122,8 @@ int mgx_http_reply(struct mg_connection *c, int status, const char *headers,
 // Transfer-Encoding: chunked. mgx_http_chunk/mgx_http_sse call it themselves
 // (status 200; text/plain or text/event-stream) when the current request has
 // no response started yet and nothing was written with mgx_send for it.
+// Refused (0) for statuses without a body (1xx, 204, 304). For an HTTP/1.0
+// request the stream has no chunk framing and ends by closing.
 MGX_EXPORT(mgx_http_start)
 int mgx_http_start(struct mg_connection *c, int status, const char *headers, size_t headers_len);
 // One chunk; a zero-length chunk ends the response (marks it answered).
