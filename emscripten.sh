@@ -42,7 +42,7 @@ fi
 
 # The stack-size setting was renamed in emscripten 3.1.25 (TOTAL_STACK ->
 # STACK_SIZE); Debian ships 3.1.6. Pick the name this emcc knows.
-ver=$("$EMCC_BIN" --version | head -1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)
+ver=$("$EMCC_BIN" --version 2>/dev/null | sed -n 1p | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)
 IFS=. read -r vmaj vmin vpat <<<"${ver:-0.0.0}"
 if [ $((vmaj * 10000 + vmin * 100 + vpat)) -ge 30125 ]; then stack=STACK_SIZE; else stack=TOTAL_STACK; fi
 
@@ -53,4 +53,4 @@ if [ $((vmaj * 10000 + vmin * 100 + vpat)) -ge 30125 ]; then stack=STACK_SIZE; e
   -sFILESYSTEM=0 -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0 \
   -sINITIAL_MEMORY=4MB -s$stack=256KB \
   $srcs -o "$out"
-echo "emscripten.sh: built $out ($(wc -c <"$out") bytes) with $("$EMCC_BIN" --version | head -1)"
+echo "emscripten.sh: built $out ($(wc -c <"$out") bytes) with emcc $ver"

@@ -1,78 +1,90 @@
-// graceful-server.ts: the basic graceful-shutdown pattern.
+// graceful-server.ts: the server `npm start` runs, with graceful shutdown
+// done by the library.
 //
-// A Manager answers "Hello, World!" on http://127.0.0.1:8000 (PORT overrides
-// it; PORT=0 picks a free port). /slow answers after 2 s from a timer, so a
-// request can be in flight when the server is stopped. SIGINT (Ctrl+C) and
-// SIGTERM only set a flag: the poll loop ends, every open connection is
-// drained (a /slow request still waiting gets a 503 first), and the manager
-// is closed. Run it with `npm start`.
-import { init, Manager, MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "tsmongoose";
+// Listens on http://127.0.0.1:8000 (PORT overrides it; PORT=0 picks a free
+// port and prints it). Routes:
+//   /             "Hello, World!"
+//   /slow?ms=N    answers after N ms (default 2000) from a timer
+//   /big?mb=N     an N MiB body (default 8), bytes i % 251
+//   /healthz      200 "ok" while ready, 503 once shutdown has started
+// mgr.run() drives the manager and handles SIGINT (Ctrl+C) and SIGTERM. The
+// first signal starts a graceful shutdown: the listener closes (new
+// connections are refused), requests in flight finish, requests that arrive
+// on open connections get 503 + Connection: close, idle keep-alive
+// connections close once idle for the keep-alive timeout the responses
+// advertise (5 s), and after SHUTDOWN_TIMEOUT_MS (default 10 s) whatever is
+// left is force-closed. A second signal forces the exit at once. The report
+// is printed as one JSON line.
+import { init, Manager, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "tsmongoose";
 import type { Connection, HttpMessage, Timer } from "tsmongoose";
 
-const port = Number(process.env.PORT ?? 8000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`graceful-server: PORT must be 0..65535, got '${process.env.PORT}'`);
-  process.exit(2);
+function intEnv(name: string, fallback: number, max: number): number {
+  const text = process.env[name];
+  const value = text === undefined || text === "" ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    console.error(`graceful-server: ${name} must be 0..${max}, got '${text}'`);
+    process.exit(2);
+  }
+  return value;
 }
 
-let stop = false;
-let signalName = "";
-const onSignal = (signal: NodeJS.Signals): void => {
-  if (stop) {
-    console.log(`Received ${signal} again, exiting now`);
-    process.exit(1);
-  }
-  stop = true;
-  signalName = signal;
-};
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+/** An integer query parameter within 0..max, or `fallback` when absent or invalid. */
+function intParam(hm: HttpMessage, name: string, fallback: number, max: number): number {
+  const n = Number(hm.queryVar(name) ?? fallback);
+  return Number.isInteger(n) && n >= 0 && n <= max ? n : fallback;
+}
 
-const clients = new Set<Connection>();
-const slow = new Map<Connection, Timer>(); // /slow requests not yet answered
+const port = intEnv("PORT", 8000, 65535);
+const shutdownTimeoutMs = intEnv("SHUTDOWN_TIMEOUT_MS", 10_000, 3_600_000);
+
+/** `mb` MiB of the bytes i % 251 (a pattern a client can check). */
+function bigBody(mb: number): Uint8Array {
+  const body = new Uint8Array(mb * 1024 * 1024);
+  for (let i = 0; i < Math.min(251, body.length); i++) body[i] = i;
+  for (let filled = 251; filled < body.length; filled *= 2) body.copyWithin(filled, 0, Math.min(filled, body.length - filled));
+  return body;
+}
 
 await init();
+const slow = new Map<Connection, Timer>(); // /slow requests waiting for their timer
+
 const mgr = new Manager((conn, ev, data) => {
-  if (ev === MG_EV_ACCEPT) {
-    clients.add(conn);
-  } else if (ev === MG_EV_CLOSE) {
-    clients.delete(conn);
-    slow.get(conn)?.cancel();
+  if (ev === MG_EV_CLOSE) {
+    slow.get(conn)?.cancel(); // the client went away: no answer to send
     slow.delete(conn);
   } else if (ev === MG_EV_HTTP_MSG) {
     const hm = data as HttpMessage;
-    if (hm.uri === "/slow") {
-      const timer = mgr.timerAdd(2000, () => {
-        slow.delete(conn);
-        conn.reply(200, "Slow hello after 2 s\n");
-      });
-      slow.set(conn, timer);
-    } else {
+    if (hm.uri === "/") {
       conn.reply(200, "Hello, World!");
+    } else if (hm.uri === "/slow") {
+      const ms = intParam(hm, "ms", 2000, 600_000);
+      slow.set(conn, mgr.timerAdd(ms, () => {
+        slow.delete(conn);
+        conn.reply(200, `Slow hello after ${ms} ms\n`);
+      }));
+    } else if (hm.uri === "/big") {
+      conn.reply(200, bigBody(intParam(hm, "mb", 8, 64)), { "Content-Type": "application/octet-stream" });
+    } else if (hm.uri === "/healthz") {
+      // Load balancers stop routing here once this says 503.
+      if (mgr.ready) conn.reply(200, "ok\n");
+      else conn.reply(503, "shutting down\n");
+    } else {
+      conn.reply(404, "Not Found\n");
     }
   }
+});
+
+mgr.onShutdown((signal) => {
+  const open = mgr.connections.filter((c) => c.isAccepted).length;
+  console.log(`Received ${signal ?? "a shutdown request"}, shutting down...`);
+  console.log(`Draining ${open} connection(s)... (up to ${shutdownTimeoutMs} ms; press Ctrl+C again to force)`);
 });
 
 const listener = mgr.listen(`http://127.0.0.1:${port}`);
 console.log(`Server running on http://127.0.0.1:${listener.localAddr.port}`);
 console.log("Press Ctrl+C to stop");
 
-while (!stop) await mgr.poll(100);
-
-console.log(`Received ${signalName}, shutting down...`);
-console.log(`Draining ${clients.size} connection(s)...`);
-for (const conn of clients) {
-  const timer = slow.get(conn);
-  if (timer) {
-    // Accepted but not answered yet: say so instead of dropping it.
-    timer.cancel();
-    slow.delete(conn);
-    conn.reply(503, "Server shutting down\n");
-  }
-  conn.drain();
-}
-// Give the drained connections up to 1 s to flush and close.
-for (let i = 0; i < 10 && clients.size > 0; i++) await mgr.poll(100);
-if (clients.size > 0) console.log(`Closing ${clients.size} connection(s) that did not drain in time`);
-mgr.close();
+const report = await mgr.run({ shutdownTimeoutMs });
+console.log(`shutdown report: ${JSON.stringify(report)}`);
+if (report.forced.length > 0) console.log(`Force-closed ${report.forced.length} connection(s) that did not finish in time`);
 console.log("Server stopped cleanly");

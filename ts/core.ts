@@ -12,6 +12,7 @@ export interface CoreExports {
     recvBufferSize: number, maxConnections: number, idleTimeoutMs: number,
     headerTimeoutMs: number, requestTimeoutMs: number): void;
   mgx_shutdown(mgr: Ptr, status: number): void;
+  mgx_shutdown_idle(mgr: Ptr, ms: number): void;
   mgx_poll(mgr: Ptr): number;
   mgx_flush(mgr: Ptr): void;
   mgx_timer_next(mgr: Ptr): number;

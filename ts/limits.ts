@@ -13,23 +13,42 @@ export interface Limits {
   recvBufferSize: number;
   /** Accepted connections at once; further sockets are refused. */
   maxConnections: number;
-  /** Keep-alive idle time before the core closes a connection, ms (0 = off). */
+  /**
+   * A connection with no activity for this long is closed, ms (0 = off;
+   * default 5000). Applies to every connection, raw TCP included. HTTP
+   * responses that keep the connection open advertise it as
+   * `Keep-Alive: timeout=<seconds>`, which is what lets graceful shutdown
+   * close idle keep-alive connections without racing a client's next request.
+   */
   idleTimeoutMs: number;
-  /** The request head must arrive within this time, ms (0 = off). */
+  /**
+   * A request head must arrive completely within this time of its first
+   * byte, else 408 + close (slow-header clients), ms (0 = off; default 30000).
+   */
   headerTimeoutMs: number;
-  /** A handler must answer within this time, else 408, ms (0 = off). */
+  /**
+   * A handler must start its answer within this time of the request's
+   * arrival, else the core answers 408 + Connection: close and drains, ms
+   * (0 = off, the default). A late reply() then returns false while the
+   * connection drains, and throws ConnectionClosedError once it is closed.
+   */
   requestTimeoutMs: number;
 }
 
-/** The core's defaults (net.h). A 0 passed for a size limit also means "default". */
+/**
+ * The defaults every Manager passes to the core. Size limits match the
+ * core's own (net.h); the timeouts are the facade's: the native core keeps
+ * them off unless the host sets them. A 0 passed for a size limit also
+ * means "default".
+ */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHeaderSize: 16384,
   maxHeaders: 100,
   maxBodySize: 1 << 20,
   recvBufferSize: 1 << 20,
   maxConnections: 10000,
-  idleTimeoutMs: 0,
-  headerTimeoutMs: 0,
+  idleTimeoutMs: 5000,
+  headerTimeoutMs: 30000,
   requestTimeoutMs: 0,
 });
 

@@ -11,7 +11,9 @@ import { resolveLimits, type Limits } from "./limits";
 import { defaultHttp, parseEndpoint } from "./url";
 import { getPlatform } from "./platform";
 import { connectionsById, timersById } from "./registry";
-import { managerExtensions, type RunOptions, type ShutdownOptions, type ShutdownReport, type WakeupHandle } from "./extensions";
+import { managerExtensions, type WakeupHandle } from "./extensions";
+import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
+import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
 
 /** Options of `new Manager(handler, opts)`. */
@@ -232,22 +234,59 @@ export class Manager extends Engine {
     return true;
   }
 
-  /** Drive this manager until it is closed, with signal handling and graceful shutdown (see API.md). */
+  /**
+   * Drive this manager until it is closed: no poll() calls; SIGINT/SIGTERM
+   * (`signals`) start shutdown({ signal }), a second one force-closes at once.
+   * The signal handlers are removed when the returned promise resolves, with
+   * the ShutdownReport, once the manager is closed (by a signal, shutdown()
+   * or close()). A handler that blocks the event loop synchronously delays
+   * signal handling until it returns (see ts/run.ts).
+   */
   run(opts?: RunOptions): Promise<ShutdownReport> {
-    return managerExtensions.run(this, opts);
+    return runManager(this, opts);
   }
 
-  /** Graceful shutdown: stop accepting, finish in-flight requests, then close (see API.md). */
+  /**
+   * Graceful shutdown, in order: readiness fails (`ready` false) for
+   * `readinessDelayMs`; listeners close; requests that arrive afterwards get
+   * `replyStatus` + Connection: close; onShutdown hooks run while in-flight
+   * requests finish and drain and idle keep-alive connections close after
+   * `idleGraceMs`; at `timeoutMs` the rest is force-closed; then close().
+   * Idempotent: every call returns the same promise of the ShutdownReport.
+   */
   shutdown(opts?: ShutdownOptions): Promise<ShutdownReport> {
-    return managerExtensions.shutdown(this, opts);
+    return shutdownManager(this, opts);
   }
 
-  /** Register a hook run during shutdown (stop workers, flush stores). */
-  onShutdown(hook: (signal?: string) => void | Promise<void>): void {
-    managerExtensions.onShutdown(this, hook);
+  /**
+   * Register a hook for shutdown (stop workers, flush stores): hooks run once,
+   * one after another in registration order, starting right after the
+   * listeners close; each is awaited; errors go to the errorHandler.
+   */
+  onShutdown(hook: ShutdownHook): void {
+    addShutdownHook(this, hook);
   }
 
-  /** A token other threads use to wake this manager (see API.md). */
+  /** True once shutdown() (or a signal under run()) has started. */
+  get isShuttingDown(): boolean {
+    return isShuttingDown(this);
+  }
+
+  /**
+   * Readiness for load balancers: false once shutdown starts (and after
+   * close). Health-check handlers answer 503 when it is false, so the
+   * instance is taken out of rotation during `readinessDelayMs`.
+   */
+  get ready(): boolean {
+    return !this.closed && !isShuttingDown(this);
+  }
+
+  /**
+   * A new channel for waking this manager from a worker thread: pass the
+   * handle in `workerData` with `transferList: [handle.port]`; the worker
+   * calls `wakeup(handle, connId, data)`. Needs `enableWakeup: true`
+   * (MongooseError ERR_WAKEUP_DISABLED otherwise). Closed with the manager.
+   */
   wakeupHandle(): WakeupHandle {
     return managerExtensions.wakeupHandle(this);
   }
@@ -259,6 +298,7 @@ export class Manager extends Engine {
    * handler returns. Afterwards every other method throws ManagerClosedError.
    */
   close(): void {
+    noteClose(this); // a run()/shutdown() in progress reports what this cut off
     this._close();
   }
 

@@ -72,6 +72,10 @@ function machine() {
 function startServer(server, rawMode) {
   const file = join(here, "servers", `${server}.mjs`);
   const child = fork(file, [rawMode], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  child.on("error", () => { /* a send to a dead child: its exit is reported instead */ });
+  child.on("exit", (code, signal) => {
+    if (code !== 0 && signal !== "SIGKILL") console.error(`  ${server} server exited unexpectedly (code ${code}, signal ${signal})`);
+  });
   const next = (type, ms) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => { cleanup(); reject(new Error(`${server}: no '${type}' message within ${ms} ms`)); }, ms);
     const onMsg = (m) => { if (m?.type === type) { cleanup(); resolve(m); } };
@@ -84,10 +88,11 @@ function startServer(server, rawMode) {
     port, note,
     mem: () => { const p = next("mem", 10_000); child.send({ type: "mem" }); return p; },
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       child.once("exit", () => { clearTimeout(timer); resolve(); });
-      child.send({ type: "stop" });
+      if (child.connected) child.send({ type: "stop" }, () => { /* exit or the timer ends it */ });
+      else child.kill("SIGKILL");
     }),
   }));
 }
@@ -126,6 +131,7 @@ async function measure(server, c, report) {
     if (!commands.includes(template)) commands.push(template);
     process.stdout.write(`  ${LABEL[server].padEnd(13)} ${command}\n`);
     const r = parseWrk(await runWrk(args, (DURATION + 30) * 1000));
+    if (r.socketErrors || r.non2xx) console.log(`    errors: ${r.socketErrorDetail || ""} non-2xx ${r.non2xx}`);
     return { ...r, responseHeadBytes: answer.headBytes, responseHead: answer.head };
   } finally {
     await srv.stop();
@@ -183,7 +189,8 @@ async function main() {
       const sum = (k) => rs.reduce((a, r) => a + r[k], 0);
       report.results.push({ caseId: c.id, caseTitle: c.title, server, rps: med("rps"), p50Ms: med("p50Ms"),
         p90Ms: med("p90Ms"), p99Ms: med("p99Ms"), transferPerSec: med("transferPerSec"),
-        socketErrors: sum("socketErrors"), non2xx: sum("non2xx"), responseHeadBytes: rs[0].responseHeadBytes,
+        socketErrors: sum("socketErrors"), non2xx: sum("non2xx"),
+        errorDetail: rs.map((r) => r.socketErrorDetail).filter(Boolean), responseHeadBytes: rs[0].responseHeadBytes,
         responseHead: rs[0].responseHead, runs: rs.map((r) => r.rps) });
     }
   }

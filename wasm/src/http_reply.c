@@ -127,6 +127,18 @@ static void user_headers(struct head *h, const char *hdrs, size_t len, struct us
   }
 }
 
+// A response that keeps the connection open says how long it stays open
+// when idle. Clients that honour the hint (undici/fetch, curl) stop reusing
+// an idle connection before that, so they never send a request on a
+// connection the server is closing (see mgx_shutdown_idle).
+static void keep_alive_hint(struct head *h, const struct mg_connection *c) {
+  uint32_t ms = c->mgr->limits.idle_timeout_ms;
+  if (ms == 0) return;
+  puts_(h, "Keep-Alive: timeout=");
+  put_u64(h, ms / 1000);
+  puts_(h, "\r\n");
+}
+
 // Must the connection close after the response being written now?
 static bool will_close(const struct mg_connection *c) {
   if (c->flags & (MG_F_RESP_CLOSE | MG_F_EOF | MG_F_DRAINING)) return true;
@@ -190,8 +202,9 @@ static int respond(struct mg_connection *c, int status, const char *hdrs, size_t
     // Interim: the connection header belongs to the final response.
   } else if (close) {
     puts_(&h, "Connection: close\r\n");
-  } else if (c->hflags & MG_HF_KEEPALIVE) {
-    puts_(&h, "Connection: keep-alive\r\n");  // HTTP/1.0 keep-alive echo
+  } else if (status != 101) {
+    if (c->hflags & MG_HF_KEEPALIVE) puts_(&h, "Connection: keep-alive\r\n");  // HTTP/1.0 echo
+    keep_alive_hint(&h, c);
   }
   puts_(&h, "\r\n");
   if (bodiless || (c->flags & MG_F_HEAD)) body_len = 0;
@@ -250,7 +263,11 @@ bool mg_http_start(struct mg_connection *c, int status, const char *headers,
   // HTTP/1.0 has no chunked coding: the body then ends at close.
   close = will_close(c) || u.close || http10;
   if (!http10) puts_(&h, "Transfer-Encoding: chunked\r\n");
-  if (close) puts_(&h, "Connection: close\r\n");
+  if (close) {
+    puts_(&h, "Connection: close\r\n");
+  } else {
+    keep_alive_hint(&h, c);
+  }
   puts_(&h, "\r\n");
   if (!queue(c, &h, NULL, 0)) return false;
   c->flags |= MG_F_RESP_STARTED | MG_F_CHUNKED_OUT;

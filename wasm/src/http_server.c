@@ -236,7 +236,7 @@ static void serve(struct mg_connection *c) {
     hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
     hm.message = mg_str_n(hm.head.buf, (size_t) ((const char *) c->recv.buf + total - hm.head.buf));
     request_begin(c, &hm);
-    if (c->mgr->shutdown_status != 0) {
+    if (c->mgr->shutdown_status > 0) {
       c->mgr->rejected++;
       mg_http_error(c, c->mgr->shutdown_status);
     } else {

@@ -66,7 +66,13 @@ void mgx_set_limits(struct mg_mgr *mgr, uint32_t max_header_size, uint32_t max_h
 }
 
 void mgx_shutdown(struct mg_mgr *mgr, int status) {
-  mgr->shutdown_status = status;
+  mgr->shutdown_status = status < 0 ? MGX_SHUTDOWN_SERVE : status;
+}
+
+void mgx_shutdown_idle(struct mg_mgr *mgr, double ms) {
+  mgr->shutdown_idle_set = ms >= 0;  // false for negative and NaN
+  if (!mgr->shutdown_idle_set) return;
+  mgr->shutdown_idle_ms = ms >= 4294967295.0 ? 0xffffffffu : (uint32_t) ms;
 }
 
 int mgx_poll(struct mg_mgr *mgr) {

@@ -51,7 +51,18 @@ void mgx_set_limits(struct mg_mgr *mgr, uint32_t max_header_size,
 // Graceful shutdown: from now on complete requests are answered with
 // `status` + Connection: close (counted in mgr->rejected) instead of being
 // delivered, and every other response carries Connection: close. 0 = off.
+// MGX_SHUTDOWN_SERVE: requests are still delivered to the handler, but
+// every response carries Connection: close (the connection drains after it).
+#define MGX_SHUTDOWN_SERVE (-1)
 MGX_EXPORT(mgx_shutdown) void mgx_shutdown(struct mg_mgr *mgr, int status);
+// Idle grace during shutdown: while shutdown is on, a connection with no
+// request pending and nothing buffered in either direction is drained once
+// it has been quiet for `ms` (0 = at the next mgx_poll) instead of after
+// limits.idle_timeout_ms. Negative (the default): limits.idle_timeout_ms.
+// Responses advertise "Keep-Alive: timeout=<idle_timeout_ms / 1000>", so a
+// client that honours the hint stops reusing an idle connection before a
+// grace of at least idle_timeout_ms ends: it never races the close.
+MGX_EXPORT(mgx_shutdown_idle) void mgx_shutdown_idle(struct mg_mgr *mgr, double ms);
 // Run due timers, fire MG_EV_POLL on every connection, enforce timeouts.
 // Returns the number of events fired. Does not flush: call mgx_flush after.
 // A no-op (returns 0) when called from inside a handler.

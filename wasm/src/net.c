@@ -316,10 +316,18 @@ void mg_eof(struct mg_connection *c) {
 // ---- poll and flush -------------------------------------------------------------
 
 static bool idle_expired(struct mg_connection *c, uint64_t now) {
-  uint32_t ms = c->mgr->limits.idle_timeout_ms;
-  if (ms == 0) return false;
+  const struct mg_mgr *mgr = c->mgr;
+  uint32_t ms = mgr->limits.idle_timeout_ms;
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
                   MG_F_DRAINING | MG_F_CLOSING)) {
+    return false;
+  }
+  if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {
+    // Shutdown grace: only truly idle connections (nothing half-received,
+    // nothing left to send); the others finish or meet their timeouts.
+    if (c->recv.len > 0 || c->send.len > 0) return false;
+    ms = mgr->shutdown_idle_ms;
+  } else if (ms == 0) {
     return false;
   }
   return now >= c->last_io_ms && now - c->last_io_ms >= ms;

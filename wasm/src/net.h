@@ -111,7 +111,7 @@ struct mg_mgr {
   struct mg_timer *timers;
   struct mg_limits limits;
   uint32_t num_accepted;
-  int shutdown_status;    // when non-zero: answer new requests with it (shutdown)
+  int shutdown_status;    // non-zero: shutting down; > 0: answer new requests with it
   uint32_t completed;     // counters for the shutdown report
   uint32_t rejected;
   uint32_t drained;
@@ -122,6 +122,8 @@ struct mg_mgr {
   bool free_pending;      // mgx_mgr_free was called from inside a call
   uint64_t now_ms;        // clock sampled at the start of mgx_poll
   struct mg_iobuf discard;  // reserve target for connections that stopped reading
+  bool shutdown_idle_set;   // mgx_shutdown_idle gave a grace: use it in shutdown
+  uint32_t shutdown_idle_ms;
 };
 
 // Manager and connection internals behind the mgx_* exports (mgx.c).

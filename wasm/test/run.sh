@@ -3,16 +3,28 @@
 # wasm/test/*.c into build/native/ with $CC (default cc), runs them, and
 # makes the last stdout line "N passed, N failed". Exit status 0 only when
 # every test passed and no sanitizer fired.
+#   bash wasm/test/run.sh --bench [N]   instead: the hot-path benchmark
+#                                       (bench_core.c, -O2, no sanitizers)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 CC="${CC:-cc}"
 out=build/native
 mkdir -p "$out"
 bin="$out/core-tests-$(basename "$CC")"
+# bench_*.c have their own main() and host: never part of the test binary.
+tests=$(ls wasm/test/*.c | grep -v '/bench_')
+
+if [ "${1:-}" = "--bench" ]; then
+  shift
+  bench="$out/core-bench-$(basename "$CC")"
+  "$CC" -std=c99 -O2 -Wall -Wextra -Werror wasm/src/*.c wasm/test/bench_core.c -o "$bench" || exit 1
+  exec "$bench" "$@"
+fi
 
 flags=(-std=c99 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined
        -fno-sanitize-recover=all -fno-omit-frame-pointer)
-if ! "$CC" "${flags[@]}" wasm/src/*.c wasm/test/*.c -o "$bin"; then
+# shellcheck disable=SC2086
+if ! "$CC" "${flags[@]}" wasm/src/*.c $tests -o "$bin"; then
   echo "run.sh: compile failed with $CC" >&2
   echo "0 passed, 1 failed"
   exit 1

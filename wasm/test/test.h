@@ -73,5 +73,6 @@ void suite_http_server(void);
 void suite_http_reply(void);
 void suite_http_split(void);
 void suite_http_client(void);
+void suite_shutdown(void);
 
 #endif

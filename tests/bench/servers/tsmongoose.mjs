@@ -14,19 +14,25 @@ const listener = mgr.listen("http://127.0.0.1:0");
 
 // Drive the manager the fastest way the facade offers: run() (self-driven
 // from socket callbacks), else auto-drive, else the poll loop (poll()
-// resolves early on socket activity).
+// resolves early on socket activity). A run() that is still a stub rejects
+// with ERR_NOT_IMPLEMENTED at once: then the next way is used.
 let stop = false;
-let mode;
-if (typeof mgr.run === "function") {
-  mode = "run()";
-  void mgr.run({ signals: [] });
-} else if (typeof mgr.setAutoDrive === "function") {
-  mode = "setAutoDrive(true)";
-  mgr.setAutoDrive(true);
-} else {
-  mode = "poll loop";
+async function drive() {
+  if (typeof mgr.run === "function") {
+    const running = mgr.run({ signals: [] });
+    const early = await Promise.race([running.then(() => "resolved", (err) => err),
+      new Promise((resolve) => setImmediate(() => resolve("running")))]);
+    if (early === "running") return "run()";
+    if (early?.code !== "ERR_NOT_IMPLEMENTED") throw early;
+  }
+  if (typeof mgr.setAutoDrive === "function") {
+    mgr.setAutoDrive(true);
+    return "setAutoDrive(true)";
+  }
   void (async () => { while (!stop) await mgr.poll(1000); })();
+  return "a poll(1000) loop";
 }
+const mode = await drive();
 serveIpc(listener.localAddr.port, async () => {
   stop = true;
   mgr.close();

@@ -1,0 +1,156 @@
+// adversarial-flood.test.ts: thousands of half-open connections against
+// limits.maxConnections, over real sockets (issue 5, part 2).
+//
+// Over the limit the core refuses the connection (mgx_conn_new returns
+// NULL) and the Node network destroys the socket at once: the client sees
+// the connection accepted by the kernel and then closed, with no byte of
+// response. Connections already in (the bystander) keep being served; once
+// the flood goes away (or the timeouts reap it) new clients are served again.
+// Bounded: 2000 client sockets at most (ulimit -n is checked first).
+import * as net from "node:net";
+import { execSync } from "node:child_process";
+import {
+  Bystander, coreAccepted, eventually, expectBystanderFine, expectStillServed, liveAccepted, startAdversaryServer,
+  type AdversaryServer,
+} from "./helpers/adversary";
+import { RawClient } from "./helpers/raw-client";
+import { sleep, stopAllServers } from "./helpers/server";
+
+/** One flood socket and when things happened to it. */
+interface FloodSocket {
+  socket: net.Socket;
+  connectedAt: number;
+  /** When the server closed it (end/close/reset), 0 while open. */
+  closedAt: number;
+  /** Bytes the server sent on it (must stay 0 for refused ones). */
+  received: number;
+  error?: string;
+}
+
+const FLOOD = 2000;
+
+function fdLimit(): number {
+  try {
+    return Number(execSync("ulimit -n", { shell: "/bin/bash", encoding: "utf8" }).trim()) || 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+/** Open `n` sockets in batches; `payload(i)` is written right after connecting ("" = nothing). */
+async function flood(port: number, n: number, payload: (i: number) => string, batch = 200): Promise<FloodSocket[]> {
+  const out: FloodSocket[] = [];
+  for (let start = 0; start < n; start += batch) {
+    const group = await Promise.all(Array.from({ length: Math.min(batch, n - start) }, (_, k) =>
+      new Promise<FloodSocket>((resolve) => {
+        const socket = net.connect({ port, host: "127.0.0.1" });
+        const fs: FloodSocket = { socket, connectedAt: 0, closedAt: 0, received: 0 };
+        const closed = () => { if (!fs.closedAt) fs.closedAt = Date.now(); };
+        socket.on("data", (d: Buffer) => { fs.received += d.length; });
+        socket.on("end", closed);
+        socket.on("close", closed);
+        socket.on("error", (e) => { fs.error ??= (e as NodeJS.ErrnoException).code ?? e.message; closed(); });
+        socket.once("connect", () => {
+          fs.connectedAt = Date.now();
+          const p = payload(start + k);
+          if (p) socket.write(p);
+          resolve(fs);
+        });
+        socket.once("error", () => resolve(fs));
+      })));
+    out.push(...group);
+  }
+  return out;
+}
+
+function destroyAll(socks: FloodSocket[]): void {
+  for (const s of socks) s.socket.destroy();
+}
+
+const partialHead = (i: number) => (i % 2 === 0 ? "" : `GET /flood${i} HTTP/1.1\r\nHo`);
+
+afterEach(() => stopAllServers());
+
+test("the machine allows the flood (ulimit -n well above 2 x 2000 sockets)", () => {
+  expect(fdLimit()).toBeGreaterThan(2 * FLOOD + 500);
+});
+
+describe("maxConnections 500, 2000 half-open sockets", () => {
+  const MAX = 500;
+  let adv: AdversaryServer;
+  let by: Bystander;
+
+  beforeEach(async () => {
+    adv = await startAdversaryServer({ managerOpts: { limits: { maxConnections: MAX } } });
+    by = await Bystander.start(adv.port);
+  });
+
+  test("the excess is refused at once, the bystander keeps being served, and the server accepts again afterwards", async () => {
+    const socks = await flood(adv.port, FLOOD, partialHead);
+    try {
+      expect(socks.every((s) => s.connectedAt > 0)).toBe(true); // the kernel accepted them all
+      // Exactly MAX - 1 flood sockets fit beside the bystander; all others are closed by the server.
+      await eventually(() => socks.filter((s) => s.closedAt).length >= FLOOD - (MAX - 1), 10_000, "the excess to be closed");
+      await sleep(200);
+      const refused = socks.filter((s) => s.closedAt);
+      expect(refused.length).toBe(FLOOD - (MAX - 1));
+      expect(liveAccepted(adv.srv.mgr)).toBe(MAX);
+      expect(coreAccepted(adv.srv.mgr)).toBe(MAX);
+      // Refused cleanly: not a byte of response, and closed right away.
+      expect(refused.filter((s) => s.received > 0)).toEqual([]);
+      const delays = refused.map((s) => s.closedAt - s.connectedAt).sort((a, b) => a - b);
+      expect(delays[Math.floor(delays.length * 0.99)]).toBeLessThan(2000);
+      await expectStillServed(by, 5);
+
+      // Saturated: a newcomer is refused too, without a response.
+      const late = await RawClient.connect(adv.port);
+      await late.write("GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+      await late.waitEnd(3000);
+      expect(late.received).toBe(0);
+      late.destroy();
+      expect(adv.count("/late")).toBe(0);
+    } finally {
+      destroyAll(socks);
+    }
+    // The flood goes away: the server forgets it and accepts again.
+    await eventually(() => liveAccepted(adv.srv.mgr) === 1, 5000, "the flood connections to be closed");
+    expect(coreAccepted(adv.srv.mgr)).toBe(1);
+    const c = await RawClient.connect(adv.port);
+    await c.write("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [res] = await c.finalResponses(1);
+    expect([res.status, res.body.toString()]).toEqual([200, "ok:/after:0"]);
+    c.destroy();
+    expect(adv.seen).toEqual(["GET /after 0"]);
+    expectBystanderFine(await by.stop(), 10);
+  }, 30_000);
+});
+
+describe("maxConnections 200 with header and idle timeouts: the flood is reaped without the clients leaving", () => {
+  const MAX = 200;
+  test("partial heads get 408, silent sockets are idle-closed, then new clients are served", async () => {
+    const adv = await startAdversaryServer({
+      managerOpts: { limits: { maxConnections: MAX, headerTimeoutMs: 400, idleTimeoutMs: 600 } },
+    });
+    const by = await Bystander.start(adv.port, { gapMs: 20 });
+    const socks = await flood(adv.port, 1000, partialHead);
+    try {
+      await eventually(() => socks.every((s) => s.closedAt), 5000, "every flood socket to be closed by the server");
+      // Accepted partial heads were answered 408 (a response, then close); silent ones got nothing.
+      const answered = socks.filter((s) => s.received > 0);
+      expect(answered.length).toBeGreaterThan(0);
+      expect(answered.every((s, _i) => s.received < 200)).toBe(true);
+      expect(socks.filter((s, i) => i % 2 === 0 && s.received > 0)).toEqual([]);
+      await eventually(() => liveAccepted(adv.srv.mgr) === 1, 3000, "only the bystander to remain");
+      await expectStillServed(by, 5);
+      const c = await RawClient.connect(adv.port);
+      await c.write("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+      const [res] = await c.finalResponses(1);
+      expect(res.status).toBe(200);
+      c.destroy();
+      expect(adv.seen.filter((s) => s.includes("/flood"))).toEqual([]);
+    } finally {
+      destroyAll(socks);
+    }
+    expectBystanderFine(await by.stop(), 10);
+  }, 30_000);
+});

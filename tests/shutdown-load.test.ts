@@ -1,0 +1,141 @@
+// shutdown-load.test.ts: the `npm start` server (examples/graceful-server)
+// under load, stopped by a signal in the middle of it.
+//
+// 50 persistent keep-alive connections send requests back to back (three
+// "/" for every "/slow?ms=200") for about 1.5 s; SIGTERM (or SIGINT) comes
+// halfway. Every fifth client pauses just before the signal and sends its
+// next request on its idle keep-alive connection just after it: those are
+// the requests the server must answer with a deliberate 503. Every request a client wrote must get a complete, exactly parsed
+// 200 or a deliberate 503; none may be reset or cut short. After the
+// response that says Connection: close the server ends the connection, and
+// a new connection is refused. The process exits 0 well within its shutdown
+// timeout, and its report matches what the clients saw: the 503s are its
+// `rejected`, the 200s that carried Connection: close (answered after the
+// signal) its `completed`, and every one of the 50 connections was drained.
+import { existsSync } from "node:fs";
+import { exampleScript, killAll, reportOf, sleep, startChild, waitExit } from "./fixtures/child";
+import { HttpConn, connectOutcome } from "./fixtures/http-conn";
+
+const CLIENTS = 50;
+const LOAD_MS = 1500;
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+beforeAll(() => {
+  if (!existsSync(exampleScript)) throw new Error(`${exampleScript} is missing: build first (npm run build)`);
+});
+afterEach(killAll);
+
+/** What the clients saw, all together. */
+interface Tally {
+  requests: number;
+  ok: number;
+  /** 200s that said Connection: close: answered during the shutdown. */
+  okClosing: number;
+  rejected: number;
+  refused: number;
+  failures: string[];
+}
+
+const BODIES: Record<string, string> = { "/": "Hello, World!", "/slow?ms=200": "Slow hello after 200 ms\n" };
+
+/** When the signal was sent (0: not yet). */
+interface Clock { t0: number; signalAt: number }
+
+/** One client: requests back to back on one connection until the server closes it, then one reconnect. */
+async function client(port: number, idx: number, t: Tally, clock: Clock): Promise<void> {
+  const hardDeadline = clock.t0 + LOAD_MS + 5000;
+  const pauser = idx % 5 === 0;
+  let conn: HttpConn;
+  try {
+    conn = await HttpConn.open(port);
+  } catch (err) {
+    t.failures.push(`client ${idx}: connect failed before the signal: ${(err as Error).message}`);
+    return;
+  }
+  for (let n = 0; ; n++) {
+    const path = (idx + n) % 4 === 0 ? "/slow?ms=200" : "/";
+    if (conn.pending > 0) t.failures.push(`client ${idx}: ${conn.pending} unexpected bytes before request ${n}`);
+    if (pauser && clock.signalAt === 0 && Date.now() >= clock.t0 + LOAD_MS / 2 - 150) {
+      while (clock.signalAt === 0 && Date.now() < hardDeadline) await sleep(5);
+      await sleep(100); // idle across the signal, then the next request
+    }
+    try {
+      await conn.send(path);
+    } catch (err) {
+      t.failures.push(`client ${idx}: writing request ${n} failed: ${(err as Error).message}`);
+      conn.destroy();
+      return;
+    }
+    t.requests++;
+    let res;
+    try {
+      res = await conn.next(SHUTDOWN_TIMEOUT_MS);
+    } catch (err) {
+      t.failures.push(`client ${idx}: request ${n} (${path}) got no complete response: ${(err as Error).message}`);
+      conn.destroy();
+      return;
+    }
+    if (res.status === 200 && res.body.toString("latin1") === BODIES[path]) {
+      t.ok++;
+      if (res.close) t.okClosing++;
+    } else if (res.status === 503 && res.close && res.body.toString("latin1") === "503 Service Unavailable\n") {
+      t.rejected++;
+    } else {
+      t.failures.push(`client ${idx}: request ${n} (${path}): ${res.status} ${res.reason} ${JSON.stringify(res.body.toString("latin1").slice(0, 80))}`);
+    }
+    if (res.close) break;
+    if (Date.now() > hardDeadline) {
+      t.failures.push(`client ${idx}: still served keep-alive ${hardDeadline} ms after the start`);
+      conn.destroy();
+      return;
+    }
+  }
+  if (!(await conn.waitEnd(3000))) t.failures.push(`client ${idx}: connection not ended after Connection: close`);
+  if (conn.error) t.failures.push(`client ${idx}: socket error after the last response: ${conn.error.message}`);
+  if (conn.pending > 0) t.failures.push(`client ${idx}: ${conn.pending} bytes after the closing response`);
+  conn.destroy();
+  // The listener is closed by now: a new connection must be refused.
+  const outcome = await connectOutcome(port);
+  if (outcome === "ECONNREFUSED") t.refused++;
+  else t.failures.push(`client ${idx}: reconnect after close: ${outcome}`);
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  test(`${CLIENTS} keep-alive clients, ${signal} mid-load: every request answered, counts match the report`, async () => {
+    const srv = await startChild(exampleScript, { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+    const t: Tally = { requests: 0, ok: 0, okClosing: 0, rejected: 0, refused: 0, failures: [] };
+    const clock: Clock = { t0: Date.now(), signalAt: 0 };
+    const clients = Array.from({ length: CLIENTS }, (_, i) => client(srv.port, i, t, clock));
+    await sleep(LOAD_MS / 2);
+    const beforeSignal = t.requests;
+    const signalAt = Date.now();
+    srv.child.kill(signal);
+    clock.signalAt = signalAt;
+    await Promise.all(clients);
+    const lastAnswerMs = Date.now() - signalAt;
+    const { code, signal: killedBy, at } = await waitExit(srv, SHUTDOWN_TIMEOUT_MS);
+    const exitMs = at - signalAt;
+    const out = srv.output();
+    const report = reportOf(out);
+    console.log(`shutdown under load (${signal}): ${t.requests} requests (${beforeSignal} before the signal), ` +
+      `${t.ok} x 200 (${t.okClosing} during shutdown), ${t.rejected} x 503, ${t.refused} reconnects refused, ` +
+      `${t.failures.length} failures; last client done ${lastAnswerMs} ms after the signal, process exited after ${exitMs} ms; ` +
+      `report ${JSON.stringify(report)}`);
+
+    expect(t.failures).toEqual([]);
+    expect(beforeSignal).toBeGreaterThan(CLIENTS * 2); // real load before the signal
+    expect(t.ok + t.rejected).toBe(t.requests);
+    expect(t.rejected).toBeGreaterThanOrEqual(CLIENTS / 5); // the pausing clients' requests
+    expect(t.refused).toBe(CLIENTS);
+    expect({ code, killedBy }).toEqual({ code: 0, killedBy: null });
+    expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(report.signal).toBe(signal);
+    expect(report.forced).toEqual([]);
+    expect(report.rejected).toBe(t.rejected);
+    expect(report.completed).toBe(t.okClosing);
+    expect(report.drained).toBe(CLIENTS);
+    expect(report.durationMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(out).toContain(`Received ${signal}, shutting down...`);
+    expect(out).toContain("Server stopped cleanly");
+  });
+}
