@@ -25,6 +25,7 @@ let by: Bystander;
 
 beforeAll(async () => {
   adv = await startAdversaryServer({
+    mode: "auto", // auto-drive here; the smuggling suite runs both modes
     managerOpts: { limits: { maxHeaderSize: MAX_HEADER, maxHeaders: MAX_HEADERS, maxBodySize: MAX_BODY } },
   });
   by = await Bystander.start(adv.port);

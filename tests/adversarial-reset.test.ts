@@ -34,6 +34,7 @@ function delayedReply(c: Connection, ms: number): void {
 
 beforeAll(async () => {
   adv = await startAdversaryServer({
+    mode: "auto", // auto-drive here; the smuggling suite runs both modes
     managerOpts: { errorHandler: (err: unknown) => handlerErrors.push(err), limits: { maxBodySize: 1 << 20 } },
     route: (c, uri) => {
       if (uri !== "/slowreply") return false;

@@ -1,8 +1,9 @@
 // timeouts.test.ts: the built-in timeouts, end to end over real sockets.
-//   requestTimeoutMs: a handler that has not started its answer in time gets
-//     408 + Connection: close sent for it and its connection drains; a late
-//     reply() returns false while that happens and throws
-//     ConnectionClosedError once the connection is closed.
+//   requestTimeoutMs: a request whose body has not arrived, or whose handler
+//     has not started its answer, this long after its head gets 408 +
+//     Connection: close sent for it and its connection drains; a late reply()
+//     returns false while that happens and throws ConnectionClosedError once
+//     the connection is closed.
 //   headerTimeoutMs: a client trickling its request head (slowloris) gets 408.
 //   idleTimeoutMs: an idle keep-alive connection is closed, and responses
 //     advertise it as Keep-Alive: timeout=N.
@@ -69,6 +70,27 @@ test("requestTimeoutMs: 408 + Connection: close, then drain; a late reply return
   expect(stuck!.closed).toBe(true);
   expect(() => stuck!.reply(200, "much too late")).toThrow(ConnectionClosedError);
   ok.destroy();
+  c.destroy();
+});
+
+test("requestTimeoutMs also bounds a request body that trickles in", async () => {
+  let messages = 0;
+  const srv = await startServer((c, ev) => { if (ev === MG_EV_HTTP_MSG) { messages++; c.reply(200, "no"); } },
+    { mode: "auto", pollMs: 50, managerOpts: { limits: { requestTimeoutMs: 400, idleTimeoutMs: 5000 } } });
+  const c = await HttpConn.open(srv.port);
+  const t0 = Date.now();
+  c.socket.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  for (let i = 0; i < 30 && !c.ended && c.pending === 0; i++) {
+    await sleep(50);
+    if (!c.socket.destroyed) c.socket.write("b");
+  }
+  const res = await c.next(2000);
+  const ms = Date.now() - t0;
+  expect([res.status, res.close]).toEqual([408, true]);
+  expect(ms).toBeGreaterThanOrEqual(380);
+  expect(ms).toBeLessThan(1500);
+  expect(await c.waitEnd(2000)).toBe(true);
+  expect(messages).toBe(0);
   c.destroy();
 });
 

@@ -133,6 +133,10 @@ function normalize(b: Bytes): Bytes {
   return typeof b === "string" && b.length > 65536 ? encoder.encode(b) : b;
 }
 
+/** mgx.c MG_SCRATCH_KEEP. */
+const SCRATCH_KEEP = 65536;
+let shrinkQueued = false;
+
 /**
  * Put up to three arguments into the core's scratch area, back to back, and
  * return [ptr, len] pairs. Valid until the next scratch call; throws if the
@@ -143,8 +147,15 @@ export function toScratch(a: Bytes, b?: Bytes, c?: Bytes): number[] {
   if (b !== undefined) b = normalize(b);
   if (c !== undefined) c = normalize(c);
   const ma = maxLen(a), mb = b === undefined ? 0 : maxLen(b), mc = c === undefined ? 0 : maxLen(c);
-  const base = core().mgx_scratch(ma + mb + mc || 1);
-  if (!base) throw new RangeError(`tsmongoose: the core could not allocate ${ma + mb + mc} bytes`);
+  const total = ma + mb + mc;
+  const base = core().mgx_scratch(total || 1);
+  if (!base) throw new RangeError(`tsmongoose: the core could not allocate ${total} bytes`);
+  // A large argument must not pin the scratch area: shrink it once the
+  // synchronous call that reads it has returned (mgx_scratch frees on a small request).
+  if (total > SCRATCH_KEEP && !shrinkQueued) {
+    shrinkQueued = true;
+    queueMicrotask(() => { shrinkQueued = false; core().mgx_scratch(0); });
+  }
   const la = put(a, base, ma);
   const out = [base, la];
   let p = base + la;

@@ -27,10 +27,11 @@ export interface Limits {
    */
   headerTimeoutMs: number;
   /**
-   * A handler must start its answer within this time of the request's
-   * arrival, else the core answers 408 + Connection: close and drains, ms
-   * (0 = off, the default). A late reply() then returns false while the
-   * connection drains, and throws ConnectionClosedError once it is closed.
+   * From a request's complete head, its body must arrive and its handler
+   * start the answer within this time, else the core answers 408 +
+   * Connection: close and drains, ms (0 = off, the default). A late reply()
+   * then returns false while the connection drains, and throws
+   * ConnectionClosedError once it is closed.
    */
   requestTimeoutMs: number;
 }

@@ -44,7 +44,11 @@ function installProbe(): void {
     instantiate: (...a: unknown[]) => Promise<unknown>;
     Instance: unknown;
   };
-  type Orig = { instantiate: (...a: unknown[]) => Promise<unknown>; Instance: new (...a: unknown[]) => WebAssembly.Instance; hook: (i: unknown) => void };
+  type Orig = {
+    instantiate: (...a: unknown[]) => Promise<unknown>;
+    Instance: new (...a: unknown[]) => WebAssembly.Instance;
+    hook: (i: unknown) => void;
+  };
   const existing = wa[ORIGINALS] as Orig | undefined;
   if (existing) {
     existing.hook = remember; // this module instance records from now on
@@ -184,7 +188,7 @@ export class Bystander {
   private sent = 0;
   private ok = 0;
   private readonly failures: string[] = [];
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private stopped = false;
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
@@ -195,7 +199,10 @@ export class Bystander {
       this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
       this.wake?.();
     });
-    socket.on("end", () => { if (!this.stopped) this.failures.push(`server ended the connection after ${this.ok} responses`); this.wake?.(); });
+    socket.on("end", () => {
+      if (!this.stopped) this.failures.push(`server ended the connection after ${this.ok} responses`);
+      this.wake?.();
+    });
     socket.on("error", (e) => { if (!this.stopped) this.failures.push(`socket error: ${e.message}`); this.wake?.(); });
     socket.on("close", () => this.wake?.());
     this.loop = this.run();
@@ -316,7 +323,8 @@ export async function expectRejected(port: number, input: string | Buffer | (str
     const all = parseResponses(c.data, [], true).responses;
     const finals = all.filter((r) => r.status >= 200);
     if (finals.length !== 1) {
-      throw new Error(`wanted one final response, got ${finals.length}: ${JSON.stringify(c.data.subarray(0, 400).toString("latin1"))}`);
+      const got = JSON.stringify(c.data.subarray(0, 400).toString("latin1"));
+      throw new Error(`wanted one final response, got ${finals.length}: ${got}`);
     }
     const statuses = Array.isArray(status) ? status : [status];
     expect(statuses).toContain(finals[0].status);

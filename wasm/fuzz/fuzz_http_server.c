@@ -6,11 +6,13 @@
 //          accept must be refused), bit3 an allocation budget (the core's
 //          mg_alloc_budget test hook) so allocations fail part-way
 //   ctl[1] seed of the handler's choices (reply, chunked, SSE, defer,
-//          drain, close, error, early reply on MG_EV_HTTP_HDRS)
+//          drain, close, error, early reply on MG_EV_HTTP_HDRS) and of
+//          occasional mgx_wakeup calls
 //   ctl[2] split: 0 = all bytes in one mgx_recv_commit, else pieces of
 //          1..ctl[2] bytes
 //   ctl[3] host: bits 0..1 host_send mode (all / trickle / stall),
-//          bit2 EOF after the last piece, bit3 mgx_shutdown(503) halfway,
+//          bit2 EOF after the last piece (else sometimes a socket error),
+//          bit3 mgx_shutdown(503) halfway,
 //          bits 4..5 clock step per piece, bits 6..7 allocation budget size
 // One manager with an HTTP listener and one accepted connection gets the
 // bytes, the handler answers from MG_EV_HTTP_MSG, the host flushes after
@@ -147,6 +149,12 @@ static void on_event(uint32_t id, int ev, void *ev_data) {
       check_message((const struct mg_http_message *) ev_data, 1);
       on_msg((struct mg_http_message *) ev_data);
       break;
+    case MG_EV_WAKEUP: {
+      const struct mg_str *w = (const struct mg_str *) ev_data;
+      FUZZ_CHECK(w != NULL, "MG_EV_WAKEUP without data");
+      fh_touch(w->buf, w->len);
+      break;
+    }
     default:
       break;
   }
@@ -249,8 +257,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (p == NULL) break;  // still full: the host stays paused
     }
     memcpy(p, data + off, n);
-    off += n;
     mgx_recv_commit(conn, n);
+    // Now and then another thread wakes the connection up with the same bytes.
+    if (conn != NULL && next_rand() % 16 == 0) mgx_wakeup(conn, data + off, n);
+    off += n;
     if (conn != NULL) {
       FUZZ_CHECK(conn->recv.len <= 2 * max_header_size + max_body_size + 65536 + 4096,
                  "c->recv holds %zu bytes with max head %zu + body %zu",
@@ -268,7 +278,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   answer_late();
-  if (conn != NULL && (ctl[3] & 4)) mgx_eof(conn);
+  if (conn != NULL && (ctl[3] & 4)) {
+    mgx_eof(conn);
+  } else if (conn != NULL && next_rand() % 4 == 0) {
+    mgx_error(conn, "ECONNRESET", 10);  // the socket died under the request
+  }
   flush(mgr);
   // Let a stalled host drain what is left, then let timeouts fire.
   fh.send_mode = FH_SEND_ALL;
@@ -289,6 +303,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
              fh_conn(conn_id)->closes);
   FUZZ_CHECK(fh_conn(lst_id)->closes == 1, "listener got MG_EV_CLOSE %d times",
              fh_conn(lst_id)->closes);
+  // Every connection made by mgx_conn_new owns a host socket: closed once.
+  FUZZ_CHECK(fh_conn(conn_id)->host_closes == 1, "host_close called %d times for the connection",
+             fh_conn(conn_id)->host_closes);
+  FUZZ_CHECK(fh_conn(lst_id)->host_closes == 1, "host_close called %d times for the listener",
+             fh_conn(lst_id)->host_closes);
   double heap1 = mgx_heap_used();
   FUZZ_CHECK(heap1 == heap0, "core heap leak: %.0f bytes before, %.0f after", heap0, heap1);
   return 0;

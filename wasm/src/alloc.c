@@ -1,4 +1,4 @@
-// alloc.c: counting wrappers around calloc/free.
+// alloc.c: counting wrappers around calloc/realloc/free.
 #include "alloc.h"
 
 #include <stdlib.h>
@@ -20,6 +20,20 @@ void *mg_calloc(size_t count, size_t size) {
   if (p == NULL) return NULL;
   *(size_t *) (void *) p = n;
   s_used += n;
+  return p + MG_ALLOC_HDR;
+}
+
+void *mg_realloc(void *ptr, size_t size) {
+  unsigned char *p = ptr == NULL ? NULL : (unsigned char *) ptr - MG_ALLOC_HDR;
+  size_t old = p == NULL ? 0 : *(size_t *) (void *) p;
+  if (size == 0 || size > (size_t) -1 - MG_ALLOC_HDR) return NULL;
+  if (s_budget != 0 && size > old && (size - old > s_budget || s_used > s_budget - (size - old))) {
+    return NULL;
+  }
+  p = (unsigned char *) realloc(p, size + MG_ALLOC_HDR);
+  if (p == NULL) return NULL;
+  *(size_t *) (void *) p = size;
+  s_used = s_used - old + size;
   return p + MG_ALLOC_HDR;
 }
 

@@ -39,6 +39,21 @@ struct mg_http_message {
 #define MG_HTTP_ERR_TOO_MANY (-3)    // over max_headers -> 431
 int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm,
                   size_t max_header_size, size_t max_headers);
+// mg_http_parse, resumable: continues from `st` (all zero to start) over
+// buf[0..len), where the bytes before st->pos are the ones seen before, and
+// gives the same answer mg_http_parse would give for buf[0..len). Each byte
+// is examined once however the head is split. `hm` (may be NULL) is filled
+// only when the scan started at st->pos == 0; otherwise call mg_http_parse
+// once on the complete head for the views. After a non-zero result, zero
+// `st` before scanning the next message.
+// The request-target must be origin-form ("/path"), absolute-form
+// ("scheme://..."), authority-form ("host:port", CONNECT only, which
+// needs it) or "*" (OPTIONS only); a status below 100 is invalid.
+int mg_http_scan(const char *buf, size_t len, struct mg_http_scan *st,
+                 struct mg_http_message *hm, size_t max_header_size, size_t max_headers);
+// Bytes examined by the head scanner and the chunked decoder since start
+// (wraps; a test hook for "no byte is scanned twice").
+extern size_t mg_http_scanned;
 
 struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name);
 int mg_http_status(const struct mg_http_message *hm);
@@ -72,6 +87,10 @@ bool mg_http_tchar(unsigned char ch);
 // The core's own final reply (400, 408, 413, 431, 501, shutdown status):
 // Connection: close, then drain. Any pending request is dropped unanswered.
 void mg_http_error(struct mg_connection *c, int status);
+// Someone other than the parser removed bytes from the front of c->recv
+// (mgx_recv_consume): forget the message being received; what is left is
+// parsed from scratch.
+void mg_http_input_removed(struct mg_connection *c);
 // The pending request's response is complete (counts mgr->completed).
 // Closes (drains) when `close`, else resumes parsing buffered requests.
 void mg_http_finish(struct mg_connection *c, bool close);

@@ -1,9 +1,11 @@
 // http_parse.c: a strict HTTP/1.x head parser (requests and responses).
 //
-// One forward pass over the bytes; every decision depends only on bytes
-// already seen, so feeding a head in any number of pieces gives the same
-// result as feeding it whole: either "need more" (0) for a prefix, or the
-// final answer.
+// One forward pass over the bytes, written as a resumable state machine
+// (struct mg_http_scan): every decision depends only on bytes already seen,
+// so feeding a head in any number of pieces gives the same result as
+// feeding it whole, either "need more" (0) for a prefix or the final answer,
+// and a connection whose head trickles in resumes where the last read
+// stopped instead of scanning the head again (O(head), not O(head^2)).
 #include <string.h>
 
 #include "http.h"
@@ -37,157 +39,278 @@ bool mg_http_field_char(unsigned char ch) {
   return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
 }
 
-// Scanner state: `lim` is where the bytes (or the size budget) end; running
-// into it yields `more` (0, or TOO_LARGE once the budget is spent).
-struct scan {
-  const unsigned char *s;
-  size_t i, lim;
-  int more;
+static bool is_alpha(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+size_t mg_http_scanned;
+
+static bool method_is(const unsigned char *m, size_t n, const char *name) {
+  return strlen(name) == n && memcmp(m, name, n) == 0;
+}
+
+// RFC 9112 3.2: the four forms of request-target, each for its methods.
+// The method is s[m0, m1), the (non-empty) target s[m1 + 1, t1).
+static bool target_ok(const unsigned char *s, size_t m0, size_t m1, size_t t1) {
+  const unsigned char *t = s + m1 + 1;
+  size_t n = t1 - m1 - 1, i, colon = 0;
+  if (method_is(s + m0, m1 - m0, "CONNECT")) {  // authority-form: host ":" port
+    for (i = 0; i < n; i++) {
+      if (t[i] == '/' || t[i] == '?' || t[i] == '#' || t[i] == '@') return false;
+      if (t[i] == ':') colon = i;
+    }
+    if (colon == 0 || colon + 1 >= n) return false;
+    for (i = colon + 1; i < n; i++) {
+      if (!is_digit(t[i])) return false;
+    }
+    return true;
+  }
+  if (t[0] == '/') return true;                                              // origin-form
+  if (n == 1 && t[0] == '*') return method_is(s + m0, m1 - m0, "OPTIONS");  // asterisk-form
+  // absolute-form: scheme "://" something
+  if (!is_alpha(t[0])) return false;
+  for (i = 1; i < n && (is_alpha(t[i]) || is_digit(t[i]) || t[i] == '+' || t[i] == '-' ||
+                        t[i] == '.');
+       i++) {
+    continue;
+  }
+  return n - i > 3 && t[i] == ':' && t[i + 1] == '/' && t[i + 2] == '/';
+}
+
+// Scanner states: the grammar position at st->pos.
+enum {
+  S_LEAD,          // before the start line (empty lines are tolerated, RFC 9112 2.2)
+  S_LEAD_LF,       // LF of such an empty line
+  S_AMBIG,         // matching "HTTP/": a status line, else a request line
+  S_METHOD,        // request line: method token
+  S_TARGET,        // request-target
+  S_VERSION,       // "HTTP/1.0" or "HTTP/1.1" (k = index)
+  S_STATUS_VER,    // status line: the "d.d" after "HTTP/" (k = index)
+  S_STATUS_SP,     // SP after the version
+  S_STATUS_CODE,   // three digits (k = index)
+  S_STATUS_OPT_SP, // the SP before the reason (optional)
+  S_REASON,        // reason phrase
+  S_START_CR,      // end of the start line
+  S_START_LF,
+  S_HDR,           // start of a header line, or the blank line
+  S_NAME,          // header name token
+  S_OWS,           // whitespace after ':'
+  S_VALUE,         // header value, up to its CR
+  S_HDR_LF,        // LF ending a header line
+  S_END_LF         // LF of the blank line: the head is complete
 };
 
-// Expect CR LF at the cursor: 1 ok, 0 out of bytes, -1 bad.
-static int crlf(struct scan *sc) {
-  if (sc->i >= sc->lim) return 0;
-  if (sc->s[sc->i] != '\r') return -1;
-  if (sc->i + 1 >= sc->lim) return 0;
-  if (sc->s[sc->i + 1] != '\n') return -1;
-  sc->i += 2;
-  return 1;
+static struct mg_str span(const unsigned char *s, size_t from, size_t to) {
+  return mg_str_n((const char *) s + from, to - from);
 }
 
-#define CRLF_OR_RETURN(sc)          \
-  do {                              \
-    int r_ = crlf(sc);              \
-    if (r_ == 0) return (sc)->more; \
-    if (r_ < 0) return MG_HTTP_ERR_BAD; \
+int mg_http_scan(const char *buf, size_t len, struct mg_http_scan *st,
+                 struct mg_http_message *hm, size_t max_header_size, size_t max_headers) {
+  const unsigned char *s = (const unsigned char *) buf;
+  size_t i = st->pos, lim;
+  int more, r;
+  if (max_header_size > (1u << 30)) max_header_size = 1u << 30;  // fits an int
+  if (max_headers > MG_MAX_HTTP_HEADERS) max_headers = MG_MAX_HTTP_HEADERS;
+  // Only the first max_header_size bytes count; running out of them is 431.
+  lim = len < max_header_size ? len : max_header_size;
+  more = len >= max_header_size ? MG_HTTP_ERR_TOO_LARGE : 0;
+  if (hm != NULL && i == 0) memset(hm, 0, offsetof(struct mg_http_message, headers));
+  if (hm != NULL && i != 0) hm = NULL;  // views only from a scan of the whole head
+#define NEED()                 \
+  do {                         \
+    if (i >= lim) goto out;    \
   } while (0)
-
-static struct mg_str span(const struct scan *sc, size_t from, size_t to) {
-  return mg_str_n((const char *) sc->s + from, to - from);
-}
-
-// "METHOD SP target SP HTTP/1.x CRLF"
-static int request_line(struct scan *sc, struct mg_http_message *hm) {
-  static const char ver[] = "HTTP/1.";
-  size_t m0 = sc->i, t0, t1, q, v0;
-  while (sc->i < sc->lim && mg_http_tchar(sc->s[sc->i])) sc->i++;
-  if (sc->i >= sc->lim) return sc->more;
-  if (sc->s[sc->i] != ' ' || sc->i == m0) return MG_HTTP_ERR_BAD;
-  hm->method = span(sc, m0, sc->i);
-  t0 = ++sc->i;
-  while (sc->i < sc->lim && is_vchar(sc->s[sc->i])) sc->i++;
-  if (sc->i >= sc->lim) return sc->more;
-  if (sc->s[sc->i] != ' ' || sc->i == t0) return MG_HTTP_ERR_BAD;
-  t1 = sc->i;
-  for (q = t0; q < t1 && sc->s[q] != '?'; q++) continue;
-  hm->uri = span(sc, t0, q);
-  hm->query = q < t1 ? span(sc, q + 1, t1) : span(sc, t1, t1);
-  v0 = ++sc->i;
-  for (; sc->i < v0 + 8; sc->i++) {
-    size_t k = sc->i - v0;
-    unsigned char ch;
-    if (sc->i >= sc->lim) return sc->more;
-    ch = sc->s[sc->i];
-    if (k < 7 ? ch != (unsigned char) ver[k] : (ch != '0' && ch != '1')) return MG_HTTP_ERR_BAD;
-  }
-  hm->proto = span(sc, v0, sc->i);
-  CRLF_OR_RETURN(sc);
-  return 1;
-}
-
-// "HTTP/d.d SP 3DIGIT [SP reason] CRLF": method = version, uri = status,
-// proto = reason (as Mongoose fills them).
-static int status_line(struct scan *sc, struct mg_http_message *hm) {
-  size_t v0 = sc->i, s0, r0;
-  for (; sc->i < v0 + 8; sc->i++) {
-    size_t k = sc->i - v0;
-    unsigned char ch;
-    if (sc->i >= sc->lim) return sc->more;
-    ch = sc->s[sc->i];
-    if (k < 5 ? ch != (unsigned char) "HTTP/"[k] : k == 6 ? ch != '.' : !is_digit(ch)) {
-      return MG_HTTP_ERR_BAD;
-    }
-  }
-  hm->method = span(sc, v0, sc->i);
-  if (sc->i >= sc->lim) return sc->more;
-  if (sc->s[sc->i++] != ' ') return MG_HTTP_ERR_BAD;
-  s0 = sc->i;
-  for (; sc->i < s0 + 3; sc->i++) {
-    if (sc->i >= sc->lim) return sc->more;
-    if (!is_digit(sc->s[sc->i])) return MG_HTTP_ERR_BAD;
-  }
-  hm->uri = span(sc, s0, sc->i);
-  if (sc->i >= sc->lim) return sc->more;
-  if (sc->s[sc->i] == ' ') sc->i++;
-  r0 = sc->i;
-  while (sc->i < sc->lim && sc->s[sc->i] != '\r' && mg_http_field_char(sc->s[sc->i])) sc->i++;
-  hm->proto = span(sc, r0, sc->i);
-  hm->query = span(sc, r0, r0);
-  CRLF_OR_RETURN(sc);
-  return 1;
-}
-
-// Header lines up to and including the blank line.
-static int header_lines(struct scan *sc, struct mg_http_message *hm, size_t max_headers) {
+#define FAIL(code)             \
+  do {                         \
+    r = (code);                \
+    goto done;                 \
+  } while (0)
   for (;;) {
-    size_t n0, n1, v0, v1;
-    if (sc->i >= sc->lim) return sc->more;
-    if (sc->s[sc->i] == '\r') {
-      CRLF_OR_RETURN(sc);
-      return 1;
+    switch (st->state) {
+      case S_LEAD:
+        NEED();
+        if (s[i] == '\r') {
+          i++;
+          st->state = S_LEAD_LF;
+        } else {
+          st->start = i;
+          st->k = 0;
+          st->state = S_AMBIG;
+        }
+        break;
+      case S_LEAD_LF:
+        NEED();
+        if (s[i] != '\n') FAIL(MG_HTTP_ERR_BAD);
+        i++;
+        st->state = S_LEAD;
+        break;
+      case S_AMBIG:
+        while (st->k < 5 && i < lim && s[i] == (unsigned char) "HTTP/"[st->k]) i++, st->k++;
+        if (st->k == 5) {
+          st->state = S_STATUS_VER;
+          break;
+        }
+        NEED();
+        st->state = S_METHOD;  // the bytes so far ("H", "HT"...) are method bytes
+        break;
+      case S_METHOD:
+        while (i < lim && mg_http_tchar(s[i])) i++;
+        NEED();
+        if (s[i] != ' ' || i == st->start) FAIL(MG_HTTP_ERR_BAD);
+        st->m1 = i++;
+        st->state = S_TARGET;
+        break;
+      case S_TARGET:
+        while (i < lim && is_vchar(s[i])) i++;
+        NEED();
+        if (s[i] != ' ' || i == st->m1 + 1) FAIL(MG_HTTP_ERR_BAD);
+        if (!target_ok(s, st->start, st->m1, i)) FAIL(MG_HTTP_ERR_BAD);
+        st->aux = i++;
+        st->k = 0;
+        st->state = S_VERSION;
+        break;
+      case S_VERSION:
+        for (; st->k < 8; i++, st->k++) {
+          unsigned char ch;
+          NEED();
+          ch = s[i];
+          if (st->k < 7 ? ch != (unsigned char) "HTTP/1."[st->k] : (ch != '0' && ch != '1')) {
+            FAIL(MG_HTTP_ERR_BAD);
+          }
+        }
+        if (hm != NULL) {
+          size_t t0 = st->m1 + 1, q;
+          for (q = t0; q < st->aux && s[q] != '?'; q++) continue;
+          hm->method = span(s, st->start, st->m1);
+          hm->uri = span(s, t0, q);
+          hm->query = q < st->aux ? span(s, q + 1, st->aux) : span(s, st->aux, st->aux);
+          hm->proto = span(s, st->aux + 1, i);
+        }
+        st->state = S_START_CR;
+        break;
+      case S_STATUS_VER:
+        for (; st->k < 8; i++, st->k++) {
+          NEED();
+          if (st->k == 6 ? s[i] != '.' : !is_digit(s[i])) FAIL(MG_HTTP_ERR_BAD);
+        }
+        st->state = S_STATUS_SP;
+        break;
+      case S_STATUS_SP:
+        NEED();
+        if (s[i] != ' ') FAIL(MG_HTTP_ERR_BAD);
+        i++;
+        st->k = 0;
+        st->state = S_STATUS_CODE;
+        break;
+      case S_STATUS_CODE:
+        for (; st->k < 3; i++, st->k++) {
+          NEED();
+          // No status below 100 ("000" would read as 0 to mg_http_status).
+          if (!is_digit(s[i]) || (st->k == 0 && s[i] == '0')) FAIL(MG_HTTP_ERR_BAD);
+        }
+        st->state = S_STATUS_OPT_SP;
+        break;
+      case S_STATUS_OPT_SP:
+        NEED();
+        if (s[i] == ' ') i++;
+        st->mark = i;
+        st->state = S_REASON;
+        break;
+      case S_REASON:
+        while (i < lim && s[i] != '\r' && mg_http_field_char(s[i])) i++;
+        NEED();
+        if (hm != NULL) {  // method = version, uri = status, proto = reason
+          hm->method = span(s, st->start, st->start + 8);
+          hm->uri = span(s, st->start + 9, st->start + 12);
+          hm->proto = span(s, st->mark, i);
+          hm->query = span(s, st->mark, st->mark);
+        }
+        st->state = S_START_CR;
+        break;
+      case S_START_CR:
+        NEED();
+        if (s[i] != '\r') FAIL(MG_HTTP_ERR_BAD);
+        i++;
+        st->state = S_START_LF;
+        break;
+      case S_START_LF:
+      case S_HDR_LF:
+        NEED();
+        if (s[i] != '\n') FAIL(MG_HTTP_ERR_BAD);
+        i++;
+        if (st->state == S_HDR_LF) st->nhdr++;
+        st->state = S_HDR;
+        break;
+      case S_HDR:
+        NEED();
+        if (s[i] == '\r') {
+          i++;
+          st->state = S_END_LF;
+          break;
+        }
+        // Rejects obs-fold (leading SP/HTAB), bare LF, NUL and other junk.
+        if (!mg_http_tchar(s[i])) FAIL(MG_HTTP_ERR_BAD);
+        if (st->nhdr >= max_headers) FAIL(MG_HTTP_ERR_TOO_MANY);
+        st->line = i;
+        st->state = S_NAME;
+        break;
+      case S_NAME:
+        while (i < lim && mg_http_tchar(s[i])) i++;
+        NEED();
+        if (s[i] != ':') FAIL(MG_HTTP_ERR_BAD);  // incl. space before ':'
+        st->aux = i++;
+        st->state = S_OWS;
+        break;
+      case S_OWS:
+        while (i < lim && (s[i] == ' ' || s[i] == '\t')) i++;
+        NEED();
+        st->mark = i;
+        st->state = S_VALUE;
+        break;
+      case S_VALUE:
+        while (i < lim && s[i] != '\r' && mg_http_field_char(s[i])) i++;
+        NEED();
+        if (s[i] != '\r') FAIL(MG_HTTP_ERR_BAD);
+        if (hm != NULL) {
+          size_t v1 = i;
+          while (v1 > st->mark && (s[v1 - 1] == ' ' || s[v1 - 1] == '\t')) v1--;
+          hm->headers[st->nhdr].name = span(s, st->line, st->aux);
+          hm->headers[st->nhdr].value = span(s, st->mark, v1);
+          hm->num_headers = st->nhdr + 1;
+        }
+        i++;
+        st->state = S_HDR_LF;
+        break;
+      case S_END_LF:
+        NEED();
+        if (s[i] != '\n') FAIL(MG_HTTP_ERR_BAD);
+        i++;
+        if (hm != NULL) {
+          hm->num_headers = st->nhdr;
+          hm->head = span(s, st->start, i);
+          hm->message = hm->head;
+          hm->body = span(s, i, i);
+        }
+        FAIL((int) i);
+      default:  // a corrupted state
+        FAIL(MG_HTTP_ERR_BAD);
     }
-    // Rejects obs-fold (leading SP/HTAB), bare LF, NUL and other junk.
-    if (!mg_http_tchar(sc->s[sc->i])) return MG_HTTP_ERR_BAD;
-    if (hm->num_headers >= max_headers) return MG_HTTP_ERR_TOO_MANY;
-    n0 = sc->i;
-    while (sc->i < sc->lim && mg_http_tchar(sc->s[sc->i])) sc->i++;
-    if (sc->i >= sc->lim) return sc->more;
-    if (sc->s[sc->i] != ':') return MG_HTTP_ERR_BAD;  // incl. space before ':'
-    n1 = sc->i++;
-    while (sc->i < sc->lim && (sc->s[sc->i] == ' ' || sc->s[sc->i] == '\t')) sc->i++;
-    v0 = sc->i;
-    while (sc->i < sc->lim && sc->s[sc->i] != '\r' && mg_http_field_char(sc->s[sc->i])) sc->i++;
-    v1 = sc->i;
-    while (v1 > v0 && (sc->s[v1 - 1] == ' ' || sc->s[v1 - 1] == '\t')) v1--;
-    CRLF_OR_RETURN(sc);
-    hm->headers[hm->num_headers].name = span(sc, n0, n1);
-    hm->headers[hm->num_headers].value = span(sc, v0, v1);
-    hm->num_headers++;
   }
+#undef NEED
+#undef FAIL
+out:
+  r = more;
+done:
+  mg_http_scanned += i - st->pos;
+  st->pos = i;
+  return r;
 }
 
 int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm,
                   size_t max_header_size, size_t max_headers) {
-  struct scan sc;
-  size_t start, k;
-  int r;
-  if (max_header_size > (1u << 30)) max_header_size = 1u << 30;  // fits an int
-  if (max_headers > MG_MAX_HTTP_HEADERS) max_headers = MG_MAX_HTTP_HEADERS;
-  sc.s = (const unsigned char *) buf;
-  sc.i = 0;
-  sc.lim = len < max_header_size ? len : max_header_size;
-  sc.more = len >= max_header_size ? MG_HTTP_ERR_TOO_LARGE : 0;
-  memset(hm, 0, offsetof(struct mg_http_message, headers));
-  // Empty lines before the start line are tolerated (RFC 9112 2.2).
-  while (sc.i < sc.lim && sc.s[sc.i] == '\r') CRLF_OR_RETURN(&sc);
-  start = sc.i;
-  for (k = 0; k < 5 && start + k < sc.lim && sc.s[start + k] == (unsigned char) "HTTP/"[k]; k++) {
-    continue;
-  }
-  if (k == 5) {
-    r = status_line(&sc, hm);
-  } else if (start + k >= sc.lim) {
-    return sc.more;  // could still become either kind of start line
-  } else {
-    r = request_line(&sc, hm);
-  }
-  if (r <= 0) return r;
-  r = header_lines(&sc, hm, max_headers);
-  if (r <= 0) return r;
-  hm->head = span(&sc, start, sc.i);
-  hm->message = hm->head;
-  hm->body = span(&sc, sc.i, sc.i);
-  return (int) sc.i;
+  struct mg_http_scan st;
+  memset(&st, 0, sizeof(st));
+  return mg_http_scan(buf, len, &st, hm, max_header_size, max_headers);
 }
 
 struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {

@@ -131,7 +131,7 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
   c->flags |= MG_F_REQ_PENDING;
   c->flags &= ~(MG_F_RESP_STARTED | MG_F_CHUNKED_OUT | MG_F_HEAD | MG_F_RESP_CLOSE);
   c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE);
-  c->req_start_ms = mg_millis();
+  // c->req_start_ms was set when the head was complete (serve()).
   for (i = 0; i < hm->num_headers; i++) {
     if (!mg_str_ieq(hm->headers[i].name, "Connection")) continue;
     if (mg_str_has_token(hm->headers[i].value, "close")) close = true;
@@ -213,6 +213,8 @@ static void serve(struct mg_connection *c) {
         return;
       }
       c->hflags |= MG_HF_HDRS;
+      // The request timeout runs from here: receiving the body counts too.
+      c->req_start_ms = mg_millis();
       if (expect != NULL && mg_str_ieq(*expect, "100-continue") && hm.proto.buf[7] == '1') {
         c->hflags |= MG_HF_EXPECT;
       }
@@ -299,6 +301,13 @@ static void client(struct mg_connection *c, bool eof) {
   }
 }
 
+// Whether the request timeout runs: from the complete head, while the body
+// arrives and while the handler has not started its answer.
+static bool awaiting_answer(const struct mg_connection *c) {
+  if (c->flags & MG_F_REQ_PENDING) return !(c->flags & MG_F_RESP_STARTED);
+  return (c->hflags & MG_HF_HDRS) != 0;  // the body is still arriving
+}
+
 // Header and request timeouts, checked on every MG_EV_POLL.
 static void timeouts(struct mg_connection *c) {
   const struct mg_limits *lim = &c->mgr->limits;
@@ -308,9 +317,8 @@ static void timeouts(struct mg_connection *c) {
       !(c->flags & MG_F_REQ_PENDING) && now >= c->head_start_ms &&
       now - c->head_start_ms >= lim->header_timeout_ms) {
     mg_http_error(c, 408);
-  } else if (lim->request_timeout_ms != 0 &&
-             (c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) == MG_F_REQ_PENDING &&
-             now >= c->req_start_ms && now - c->req_start_ms >= lim->request_timeout_ms) {
+  } else if (lim->request_timeout_ms != 0 && awaiting_answer(c) && now >= c->req_start_ms &&
+             now - c->req_start_ms >= lim->request_timeout_ms) {
     mg_http_error(c, 408);
   }
 }

@@ -24,19 +24,28 @@ bool mg_iobuf_resize(struct mg_iobuf *io, size_t new_size) {
   new_size = round_up(new_size, io->align);
   if (new_size == 0) return false;
   if (new_size == io->size) return true;
-  p = (unsigned char *) mg_calloc(1, new_size);
+  // realloc: no zeroing, and large blocks can often grow in place.
+  p = (unsigned char *) mg_realloc(io->buf, new_size);
   if (p == NULL) return false;
-  if (io->len > 0) memcpy(p, io->buf, io->len);
-  mg_free(io->buf);
   io->buf = p;
   io->size = new_size;
   return true;
 }
 
-bool mg_iobuf_reserve(struct mg_iobuf *io, size_t extra) {
+bool mg_iobuf_grow(struct mg_iobuf *io, size_t extra, size_t cap) {
+  size_t need, want;
   if (extra > (size_t) -1 - io->len) return false;
-  if (io->len + extra <= io->size) return true;
-  return mg_iobuf_resize(io, io->len + extra);
+  need = io->len + extra;
+  if (need <= io->size) return true;
+  want = io->size > (size_t) -1 / 2 ? (size_t) -1 : io->size * 2;
+  if (want > cap) want = cap;
+  if (want < need) want = need;
+  // Short of memory for the doubled size: the exact size may still fit.
+  return mg_iobuf_resize(io, want) || (want > need && mg_iobuf_resize(io, need));
+}
+
+bool mg_iobuf_reserve(struct mg_iobuf *io, size_t extra) {
+  return mg_iobuf_grow(io, extra, (size_t) -1);
 }
 
 bool mg_iobuf_add(struct mg_iobuf *io, size_t ofs, const void *buf, size_t len) {

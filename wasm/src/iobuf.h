@@ -14,10 +14,16 @@ struct mg_iobuf {
 };
 
 // Resize the allocation to `new_size` rounded up to `align` (0 frees it).
-// Fails (false) if new_size < len or on allocation failure.
+// Fails (false) if new_size < len or on allocation failure. Bytes past
+// `len` are not zeroed.
 bool mg_iobuf_resize(struct mg_iobuf *io, size_t new_size);
-// Make room for `extra` more bytes after `len`.
+// Make room for `extra` more bytes after `len`. Growth is geometric (at
+// least double the current size) so that filling a buffer piece by piece
+// copies each byte O(1) times; a first reservation is exact.
 bool mg_iobuf_reserve(struct mg_iobuf *io, size_t extra);
+// mg_iobuf_reserve, but geometric growth stops at `cap` (a reservation
+// bigger than that is still made, exactly).
+bool mg_iobuf_grow(struct mg_iobuf *io, size_t extra, size_t cap);
 // Insert `len` bytes at offset `ofs` (<= io->len). `buf` may be NULL to
 // insert zeroes. Returns false on allocation failure (io unchanged).
 bool mg_iobuf_add(struct mg_iobuf *io, size_t ofs, const void *buf, size_t len);

@@ -232,7 +232,12 @@ int mgx_timer_cancel(struct mg_mgr *mgr, uint32_t id) {
 
 static struct mg_iobuf s_scratch = {NULL, 0, 0, 256};
 
+// Above this size the scratch area is given back at the next small request,
+// so one large reply body does not stay allocated for the process lifetime.
+#define MG_SCRATCH_KEEP 65536
+
 void *mgx_scratch(size_t len) {
+  if (len <= MG_SCRATCH_KEEP && s_scratch.size > MG_SCRATCH_KEEP) mg_iobuf_free(&s_scratch);
   if (len < 1) len = 1;
   if (s_scratch.size < len && !mg_iobuf_resize(&s_scratch, len)) return NULL;
   return s_scratch.buf;

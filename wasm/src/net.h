@@ -66,12 +66,26 @@ struct mg_limits {
   uint32_t max_connections;    // accepted connections at once (10000)
   uint32_t idle_timeout_ms;    // keep-alive idle before close (0 = off)
   uint32_t header_timeout_ms;  // request head must arrive within (0 = off)
-  uint32_t request_timeout_ms; // handler must answer within, else 408 (0 = off)
+  uint32_t request_timeout_ms; // from the complete head, body + answer start within, else 408 (0 = off)
 };
 
 #define MG_URI_KEEP 256  // bytes of request URI kept for reports
 
 struct mg_mgr;
+
+// Progress of the resumable HTTP head scanner (mg_http_scan, http_parse.c)
+// over the message at the front of c->recv: bytes it has checked are never
+// looked at again while the head trickles in. All zero = nothing scanned.
+struct mg_http_scan {
+  size_t pos;          // bytes checked so far
+  size_t start;        // offset of the start line (after leading CRLFs)
+  size_t line;         // start of the current header line
+  size_t mark;         // start of the current value / reason / version
+  size_t m1, aux;      // end of the method; end of the target / header name
+  uint32_t nhdr;       // complete header lines so far
+  unsigned char state; // where in the grammar `pos` is
+  unsigned char k;     // index inside a fixed-length element
+};
 
 struct mg_connection {
   // ---- host-visible header (wasm32 offsets) ----
@@ -92,6 +106,10 @@ struct mg_connection {
   char req_uri[MG_URI_KEEP];      // NUL-terminated copy of the pending URI
   uint32_t hflags;                // HTTP parser/response state (MG_HF_*)
   uint64_t http_body_len;         // Content-Length of the current message
+  size_t http_head_len;           // head bytes of the current message (MG_HF_HDRS)
+  struct mg_http_scan http_scan;  // head scan progress (before MG_HF_HDRS)
+  size_t http_line_pos;           // chunked decoder: resume point in its current
+  uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
 };
 
 struct mg_timer {

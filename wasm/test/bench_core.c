@@ -102,8 +102,8 @@ static void feed(struct mg_mgr *mgr, struct mg_connection *c, const char *buf, s
 }
 
 static void report(const char *name, double count, const char *unit, double secs) {
-  printf("%-34s %12.0f %s/s  (%.0f in %.3f s, core heap %zu B)\n", name, count / secs, unit,
-         count, secs, mg_heap_used());
+  printf("%-34s %10.0f %s/s  (%.0f in %.3f s, %.1f MB out, core heap %zu B)\n", name,
+         count / secs, unit, count, secs, (double) s_sent / 1e6, mg_heap_used());
 }
 
 // ---- cases -------------------------------------------------------------------
@@ -152,7 +152,7 @@ static void case_upload(const char *name, size_t body, size_t chunk, int n) {
   memcpy(req, head, hl);
   memset(req + hl, 'u', body);
   mgx_set_limits(mgr, 0, 0, (uint32_t) body, 0, 0, 0, 0, 0);
-  s_msgs = 0;
+  s_msgs = 0, s_sent = 0;
   t0 = now_s();
   for (k = 0; k < n; k++) {
     for (off = 0; off < total; off += chunk) {
@@ -188,7 +188,7 @@ static void case_trickle(const char *name, size_t head, size_t body, size_t step
   memset(req + hl, 'b', body);
   total = hl + body;
   mgx_set_limits(mgr, (uint32_t) head + 64, 0, (uint32_t) body, 0, 0, 0, 0, 0);
-  s_msgs = 0;
+  s_msgs = 0, s_sent = 0;
   t0 = now_s();
   for (off = 0; off < total; off += step) {
     feed(mgr, c, req + off, total - off < step ? total - off : step);

@@ -1,6 +1,7 @@
 // test_shutdown.c: the core's part of graceful shutdown: the Keep-Alive
 // hint, the serve-new-requests mode, and the idle grace that closes idle
-// keep-alive connections without racing a client's next request.
+// keep-alive connections without racing a client's next request. Also the
+// request timeout's cover of a body that trickles in (slow clients).
 #include "host_fake.h"
 #include "test.h"
 
@@ -256,6 +257,49 @@ static void shutdown_output_in_flight_finishes(void) {
   mgx_mgr_free(s_mgr);
 }
 
+// The request timeout runs from the complete head: a body trickled in byte
+// by byte (each byte resets the idle clock) is cut off with a 408.
+static void request_timeout_covers_slow_body(void) {
+  uint32_t id;
+  int i;
+  setup(fake_echo_handler, 700);
+  mgx_set_limits(s_mgr, 0, 0, 0, 0, 0, 700, 0, 1000);
+  id = accept_one();
+  ASSERT(fake_feeds(s_mgr, id, "POST /trickle HTTP/1.1\r\nContent-Length: 40\r\n\r\n"));
+  for (i = 0; i < 9; i++) {
+    tick(100);
+    ASSERT(fake_feeds(s_mgr, id, "b"));
+  }
+  tick(99);
+  ASSERT_STR(fake_out(id), "");
+  tick(1);
+  ASSERT(strncmp(fake_out(id), "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+  ASSERT_HAS(fake_out(id), "Connection: close\r\n");
+  ASSERT_NOT_HAS(fake_events(id), "MSG");
+  ASSERT_INT(fake_closes(id), 1);
+  mgx_mgr_free(s_mgr);
+}
+
+// A body that arrives in time leaves the handler the rest of the budget.
+static void request_timeout_counts_from_head(void) {
+  uint32_t id;
+  struct mg_connection *c;
+  setup(lazy_handler, 0);
+  mgx_set_limits(s_mgr, 0, 0, 0, 0, 0, 0, 0, 1000);
+  id = accept_one();
+  c = fake_conn(id);
+  ASSERT(fake_feeds(s_mgr, id, "POST /wait HTTP/1.1\r\nContent-Length: 2\r\n\r\n"));
+  tick(400);
+  ASSERT(fake_feeds(s_mgr, id, "ok"));
+  ASSERT_HAS(fake_events(id), "MSG POST /wait");
+  ASSERT(mgx_req_started(c) == 1000);  // the head's arrival
+  tick(599);
+  ASSERT_STR(fake_out(id), "");
+  tick(1);
+  ASSERT(strncmp(fake_out(id), "HTTP/1.1 408 ", 13) == 0);
+  mgx_mgr_free(s_mgr);
+}
+
 void suite_shutdown(void) {
   RUN(keep_alive_hint_advertises_idle_timeout);
   RUN(keep_alive_hint_rounds_down_and_is_off_without_timeout);
@@ -266,4 +310,6 @@ void suite_shutdown(void) {
   RUN(shutdown_idle_grace_counts_from_last_io);
   RUN(shutdown_idle_grace_zero_and_not_before_shutdown);
   RUN(shutdown_output_in_flight_finishes);
+  RUN(request_timeout_covers_slow_body);
+  RUN(request_timeout_counts_from_head);
 }
