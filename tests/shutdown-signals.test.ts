@@ -11,8 +11,8 @@ import { HttpConn, connectOutcome } from "./fixtures/http-conn";
 const runServer = fixture("run-server.mjs");
 afterEach(killAll);
 
-test("SIGTERM: clean exit 0 with the report; hooks ran; signal handlers gone after run()", async () => {
-  const srv = await startChild(runServer);
+test("SIGTERM: clean exit 0 with the report; hooks ran; signal handlers gone after run() (and none left by a refused run())", async () => {
+  const srv = await startChild(runServer, { BAD_SIGNAL: "SIGKILL" });
   const c = await HttpConn.open(srv.port);
   await c.send("/");
   expect((await c.next()).body.toString()).toBe("hello");
@@ -24,6 +24,7 @@ test("SIGTERM: clean exit 0 with the report; hooks ran; signal handlers gone aft
   console.log(`run() child: exit ${exit.code} ${exit.at - t0} ms after SIGTERM`);
   expect(exit).toMatchObject({ code: 0, signal: null });
   expect(out).toContain("listeners before: SIGINT=0 SIGTERM=0");
+  expect(out).toMatch(/run refused: TypeError: run: cannot handle signal SIGKILL: .*; SIGINT=0 SIGTERM=0/);
   expect(out).toContain("listeners during: SIGINT=1 SIGTERM=1");
   expect(out).toContain("listeners after: SIGINT=0 SIGTERM=0");
   expect(out).toContain("hook: SIGTERM");

@@ -60,22 +60,35 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
   if (mgr.closed) throw new ManagerClosedError("run");
   const st = shutdownState(mgr);
   if (st.running) return st.running;
+  const source = signalSource();
+  const handled = [...new Set(signals)];
+  const onSignal = (signal: string): void => {
+    if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signal });
+    else void forceShutdown(mgr);
+  };
+  const installed: string[] = [];
+  const uninstall = (): void => {
+    for (const s of installed) source?.off(s, onSignal);
+  };
+  for (const s of handled) {
+    try {
+      source?.on(s, onSignal);
+      installed.push(s);
+    } catch (err) {
+      uninstall(); // Node refuses SIGKILL, SIGSTOP...
+      throw new TypeError(`run: cannot handle signal ${s}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   st.running = new Promise<ShutdownReport>((resolve) => {
-    const source = signalSource();
-    const handled = [...new Set(signals)];
-    const onSignal = (signal: string): void => {
-      if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signal });
-      else void forceShutdown(mgr);
-    };
-    const finish = (): void => {
-      unsubscribe();
-      for (const s of handled) source?.off(s, onSignal);
-      // After shutdown() closed it: its report. After a plain close(): what was open.
-      resolve(st.promise ?? closedReport(st));
-    };
-    const unsubscribe = mgr._observe({ closed: finish });
-    for (const s of handled) source?.on(s, onSignal);
-    mgr.setAutoDrive(true);
+    const unsubscribe = mgr._observe({
+      closed: () => {
+        unsubscribe();
+        uninstall();
+        // After shutdown() closed it: its report. After a plain close(): what was open.
+        resolve(st.promise ?? closedReport(st));
+      },
+    });
   });
+  mgr.setAutoDrive(true);
   return st.running;
 }

@@ -16,6 +16,51 @@ static int hexval(unsigned char ch) {
   return -1;
 }
 
+// Where the chunked decoder stopped inside a line for lack of bytes
+// (c->http_line_state), so that the next read resumes there instead of
+// checking the line again: a long chunk extension or trailer section
+// trickled in byte by byte costs O(length), not O(length^2).
+// c->http_line_pos is relative to the first undecoded byte (the start of
+// the chunk-size line, or of the trailer section once the last chunk's line
+// was dropped), which is where the next call finds that line again.
+#define DC_EXT 1         // inside the extensions of the chunk-size line
+#define DC_TRAILER 2     // at the start of a trailer line
+#define DC_TRAILER_IN 3  // inside a trailer line
+
+// Trailer lines from *t (inside a line when *in_line) up to the blank line
+// that ends the message; the trailer section starts at `i`. Returns 1 with
+// *t just past the blank line, 0 with *t / *in_line where to resume, or -400.
+static int trailers(const unsigned char *b, size_t len, size_t i, size_t *t, bool *in_line,
+                    size_t max_trailers) {
+  size_t k = *t;
+  int r = 0;
+  for (;;) {
+    if (!*in_line) {
+      if (k >= len) break;
+      if (b[k] == '\r') {
+        if (k + 1 >= len) break;
+        if (b[k + 1] != '\n') return -400;
+        k += 2;
+        r = 1;
+        break;
+      }
+      if (b[k] == ' ' || b[k] == '\t') return -400;  // obs-fold
+      *in_line = true;
+    }
+    while (k < len && b[k] != '\r') {
+      if (!mg_http_field_char(b[k]) || k - i > max_trailers) return -400;
+      k++;
+    }
+    if (k + 1 >= len) break;
+    if (b[k + 1] != '\n') return -400;
+    k += 2;
+    *in_line = false;
+  }
+  mg_http_scanned += k - *t;
+  *t = k;
+  return r;
+}
+
 // Decode the chunked body that follows the head (`head` bytes) in place:
 // data of complete chunks is moved down so that recv[head, head+http_skip)
 // is the decoded body so far, followed by the raw bytes not yet decoded.
@@ -26,55 +71,70 @@ static int dechunk(struct mg_connection *c, size_t head) {
   size_t len = c->recv.len, dst = head + c->http_skip, src = dst;
   size_t max_body = c->mgr->limits.max_body_size;
   size_t max_trailers = c->mgr->limits.max_header_size;
-  int result = 0;
+  // A resume point applies to the first line looked at (the one at src).
+  uint32_t rstate = c->http_line_state;
+  size_t rpos = c->http_line_pos;
+  int result = 0, r;
+  c->http_line_state = 0;
   for (;;) {
     size_t i = src, ndig = 0, t;
     uint64_t size = 0;
-    while (i < len && hexval(b[i]) >= 0) {
-      if (++ndig > 16) return -400;
-      size = size * 16 + (uint64_t) hexval(b[i++]);
-    }
-    if (i >= len) break;
-    if (ndig == 0) return -400;
-    if (b[i] == ';') {  // chunk extensions: checked, ignored
-      while (i < len && b[i] != '\r') {
-        if (!mg_http_field_char(b[i]) || i - src > MG_CHUNK_LINE_MAX) return -400;
-        i++;
+    bool in_line = false;
+    if (rstate == DC_TRAILER || rstate == DC_TRAILER_IN) {
+      t = src + rpos;  // the last chunk's line is gone: src starts the trailers
+      in_line = rstate == DC_TRAILER_IN;
+    } else {
+      while (i < len && hexval(b[i]) >= 0) {
+        if (++ndig > 16) return -400;
+        size = size * 16 + (uint64_t) hexval(b[i++]);
       }
+      mg_http_scanned += i - src;
       if (i >= len) break;
-    }
-    if (b[i] != '\r') return -400;
-    if (i + 1 >= len) break;
-    if (b[i + 1] != '\n') return -400;
-    i += 2;
-    if (size == 0) {  // last chunk: skip trailer lines up to the blank line
-      for (t = i;;) {
-        if (t >= len) goto out;
-        if (b[t] == '\r') {
-          if (t + 1 >= len) goto out;
-          if (b[t + 1] != '\n') return -400;
-          src = t + 2;
-          result = 1;
-          goto out;
+      if (ndig == 0) return -400;
+      if (b[i] == ';') {  // chunk extensions: checked, ignored
+        size_t e = i;
+        if (rstate == DC_EXT && src + rpos > i) i = src + rpos;  // checked up to there
+        while (i < len && b[i] != '\r') {
+          if (!mg_http_field_char(b[i]) || i - src > MG_CHUNK_LINE_MAX) return -400;
+          i++;
         }
-        if (b[t] == ' ' || b[t] == '\t') return -400;  // obs-fold
-        while (t < len && b[t] != '\r') {
-          if (!mg_http_field_char(b[t]) || t - i > max_trailers) return -400;
-          t++;
+        mg_http_scanned += i - e;
+        if (i >= len) {
+          c->http_line_state = DC_EXT;
+          c->http_line_pos = i - src;
+          break;
         }
-        if (t + 1 >= len) goto out;
-        if (b[t + 1] != '\n') return -400;
-        t += 2;
       }
+      if (b[i] != '\r') return -400;
+      if (i + 1 >= len) break;
+      if (b[i + 1] != '\n') return -400;
+      i += 2;
+      rstate = 0;  // a resume point is for the line at src only
+      if (size != 0) {
+        if (size > max_body - (dst - head)) return -413;
+        if (len - i < size + 2) break;
+        if (b[i + size] != '\r' || b[i + size + 1] != '\n') return -400;
+        memmove(b + dst, b + i, (size_t) size);
+        dst += (size_t) size;
+        src = i + (size_t) size + 2;
+        continue;
+      }
+      t = i;  // the last chunk: trailer lines up to the blank line follow
     }
-    if (size > max_body - (dst - head)) return -413;
-    if (len - i < size + 2) break;
-    if (b[i + size] != '\r' || b[i + size + 1] != '\n') return -400;
-    memmove(b + dst, b + i, (size_t) size);
-    dst += (size_t) size;
-    src = i + (size_t) size + 2;
+    r = trailers(b, len, i, &t, &in_line, max_trailers);
+    if (r < 0) return r;
+    if (r == 1) {
+      src = t;
+      result = 1;
+    } else {
+      // Drop the last chunk's line (the decoded body doesn't need it) so
+      // that the trailer section starts at the first undecoded byte.
+      c->http_line_state = in_line ? DC_TRAILER_IN : DC_TRAILER;
+      c->http_line_pos = t - i;
+      src = i;
+    }
+    break;
   }
-out:
   if (src > dst) {
     memmove(b + dst, b + src, len - src);
     c->recv.len -= src - dst;
@@ -150,13 +210,51 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
   c->req_uri[n] = '\0';
 }
 
-// Drop the delivered message's bytes; the next message starts fresh.
-static void message_end(struct mg_connection *c, size_t total) {
+// Forget the message being received (not the request pending, if any).
+static void message_reset(struct mg_connection *c) {
   c->hflags &= ~(MG_HF_HDRS | MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_EXPECT | MG_HF_CONTINUE);
   c->http_skip = 0;
   c->http_body_len = 0;
+  c->http_head_len = 0;
+  c->http_line_state = 0;
+  memset(&c->http_scan, 0, sizeof(c->http_scan));
+}
+
+void mg_http_input_removed(struct mg_connection *c) {
+  message_reset(c);
+}
+
+// Drop the delivered message's bytes; the next message starts fresh.
+static void message_end(struct mg_connection *c, size_t total) {
+  message_reset(c);
   mg_iobuf_del(&c->recv, 0, total);
   mg_recv_shrunk(c);
+}
+
+// The head of the message at the front of c->recv: its length (views in
+// *hm), 0 while incomplete, or an MG_HTTP_ERR_*. The scan resumes where the
+// previous read stopped, so a trickled head is scanned once; a head that
+// arrives in one read is scanned and viewed in the same single pass.
+static int head_parse(struct mg_connection *c, struct mg_http_message *hm) {
+  const struct mg_limits *lim = &c->mgr->limits;
+  const char *buf = (const char *) c->recv.buf;
+  bool fresh = c->http_scan.pos == 0;
+  int n = mg_http_scan(buf, c->recv.len, &c->http_scan, fresh ? hm : NULL,
+                       lim->max_header_size, lim->max_headers);
+  if (n > 0 && !fresh) {
+    n = mg_http_parse(buf, (size_t) n, hm, lim->max_header_size, lim->max_headers);
+  }
+  if (n != 0) memset(&c->http_scan, 0, sizeof(c->http_scan));
+  return n;
+}
+
+// The views of a head parsed before (MG_HF_HDRS): built again once, when
+// the body is complete, rather than kept across reads.
+static bool head_views(struct mg_connection *c, struct mg_http_message *hm) {
+  const struct mg_limits *lim = &c->mgr->limits;
+  int n = mg_http_parse((const char *) c->recv.buf, c->http_head_len, hm, lim->max_header_size,
+                        lim->max_headers);
+  return n > 0 && (size_t) n == c->http_head_len;
 }
 
 #define STOP_FLAGS (MG_F_DRAINING | MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT)
@@ -180,41 +278,43 @@ static int body_ready(struct mg_connection *c, size_t head, bool eof, size_t *to
 }
 
 static void serve(struct mg_connection *c) {
-  const struct mg_limits *lim = &c->mgr->limits;
   struct mg_http_message hm;
   for (;;) {
     int n, r;
     size_t total = 0;
+    bool have_views = false;
     if (c->flags & (STOP_FLAGS | MG_F_REQ_PENDING)) return;
     if (c->recv.len == 0) {
       c->head_start_ms = 0;
       return;
     }
-    n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm, lim->max_header_size,
-                      lim->max_headers);
-    if (n < 0) {
-      mg_http_error(c, n == MG_HTTP_ERR_BAD ? 400 : 431);
-      return;
-    }
-    if (n == 0) {
-      if (c->head_start_ms == 0) c->head_start_ms = mg_millis();
-      return;
-    }
-    if (is_response(&hm)) {
-      mg_http_error(c, 400);
-      return;
-    }
-    c->head_start_ms = 0;
     if (!(c->hflags & MG_HF_HDRS)) {
-      int status = framing(c, &hm, 0);
-      struct mg_str *expect = mg_http_get_header(&hm, "Expect");
+      int status;
+      struct mg_str *expect;
+      n = head_parse(c, &hm);
+      if (n < 0) {
+        mg_http_error(c, n == MG_HTTP_ERR_BAD ? 400 : 431);
+        return;
+      }
+      if (n == 0) {
+        if (c->head_start_ms == 0) c->head_start_ms = mg_millis();
+        return;
+      }
+      if (is_response(&hm)) {
+        mg_http_error(c, 400);
+        return;
+      }
+      c->head_start_ms = 0;
+      status = framing(c, &hm, 0);
       if (status != 0) {
         mg_http_error(c, status);
         return;
       }
       c->hflags |= MG_HF_HDRS;
+      c->http_head_len = (size_t) n;
       // The request timeout runs from here: receiving the body counts too.
       c->req_start_ms = mg_millis();
+      expect = mg_http_get_header(&hm, "Expect");
       if (expect != NULL && mg_str_ieq(*expect, "100-continue") && hm.proto.buf[7] == '1') {
         c->hflags |= MG_HF_EXPECT;
       }
@@ -222,10 +322,15 @@ static void serve(struct mg_connection *c) {
         const unsigned char *buf = c->recv.buf;
         size_t len = c->recv.len;
         mg_call(c, MG_EV_HTTP_HDRS, &hm);
-        // The handler may have answered, closed, or consumed c->recv.
-        if (c->recv.buf != buf || c->recv.len != len || (c->flags & STOP_FLAGS)) continue;
+        // The handler may have answered, closed, or consumed c->recv (which
+        // forgot this message: what is left is parsed afresh).
+        if ((c->flags & STOP_FLAGS) || !(c->hflags & MG_HF_HDRS)) continue;
+        have_views = c->recv.buf == buf && c->recv.len >= len;
       }
     }
+    // The body phase never parses the head again (that made a body read
+    // cost O(head)): framing state and the head length are kept instead.
+    n = (int) c->http_head_len;
     r = body_ready(c, (size_t) n, false, &total);
     if (r < 0) {
       mg_http_error(c, -r);
@@ -233,6 +338,10 @@ static void serve(struct mg_connection *c) {
     }
     if (r == 0) {
       maybe_continue(c);
+      return;
+    }
+    if (!have_views && !head_views(c, &hm)) {
+      mg_http_error(c, 400);  // cannot happen: the same bytes parsed before
       return;
     }
     hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
@@ -254,33 +363,40 @@ static void serve(struct mg_connection *c) {
 }
 
 static void client(struct mg_connection *c, bool eof) {
-  const struct mg_limits *lim = &c->mgr->limits;
   struct mg_http_message hm;
   for (;;) {
     int n, r, status;
     size_t total = 0;
+    bool have_views = false;
     if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) return;
     if (c->recv.len == 0) return;
-    n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm, lim->max_header_size,
-                      lim->max_headers);
-    if (n < 0 || (n > 0 && !is_response(&hm))) {
-      mg_error(c, "bad HTTP response");
-      return;
-    }
-    if (n == 0) {
-      if (eof) mg_error(c, "truncated HTTP response");
-      return;
-    }
-    status = mg_http_status(&hm);
     if (!(c->hflags & MG_HF_HDRS)) {
+      n = head_parse(c, &hm);
+      if (n < 0 || (n > 0 && !is_response(&hm))) {
+        mg_error(c, "bad HTTP response");
+        return;
+      }
+      if (n == 0) {
+        if (eof) mg_error(c, "truncated HTTP response");
+        return;
+      }
+      status = mg_http_status(&hm);
       if (framing(c, &hm, status) != 0) {
         mg_error(c, "bad HTTP response framing");
         return;
       }
       c->hflags |= MG_HF_HDRS;
-      if (status >= 200 || status == 101) mg_call(c, MG_EV_HTTP_HDRS, &hm);
-      continue;
+      c->http_head_len = (size_t) n;
+      have_views = true;
+      if (status >= 200 || status == 101) {
+        const unsigned char *buf = c->recv.buf;
+        size_t len = c->recv.len;
+        mg_call(c, MG_EV_HTTP_HDRS, &hm);
+        if ((c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) || !(c->hflags & MG_HF_HDRS)) continue;
+        have_views = c->recv.buf == buf && c->recv.len >= len;
+      }
     }
+    n = (int) c->http_head_len;
     r = body_ready(c, (size_t) n, eof, &total);
     if (r < 0) {
       mg_error(c, r == -413 ? "HTTP response too large" : "bad chunked body");
@@ -290,6 +406,11 @@ static void client(struct mg_connection *c, bool eof) {
       if (eof) mg_error(c, "truncated HTTP response");
       return;
     }
+    if (!have_views && !head_views(c, &hm)) {
+      mg_error(c, "bad HTTP response");
+      return;
+    }
+    status = mg_http_status(&hm);
     hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
     hm.message = mg_str_n(hm.head.buf, (size_t) ((const char *) c->recv.buf + total - hm.head.buf));
     if (status >= 200 || status == 101) mg_call(c, MG_EV_HTTP_MSG, &hm);

@@ -249,10 +249,16 @@ size_t mg_recv_cap(struct mg_connection *c) {
 }
 
 void mg_recv_shrunk(struct mg_connection *c) {
+  // Whatever the HTTP parser had scanned may be gone (mgx_recv_consume).
+  if (c->flags & MG_F_HTTP) mg_http_input_removed(c);
   if (c->recv.len == 0) {
     c->flags &= ~MG_F_READABLE;
     // Give back big buffers of idle connections.
     if (c->recv.size > 8 * MG_IO_SIZE) mg_iobuf_free(&c->recv);
+  } else if (c->recv.size > MG_RECV_MIN_CHUNK && c->recv.len <= c->recv.size / 4) {
+    // A big request went, a little of the next one is left: don't keep
+    // its buffer (realloc to a smaller size copies only what is left).
+    mg_iobuf_resize(&c->recv, c->recv.len * 2);
   }
   if (c->flags & MG_F_FULL) {
     c->flags &= ~MG_F_FULL;
@@ -278,7 +284,9 @@ void *mg_recv_reserve(struct mg_connection *c, size_t len) {
     c->flags |= MG_F_FULL;
     return NULL;
   }
-  if (!mg_iobuf_reserve(&c->recv, len)) {
+  // Geometric growth up to the cap: a body arriving in pieces is copied
+  // O(1) times per byte, and no connection holds more than its cap.
+  if (!mg_iobuf_grow(&c->recv, len, cap)) {
     c->flags |= MG_F_FULL;
     return NULL;
   }
