@@ -39,7 +39,7 @@ interface Tally {
 const BODIES: Record<string, string> = { "/": "Hello, World!", "/slow?ms=200": "Slow hello after 200 ms\n" };
 
 /** When the signal was sent (0: not yet). */
-interface Clock { t0: number; signalAt: number }
+interface Clock { t0: number; signalAt: number; shuttingDown: () => boolean }
 
 /** One client: requests back to back on one connection until the server closes it, then one reconnect. */
 async function client(port: number, idx: number, t: Tally, clock: Clock): Promise<void> {
@@ -57,7 +57,10 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
     if (conn.pending > 0) t.failures.push(`client ${idx}: ${conn.pending} unexpected bytes before request ${n}`);
     if (pauser && clock.signalAt === 0 && Date.now() >= clock.t0 + LOAD_MS / 2 - 150) {
       while (clock.signalAt === 0 && Date.now() < hardDeadline) await sleep(5);
-      await sleep(100); // idle across the signal, then the next request
+      // Idle across the signal; send the next request once the server says it
+      // is shutting down (its onShutdown hook runs after listeners closed), so
+      // the request deterministically arrives during shutdown even on a loaded machine.
+      while (!clock.shuttingDown() && Date.now() < hardDeadline) await sleep(5);
     }
     try {
       await conn.send(path);
@@ -104,7 +107,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   test(`${CLIENTS} keep-alive clients, ${signal} mid-load: every request answered, counts match the report`, async () => {
     const srv = await startChild(exampleScript, { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const t: Tally = { requests: 0, ok: 0, okClosing: 0, rejected: 0, refused: 0, failures: [] };
-    const clock: Clock = { t0: Date.now(), signalAt: 0 };
+    const clock: Clock = { t0: Date.now(), signalAt: 0, shuttingDown: () => /shutting down/.test(srv.output()) };
     const clients = Array.from({ length: CLIENTS }, (_, i) => client(srv.port, i, t, clock));
     await sleep(LOAD_MS / 2);
     const beforeSignal = t.requests;
