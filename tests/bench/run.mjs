@@ -41,6 +41,7 @@ const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net"]);
 const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory"]);
 const THREADS = 2, CONNECTIONS = 50;
+const BUSY = 0.15; // CPU fraction used by other work above which a run is flagged as noisy
 const UPLOAD_BYTES = 1024 * 1024;
 
 const tmp = mkdtempSync(join(tmpdir(), "tsmongoose-bench-"));
@@ -125,6 +126,7 @@ async function measure(server, c, report) {
     const url = `http://127.0.0.1:${srv.port}${c.path}`;
     const base = { threads: THREADS, connections: CONNECTIONS, url, script: c.script };
     await runWrk(wrkArgs({ ...base, durationS: WARMUP }), (WARMUP + 30) * 1000);
+    const busy = await otherCpuLoad(); // the server is idle now: this is other work
     const args = wrkArgs({ ...base, durationS: DURATION });
     const command = `wrk ${args.join(" ")}`;
     const template = command.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:PORT").replace(uploadLua, "upload.lua");
@@ -132,7 +134,8 @@ async function measure(server, c, report) {
     process.stdout.write(`  ${LABEL[server].padEnd(13)} ${command}\n`);
     const r = parseWrk(await runWrk(args, (DURATION + 30) * 1000));
     if (r.socketErrors || r.non2xx) console.log(`    errors: ${r.socketErrorDetail || ""} non-2xx ${r.non2xx}`);
-    return { ...r, responseHeadBytes: answer.headBytes, responseHead: answer.head };
+    if (busy > BUSY) console.log(`    note: ${(busy * 100).toFixed(0)}% CPU busy with other work right before this run`);
+    return { ...r, busy, responseHeadBytes: answer.headBytes, responseHead: answer.head };
   } finally {
     await srv.stop();
   }
@@ -169,10 +172,7 @@ async function main() {
     rounds: ROUNDS, commands: [], uploadLua: LOAD_CASES.some((c) => c.script) ? readFileSync(uploadLua, "utf8") : undefined,
     results: [], memory: [], notes: {} };
   const busy = await otherCpuLoad();
-  if (busy > 0.15) {
-    report.busyWarning = `warning: ${(busy * 100).toFixed(0)}% of the machine's CPU was busy with other work when the bench started: numbers are noisy`;
-    console.log(report.busyWarning);
-  }
+  if (busy > BUSY) console.log(`note: ${(busy * 100).toFixed(0)}% of the machine's CPU is busy with other work: numbers will be noisy`);
   console.log(`tsmongoose bench: ${SERVERS.map((s) => LABEL[s]).join(" vs ")}; ${DURATION}s per run after ${WARMUP}s warm-up, ${ROUNDS} round(s)`);
   const m = report.machine;
   console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.os}, Node ${m.node}, ${m.wrk}\n`);
@@ -190,7 +190,8 @@ async function main() {
       report.results.push({ caseId: c.id, caseTitle: c.title, server, rps: med("rps"), p50Ms: med("p50Ms"),
         p90Ms: med("p90Ms"), p99Ms: med("p99Ms"), transferPerSec: med("transferPerSec"),
         socketErrors: sum("socketErrors"), non2xx: sum("non2xx"),
-        errorDetail: rs.map((r) => r.socketErrorDetail).filter(Boolean), responseHeadBytes: rs[0].responseHeadBytes,
+        errorDetail: rs.map((r) => r.socketErrorDetail).filter(Boolean), busy: rs.map((r) => r.busy),
+        responseHeadBytes: rs[0].responseHeadBytes,
         responseHead: rs[0].responseHead, runs: rs.map((r) => r.rps) });
     }
   }
@@ -203,6 +204,11 @@ async function main() {
     }
   }
 
+  const runs = report.results.flatMap((r) => r.busy);
+  const noisy = runs.filter((b) => b > BUSY).length;
+  if (noisy) {
+    report.busyWarning = `warning: ${noisy} of ${runs.length} runs started while other work used more than ${BUSY * 100}% of the CPU: those numbers are noisy`;
+  }
   console.log("\n" + render(report, false));
   const heads = report.results.filter((r) => r.caseId === LOAD_CASES[0]?.id);
   for (const r of heads) console.log(`${LABEL[r.server]} response head (${r.responseHeadBytes} bytes):\n  ${r.responseHead.split("\r\n").join("\n  ")}`);

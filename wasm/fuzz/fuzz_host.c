@@ -56,10 +56,6 @@ size_t host_send(uint32_t id, const void *buf, size_t len) {
   if (fh.send_mode == FH_SEND_TRICKLE && take > fh.trickle) take = fh.trickle;
   if (fh.send_mode == FH_SEND_STALL && (fh.send_calls & 1)) take = 0;
   fh_touch(buf, take);
-  // Keep the first bytes ever sent (head_len == sent until head is full).
-  for (size_t i = 0; i < take && fc->head_len < sizeof(fc->head); i++) {
-    fc->head[fc->head_len++] = ((const unsigned char *) buf)[i];
-  }
   fc->sent += take;
   if (id == fh.capture_id && take > 0) {
     if (fh.capture_len + take > fh.capture_size) {

@@ -36,8 +36,6 @@ struct fh_conn {
   int host_closes;   // host_close calls
   int short_send;    // host_send took less than offered: mgx_writable due
   size_t sent;       // bytes taken by host_send
-  unsigned char head[16];  // first bytes sent (for cheap output checks)
-  size_t head_len;
 };
 
 #define FH_MAX_CONNS 64

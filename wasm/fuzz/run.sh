@@ -52,9 +52,13 @@ fi
 have_libfuzzer() {
   command -v "$CC" >/dev/null 2>&1 || return 1
   mkdir -p "$OUT"
-  printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void) d; (void) n; return 0; }\n' \
-    >"$OUT/probe.c"
-  "$CC" -fsanitize=fuzzer,address,undefined "$OUT/probe.c" -o "$OUT/probe" >/dev/null 2>&1
+  printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void) d; return (int) n & 0; }' \
+    >"$OUT/probe.$$.c"
+  "$CC" -fsanitize=fuzzer,address,undefined "$OUT/probe.$$.c" -o "$OUT/probe.$$" >/dev/null 2>&1
+  local ok=$?
+  rm -f "$OUT/probe.$$" "$OUT/probe.$$.c"
+  return $ok
 }
 
 if ! have_libfuzzer; then
@@ -101,7 +105,11 @@ build_core() {
   core_built=1
   rm -f "$OUT"/obj/*.o
   local srcs=(wasm/src/*.c "$FUZZ_DIR/fuzz_host.c") pids=() ok=0
-  if [ ! -e "${srcs[0]}" ]; then echo "run.sh: no C sources in wasm/src yet" >&2; core_built=2; return 1; fi
+  if [ ! -e "${srcs[0]}" ]; then
+    echo "run.sh: no C sources in wasm/src yet" >&2
+    core_built=2
+    return 1
+  fi
   for s in "${srcs[@]}"; do
     "$CC" "${FLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$OUT/obj/$(basename "$s" .c).o" \
       2>>"$LOGS/build.log" &

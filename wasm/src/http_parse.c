@@ -20,23 +20,39 @@ MG_LAYOUT(hm_headers, offsetof(struct mg_http_message, headers) == 60);
 MG_LAYOUT(hm_header_size, sizeof(struct mg_http_header) == 16);
 #endif
 
+// Byte classes, one table lookup per byte in the scanning loops.
+#define C_TCHAR 1  // token: method, header name
+#define C_VCHAR 2  // visible: request-target
+#define C_FIELD 4  // field value: HTAB, SP, VCHAR, obs-text (never CR, LF, NUL)
+#define IS_ALNUM(c) (((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || \
+                     ((c) >= 'A' && (c) <= 'Z'))
+#define IS_TSYM(c) ((c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' || \
+                    (c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' ||  \
+                    (c) == '^' || (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define CLS(c)                                                      \
+  ((IS_ALNUM(c) || IS_TSYM(c) ? C_TCHAR : 0) |                      \
+   ((c) > 0x20 && (c) < 0x7f ? C_VCHAR : 0) |                       \
+   ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f) ? C_FIELD : 0))
+#define R4(c) CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
+#define R16(c) R4(c), R4((c) + 4), R4((c) + 8), R4((c) + 12)
+static const unsigned char s_cls[256] = {
+    R16(0),   R16(16),  R16(32),  R16(48),  R16(64),  R16(80),  R16(96),  R16(112),
+    R16(128), R16(144), R16(160), R16(176), R16(192), R16(208), R16(224), R16(240)};
+
+#define TCHAR(ch) ((s_cls[(ch)] & C_TCHAR) != 0)
+#define VCHAR(ch) ((s_cls[(ch)] & C_VCHAR) != 0)
+#define FIELD(ch) ((s_cls[(ch)] & C_FIELD) != 0)
+
 bool mg_http_tchar(unsigned char ch) {
-  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) {
-    return true;
-  }
-  return ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+  return TCHAR(ch);
 }
 
-static bool is_vchar(unsigned char ch) {
-  return ch > 0x20 && ch < 0x7f;
+bool mg_http_field_char(unsigned char ch) {
+  return FIELD(ch);
 }
 
 static bool is_digit(unsigned char ch) {
   return ch >= '0' && ch <= '9';
-}
-
-bool mg_http_field_char(unsigned char ch) {
-  return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
 }
 
 static bool is_alpha(unsigned char ch) {
@@ -154,14 +170,14 @@ int mg_http_scan(const char *buf, size_t len, struct mg_http_scan *st,
         st->state = S_METHOD;  // the bytes so far ("H", "HT"...) are method bytes
         break;
       case S_METHOD:
-        while (i < lim && mg_http_tchar(s[i])) i++;
+        while (i < lim && TCHAR(s[i])) i++;
         NEED();
         if (s[i] != ' ' || i == st->start) FAIL(MG_HTTP_ERR_BAD);
         st->m1 = i++;
         st->state = S_TARGET;
         break;
       case S_TARGET:
-        while (i < lim && is_vchar(s[i])) i++;
+        while (i < lim && VCHAR(s[i])) i++;
         NEED();
         if (s[i] != ' ' || i == st->m1 + 1) FAIL(MG_HTTP_ERR_BAD);
         if (!target_ok(s, st->start, st->m1, i)) FAIL(MG_HTTP_ERR_BAD);
@@ -217,7 +233,7 @@ int mg_http_scan(const char *buf, size_t len, struct mg_http_scan *st,
         st->state = S_REASON;
         break;
       case S_REASON:
-        while (i < lim && s[i] != '\r' && mg_http_field_char(s[i])) i++;
+        while (i < lim && FIELD(s[i])) i++;  // stops at CR
         NEED();
         if (hm != NULL) {  // method = version, uri = status, proto = reason
           hm->method = span(s, st->start, st->start + 8);
@@ -249,13 +265,13 @@ int mg_http_scan(const char *buf, size_t len, struct mg_http_scan *st,
           break;
         }
         // Rejects obs-fold (leading SP/HTAB), bare LF, NUL and other junk.
-        if (!mg_http_tchar(s[i])) FAIL(MG_HTTP_ERR_BAD);
+        if (!TCHAR(s[i])) FAIL(MG_HTTP_ERR_BAD);
         if (st->nhdr >= max_headers) FAIL(MG_HTTP_ERR_TOO_MANY);
         st->line = i;
         st->state = S_NAME;
         break;
       case S_NAME:
-        while (i < lim && mg_http_tchar(s[i])) i++;
+        while (i < lim && TCHAR(s[i])) i++;
         NEED();
         if (s[i] != ':') FAIL(MG_HTTP_ERR_BAD);  // incl. space before ':'
         st->aux = i++;
@@ -268,7 +284,7 @@ int mg_http_scan(const char *buf, size_t len, struct mg_http_scan *st,
         st->state = S_VALUE;
         break;
       case S_VALUE:
-        while (i < lim && s[i] != '\r' && mg_http_field_char(s[i])) i++;
+        while (i < lim && FIELD(s[i])) i++;  // stops at CR
         NEED();
         if (s[i] != '\r') FAIL(MG_HTTP_ERR_BAD);
         if (hm != NULL) {
@@ -315,8 +331,11 @@ int mg_http_parse(const char *buf, size_t len, struct mg_http_message *hm,
 
 struct mg_str *mg_http_get_header(struct mg_http_message *hm, const char *name) {
   uint32_t i;
+  size_t n = strlen(name);
   for (i = 0; i < hm->num_headers && i < MG_MAX_HTTP_HEADERS; i++) {
-    if (mg_str_ieq(hm->headers[i].name, name)) return &hm->headers[i].value;
+    if (hm->headers[i].name.len == n && mg_str_ieq(hm->headers[i].name, name)) {
+      return &hm->headers[i].value;
+    }
   }
   return NULL;
 }

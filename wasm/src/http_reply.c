@@ -52,14 +52,52 @@ const char *mg_http_status_text(int status) {
   }
 }
 
-// A response head under construction (freed by the caller).
+// A response head (or SSE event) under construction: built in `small`
+// while it fits, so a typical reply allocates nothing for it, then in `io`
+// (the caller frees it with head_free).
+#define MG_HEAD_SMALL 512
 struct head {
-  struct mg_iobuf io;
+  struct mg_iobuf io;  // in use once io.buf != NULL
+  size_t len;          // bytes in small
   bool ok;
+  char small[MG_HEAD_SMALL];
 };
 
+static void head_init(struct head *h) {
+  h->io.buf = NULL;
+  h->io.size = h->io.len = 0;
+  h->io.align = 256;
+  h->len = 0;
+  h->ok = true;
+}
+
+static const void *head_data(const struct head *h) {
+  return h->io.buf != NULL ? (const void *) h->io.buf : (const void *) h->small;
+}
+
+static size_t head_len(const struct head *h) {
+  return h->io.buf != NULL ? h->io.len : h->len;
+}
+
+static void head_free(struct head *h) {
+  mg_iobuf_free(&h->io);
+}
+
 static void put(struct head *h, const void *buf, size_t len) {
-  if (h->ok && !mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
+  if (!h->ok || len == 0) return;
+  if (h->io.buf == NULL) {
+    if (len <= sizeof(h->small) - h->len) {
+      memcpy(h->small + h->len, buf, len);
+      h->len += len;
+      return;
+    }
+    // Outgrew the inline buffer: move to the heap.
+    if (!mg_iobuf_reserve(&h->io, h->len + len) || !mg_iobuf_add(&h->io, 0, h->small, h->len)) {
+      h->ok = false;
+      return;
+    }
+  }
+  if (!mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
 }
 
 static void puts_(struct head *h, const char *s) {
@@ -72,6 +110,10 @@ static void put_u64(struct head *h, uint64_t v) {
 }
 
 static void status_line(struct head *h, int status) {
+  if (status == 200) {  // the common case, preformatted
+    put(h, "HTTP/1.1 200 OK\r\n", 17);
+    return;
+  }
   puts_(h, "HTTP/1.1 ");
   put_u64(h, (uint64_t) status);
   puts_(h, " ");
@@ -149,9 +191,9 @@ static bool will_close(const struct mg_connection *c) {
 
 // Queue head + body atomically (all or nothing).
 static bool queue(struct mg_connection *c, struct head *h, const void *body, size_t body_len) {
-  bool ok = h->ok && mg_iobuf_reserve(&c->send, h->io.len + body_len) &&
-            mg_send(c, h->io.buf, h->io.len) && mg_send(c, body, body_len);
-  mg_iobuf_free(&h->io);
+  bool ok = h->ok && mg_iobuf_reserve(&c->send, head_len(h) + body_len) &&
+            mg_send(c, head_data(h), head_len(h)) && mg_send(c, body, body_len);
+  head_free(h);
   return ok;
 }
 
@@ -186,9 +228,10 @@ void mg_http_finish(struct mg_connection *c, bool close) {
 // 1 = the response says Connection: close).
 static int respond(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
                    const void *body, size_t body_len, bool close) {
-  struct head h = {{NULL, 0, 0, 256}, true};
+  struct head h;
   struct user_hdrs u;
   bool bodiless = status < 200 || status == 204 || status == 304;
+  head_init(&h);
   status_line(&h, status);
   user_headers(&h, hdrs, hdrs_len, &u);
   close = close || u.close;
@@ -253,11 +296,12 @@ void mg_http_error(struct mg_connection *c, int status) {
 
 bool mg_http_start(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len) {
-  struct head h = {{NULL, 0, 0, 256}, true};
+  struct head h;
   struct user_hdrs u;
   bool close, http10 = (c->hflags & MG_HF_HTTP10) != 0;
   if (!usable(c, status)) return false;
   if (status < 200 || status == 204 || status == 304) return false;  // no body to stream
+  head_init(&h);
   status_line(&h, status);
   user_headers(&h, headers, headers_len, &u);
   // HTTP/1.0 has no chunked coding: the body then ends at close.
@@ -295,13 +339,14 @@ static bool chunk(struct mg_connection *c, const void *buf, size_t len) {
   if (head) return true;
   if (raw) return mg_send(c, buf, len);
   {
-    struct head h = {{NULL, 0, 0, 32}, true};
+    struct head h;
     char num[16];
+    head_init(&h);
     put(&h, num, mg_fmt_hex(num, len));
     puts_(&h, "\r\n");
     // Reserve everything first so the chunk is queued whole or not at all.
-    if (!h.ok || !mg_iobuf_reserve(&c->send, h.io.len + len + 2)) {
-      mg_iobuf_free(&h.io);
+    if (!h.ok || !mg_iobuf_reserve(&c->send, head_len(&h) + len + 2)) {
+      head_free(&h);
       return false;
     }
     return queue(c, &h, buf, len) && mg_send(c, "\r\n", 2);
@@ -323,12 +368,13 @@ bool mg_http_chunk(struct mg_connection *c, const void *buf, size_t len) {
 
 bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
                  const char *data, size_t data_len) {
-  struct head h = {{NULL, 0, 0, 256}, true};
+  struct head h;
   size_t i;
   bool ok;
   if (!ensure_stream(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n")) {
     return false;
   }
+  head_init(&h);
   if (type == NULL) type = "", type_len = 0;
   if (data == NULL) data = "", data_len = 0;
   if (type_len > 0) {
@@ -350,7 +396,7 @@ bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
     i = j + 1;
   }
   puts_(&h, "\n");
-  ok = h.ok && chunk(c, h.io.buf, h.io.len);
-  mg_iobuf_free(&h.io);
+  ok = h.ok && chunk(c, head_data(&h), head_len(&h));
+  head_free(&h);
   return ok;
 }

@@ -26,6 +26,9 @@ static int hexval(unsigned char ch) {
 #define DC_EXT 1         // inside the extensions of the chunk-size line
 #define DC_TRAILER 2     // at the start of a trailer line
 #define DC_TRAILER_IN 3  // inside a trailer line
+#define DC_DATA 4        // size line done: pos is where the chunk's data starts
+// (With DC_EXT and DC_DATA the chunk's size is kept in c->http_body_len,
+// which a chunked message does not use otherwise.)
 
 // Trailer lines from *t (inside a line when *in_line) up to the blank line
 // that ends the message; the trailer section starts at `i`. Returns 1 with
@@ -61,6 +64,37 @@ static int trailers(const unsigned char *b, size_t len, size_t i, size_t *t, boo
   return r;
 }
 
+// The rest of the chunk-size line at `src` from *i: chunk extensions
+// (checked, ignored; `in_ext`: *i is inside them, checked up to there) and
+// CRLF. Returns 1 with *i past the CRLF, 0 when more bytes are needed (the
+// resume point saved), or -400.
+static int size_line_end(struct mg_connection *c, const unsigned char *b, size_t len, size_t src,
+                         size_t *i, bool in_ext) {
+  size_t k = *i;
+  if (in_ext || (k < len && b[k] == ';')) {
+    size_t e = k;
+    while (k < len && b[k] != '\r') {
+      if (!mg_http_field_char(b[k]) || k - src > MG_CHUNK_LINE_MAX) return -400;
+      k++;
+    }
+    mg_http_scanned += k - e;
+    if (k >= len) {
+      c->http_line_state = DC_EXT;
+      c->http_line_pos = k - src;
+      return 0;
+    }
+  }
+  if (b[k] != '\r') return -400;
+  if (k + 1 >= len) {
+    c->http_line_state = DC_EXT;  // resumes at the CR: the line is checked
+    c->http_line_pos = k - src;
+    return 0;
+  }
+  if (b[k + 1] != '\n') return -400;
+  *i = k + 2;
+  return 1;
+}
+
 // Decode the chunked body that follows the head (`head` bytes) in place:
 // data of complete chunks is moved down so that recv[head, head+http_skip)
 // is the decoded body so far, followed by the raw bytes not yet decoded.
@@ -84,35 +118,35 @@ static int dechunk(struct mg_connection *c, size_t head) {
       t = src + rpos;  // the last chunk's line is gone: src starts the trailers
       in_line = rstate == DC_TRAILER_IN;
     } else {
-      while (i < len && hexval(b[i]) >= 0) {
-        if (++ndig > 16) return -400;
-        size = size * 16 + (uint64_t) hexval(b[i++]);
-      }
-      mg_http_scanned += i - src;
-      if (i >= len) break;
-      if (ndig == 0) return -400;
-      if (b[i] == ';') {  // chunk extensions: checked, ignored
-        size_t e = i;
-        if (rstate == DC_EXT && src + rpos > i) i = src + rpos;  // checked up to there
-        while (i < len && b[i] != '\r') {
-          if (!mg_http_field_char(b[i]) || i - src > MG_CHUNK_LINE_MAX) return -400;
-          i++;
+      if ((rstate == DC_EXT || rstate == DC_DATA) && src + rpos <= len) {
+        // Digits (and extensions up to there) were read before.
+        size = c->http_body_len;
+        i = src + rpos;
+        r = rstate == DC_DATA ? 1 : size_line_end(c, b, len, src, &i, true);
+      } else {
+        while (i < len && hexval(b[i]) >= 0) {
+          if (++ndig > 16) return -400;
+          size = size * 16 + (uint64_t) hexval(b[i++]);
         }
-        mg_http_scanned += i - e;
-        if (i >= len) {
-          c->http_line_state = DC_EXT;
-          c->http_line_pos = i - src;
-          break;
-        }
+        mg_http_scanned += i - src;
+        if (i >= len) break;
+        if (ndig == 0) return -400;
+        r = size_line_end(c, b, len, src, &i, false);
       }
-      if (b[i] != '\r') return -400;
-      if (i + 1 >= len) break;
-      if (b[i + 1] != '\n') return -400;
-      i += 2;
+      if (r <= 0) {
+        if (r < 0) return r;
+        c->http_body_len = size;  // for the resume
+        break;
+      }
       rstate = 0;  // a resume point is for the line at src only
       if (size != 0) {
         if (size > max_body - (dst - head)) return -413;
-        if (len - i < size + 2) break;
+        if (len - i < size + 2) {
+          c->http_line_state = DC_DATA;
+          c->http_line_pos = i - src;
+          c->http_body_len = size;
+          break;
+        }
         if (b[i + size] != '\r' || b[i + size + 1] != '\n') return -400;
         memmove(b + dst, b + i, (size_t) size);
         dst += (size_t) size;
@@ -153,8 +187,9 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
   c->http_skip = 0;
   c->hflags &= ~(MG_HF_CHUNKED | MG_HF_UNTIL_EOF);
   for (i = 0; i < hm->num_headers; i++) {
-    if (mg_str_ieq(hm->headers[i].name, "Content-Length")) cl = &hm->headers[i].value, ncl++;
-    if (mg_str_ieq(hm->headers[i].name, "Transfer-Encoding")) te = &hm->headers[i].value, nte++;
+    struct mg_str name = hm->headers[i].name;  // (length first: cheap misses)
+    if (name.len == 14 && mg_str_ieq(name, "Content-Length")) cl = &hm->headers[i].value, ncl++;
+    if (name.len == 17 && mg_str_ieq(name, "Transfer-Encoding")) te = &hm->headers[i].value, nte++;
   }
   // Responses without a body, whatever they announce.
   if ((status >= 100 && status < 200) || status == 204 || status == 304) return 0;
@@ -193,7 +228,7 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
   c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE);
   // c->req_start_ms was set when the head was complete (serve()).
   for (i = 0; i < hm->num_headers; i++) {
-    if (!mg_str_ieq(hm->headers[i].name, "Connection")) continue;
+    if (hm->headers[i].name.len != 10 || !mg_str_ieq(hm->headers[i].name, "Connection")) continue;
     if (mg_str_has_token(hm->headers[i].value, "close")) close = true;
     if (mg_str_has_token(hm->headers[i].value, "keep-alive")) keep = true;
   }

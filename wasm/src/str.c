@@ -38,7 +38,14 @@ int mg_strcasecmp(struct mg_str a, struct mg_str b) {
 }
 
 bool mg_str_ieq(struct mg_str a, const char *s) {
-  return mg_strcasecmp(a, mg_str_s(s)) == 0;
+  size_t i;
+  // Stops at the first difference: most header names differ early.
+  for (i = 0; i < a.len; i++) {
+    if (s[i] == '\0' || mg_lower((unsigned char) a.buf[i]) != mg_lower((unsigned char) s[i])) {
+      return false;
+    }
+  }
+  return s[i] == '\0';
 }
 
 static bool is_ows(char ch) {

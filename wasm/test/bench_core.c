@@ -6,10 +6,13 @@
 // mgx_recv_reserve/commit exactly as the Node shim does, answers in the
 // host_event callback with mgx_http_reply, and calls mgx_flush per read.
 // Prints one line per case: requests (or uploads) per second.
+//   bash wasm/test/run.sh --bench [N]      N GETs per GET case (default 2M)
+//   BENCH_ONLY=upload bash wasm/test/run.sh --bench   cases matching "upload"
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "../src/alloc.h"
@@ -28,6 +31,12 @@ static const char *s_body = "Hello, World!";
 static size_t s_body_len = 13;
 static const char *s_hdrs = "";
 static size_t s_hdrs_len = 0;
+
+// BENCH_ONLY=<text>: run only the cases whose name contains it.
+static bool selected(const char *name) {
+  const char *only = getenv("BENCH_ONLY");
+  return only == NULL || strstr(name, only) != NULL;
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -114,7 +123,9 @@ static const char kGet[] =
 
 // `conns` keep-alive connections, round-robin, `depth` pipelined GETs per read.
 static void case_get(const char *name, int conns, int depth, unsigned long total) {
-  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_mgr *mgr;
+  if (!selected(name)) return;
+  mgr = mgx_mgr_new();
   struct mg_connection *lsn = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
   struct mg_connection **cs = (struct mg_connection **) calloc((size_t) conns, sizeof(*cs));
   size_t one = sizeof(kGet) - 1, i;
@@ -139,16 +150,21 @@ static void case_get(const char *name, int conns, int depth, unsigned long total
 
 // POST of `body` bytes arriving in reads of `chunk` bytes, `n` times.
 static void case_upload(const char *name, size_t body, size_t chunk, int n) {
-  struct mg_mgr *mgr = mgx_mgr_new();
-  struct mg_connection *lsn = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
-  struct mg_connection *c = accept_conn(mgr, lsn);
+  struct mg_mgr *mgr;
+  struct mg_connection *lsn, *c;
   char head[128];
-  size_t hl = (size_t) snprintf(head, sizeof(head),
-                                "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", body);
-  size_t total = hl + body, off;
-  char *req = (char *) malloc(total);
+  size_t hl, total, off;
+  char *req;
   double t0;
   int k;
+  if (!selected(name)) return;
+  mgr = mgx_mgr_new();
+  lsn = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
+  c = accept_conn(mgr, lsn);
+  hl = (size_t) snprintf(head, sizeof(head),
+                         "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", body);
+  total = hl + body;
+  req = (char *) malloc(total);
   memcpy(req, head, hl);
   memset(req + hl, 'u', body);
   mgx_set_limits(mgr, 0, 0, (uint32_t) body, 0, 0, 0, 0, 0);
@@ -167,12 +183,16 @@ static void case_upload(const char *name, size_t body, size_t chunk, int n) {
 
 // A `head`-byte head and a `body`-byte body, `step` bytes per read.
 static void case_trickle(const char *name, size_t head, size_t body, size_t step) {
-  struct mg_mgr *mgr = mgx_mgr_new();
-  struct mg_connection *lsn = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
-  struct mg_connection *c = accept_conn(mgr, lsn);
+  struct mg_mgr *mgr;
+  struct mg_connection *lsn, *c;
   size_t total, off = 0, hl;
-  char *req = (char *) malloc(head + body + 64);
+  char *req;
   double t0;
+  if (!selected(name)) return;
+  mgr = mgx_mgr_new();
+  lsn = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
+  c = accept_conn(mgr, lsn);
+  req = (char *) malloc(head + body + 64);
   hl = (size_t) snprintf(req, 64, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n", body);
   while (off + hl < head - 2) {  // filler headers "X: aaaa\r\n" of ~200 bytes
     size_t n = head - 2 - hl - off < 200 ? head - 2 - hl - off : 200;
@@ -205,12 +225,6 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   s_dump = getenv("BENCH_DUMP") != NULL;
   memset(big, 'z', 102400);
-  if (getenv("BENCH_TRICKLE") != NULL) {  // only the trickle cases
-    case_trickle("16 KB head + 64 KB body, 1 B/read", 16000, 65536, 1);
-    case_trickle("16 KB head + 1 MB body, 1 B/read", 16000, 1 << 20, 1);
-    free(big);
-    return 0;
-  }
   case_get("GET, 1 per read, 50 conns", 50, 1, n);
   case_get("GET, 16 pipelined per read", 50, 16, n);
   s_hdrs = "Content-Type: text/plain\r\nServer: bench\r\n";
@@ -223,6 +237,7 @@ int main(int argc, char **argv) {
   case_upload("1 MiB upload, 64 KiB reads", 1 << 20, 65536, 1000);
   case_upload("1 MiB upload, 1460 B reads", 1 << 20, 1460, 200);
   case_trickle("16 KB head + 64 KB body, 1 B/read", 16000, 65536, 1);
+  case_trickle("16 KB head + 1 MB body, 1 B/read", 16000, 1 << 20, 1);
   free(big);
   return 0;
 }

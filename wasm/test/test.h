@@ -74,5 +74,6 @@ void suite_http_reply(void);
 void suite_http_split(void);
 void suite_http_client(void);
 void suite_shutdown(void);
+void suite_hardening(void);
 
 #endif
