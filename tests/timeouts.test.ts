@@ -14,7 +14,7 @@ import { HttpConn } from "./fixtures/http-conn";
 afterEach(() => stopAllServers());
 
 test("defaults: 5 s idle timeout advertised as Keep-Alive: timeout=5, 30 s header timeout, no request timeout", async () => {
-  expect(DEFAULT_LIMITS).toMatchObject({ idleTimeoutMs: 5000, headerTimeoutMs: 30000, requestTimeoutMs: 0 });
+  expect(DEFAULT_LIMITS).toMatchObject({ idleTimeoutMs: 5000, headerTimeoutMs: 30000, requestTimeoutMs: 300_000 });
   const srv = await startServer((c, ev) => { if (ev === MG_EV_HTTP_MSG) c.reply(200, "hi"); }, { mode: "auto" });
   expect(srv.mgr.limits.idleTimeoutMs).toBe(5000);
   const c = await HttpConn.open(srv.port);

@@ -29,7 +29,8 @@ export interface Limits {
   /**
    * From a request's complete head, its body must arrive and its handler
    * start the answer within this time, else the core answers 408 +
-   * Connection: close and drains, ms (0 = off, the default). A late reply()
+   * Connection: close and drains, ms (0 = off; default 300000, as Node's
+   * server.requestTimeout, so a trickled body cannot hold a socket forever). A late reply()
    * then returns false while the connection drains, and throws
    * ConnectionClosedError once it is closed.
    */
@@ -50,7 +51,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: 10000,
   idleTimeoutMs: 5000,
   headerTimeoutMs: 30000,
-  requestTimeoutMs: 0,
+  requestTimeoutMs: 300_000,
 });
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
