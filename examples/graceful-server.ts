@@ -1,8 +1,9 @@
 // graceful-server.ts: the server `npm start` runs, with graceful shutdown
 // done by the library.
 //
-// Listens on http://127.0.0.1:8000 (PORT overrides it; PORT=0 picks a free
-// port and prints it). Routes:
+// Listens on http://127.0.0.1:8000 (PORT overrides the port, PORT=0 picks a
+// free one and prints it; HOST overrides the address, e.g. HOST=0.0.0.0 in a
+// container). Routes:
 //   /             "Hello, World!"
 //   /slow?ms=N    answers after N ms (default 2000) from a timer
 //   /big?mb=N     an N MiB body (default 8), bytes i % 251
@@ -35,6 +36,8 @@ function intParam(hm: HttpMessage, name: string, fallback: number, max: number):
 }
 
 const port = intEnv("PORT", 8000, 65535);
+const host = process.env.HOST || "127.0.0.1";
+const hostInUrl = host.includes(":") ? `[${host}]` : host;
 const shutdownTimeoutMs = intEnv("SHUTDOWN_TIMEOUT_MS", 10_000, 3_600_000);
 
 /** `mb` MiB of the bytes i % 251 (a pattern a client can check). */
@@ -80,8 +83,8 @@ mgr.onShutdown((signal) => {
   console.log(`Draining ${open} connection(s)... (up to ${shutdownTimeoutMs} ms; press Ctrl+C again to force)`);
 });
 
-const listener = mgr.listen(`http://127.0.0.1:${port}`);
-console.log(`Server running on http://127.0.0.1:${listener.localAddr.port}`);
+const listener = mgr.listen(`http://${hostInUrl}:${port}`);
+console.log(`Server running on http://${hostInUrl}:${listener.localAddr.port}`);
 console.log("Press Ctrl+C to stop");
 
 const report = await mgr.run({ shutdownTimeoutMs });
