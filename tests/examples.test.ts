@@ -32,7 +32,7 @@ afterEach(() => {
   children.clear();
 });
 
-/** Start node with `args`; resolve once it printed "Server running on http://127.0.0.1:PORT" and its last start-up line. */
+/** Start node with `args`; resolve once it printed "Server running on http://HOST:PORT" and its last start-up line. */
 function startProcess(args: string[], env: Record<string, string> = {}): Promise<Running> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
@@ -44,7 +44,7 @@ function startProcess(args: string[], env: Record<string, string> = {}): Promise
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args.join(" ")}: no port within 10 s; output:\n${out}${err}`)), 10_000);
     const check = (): void => {
-      const m = /Server running on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /Server running on http:\/\/[^\s]+:(\d+)/.exec(out);
       if (!m || !out.includes("Press Ctrl+C to stop")) return; // every example prints it last
       clearTimeout(timer);
       child.stdout!.off("data", check);
@@ -192,7 +192,8 @@ describe("worker-pool: worker_threads answering through wakeup, stopped by poiso
       expect(a.status).toBe(200);
       expect(a.body).toMatch(new RegExp(`^worker-[1-4]: ${countPrimes(ns[i])} primes below ${ns[i]}\\n$`));
     });
-    expect(new Set(answers.map((a) => a.body!.slice(0, 8))).size).toBeGreaterThan(1);
+    // Which worker takes which job is up to the shared queue (one fast worker
+    // may take them all on a loaded machine), so only correctness is asserted.
     expect(await get(ex.port, "/?n=1")).toMatchObject({ status: 400 });
     const status = await stopWith(ex, "SIGINT");
     expect(status).toMatchObject({ code: 0, signal: null });
