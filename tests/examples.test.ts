@@ -311,7 +311,9 @@ describe("examples/deploy", () => {
     const env: Record<string, string> = {};
     for (const m of text.matchAll(/^ENV (.*)$/gm)) for (const kv of m[1].split(/\s+/)) env[kv.split("=")[0]] = kv.split("=")[1];
     expect(env.NODE_ENV).toBe("production");
-    const ex = await startProcess(argv.slice(1), { ...env, PORT: "0" });
+    expect(env.HOST).toBe("0.0.0.0"); // reachable through the published port in a container
+    // Tests stay on loopback: the same command, bound to 127.0.0.1 here.
+    const ex = await startProcess(argv.slice(1), { ...env, HOST: "127.0.0.1", PORT: "0" });
     expect((await get(ex.port, "/")).status).toBe(200);
     const status = await stopWith(ex, stopSignal);
     expect(status).toMatchObject({ code: 0, signal: null });
