@@ -3,7 +3,8 @@
 // Server side: parse requests from c->recv, validate their framing, decode
 // chunked bodies in place, deliver MG_EV_HTTP_HDRS / MG_EV_HTTP_MSG one at a
 // time (the next pipelined request waits until the current one is
-// answered), and enforce header/request timeouts. Client side: parse
+// answered, and until that answer's output is no longer backed up: see
+// MG_SEND_HIGH in net.h), and enforce header/request timeouts. Client side: parse
 // responses, bodies by Content-Length, chunked, or until EOF.
 #include <string.h>
 
@@ -312,6 +313,14 @@ static int body_ready(struct mg_connection *c, size_t head, bool eof, size_t *to
   return 1;
 }
 
+// serve() stops for lack of input: a peer's EOF held behind the requests
+// it had pipelined (MG_F_EOF_HELD) takes effect now.
+static void input_done(struct mg_connection *c) {
+  if (!(c->flags & MG_F_EOF_HELD)) return;
+  c->flags &= ~MG_F_EOF_HELD;
+  mg_eof(c);
+}
+
 static void serve(struct mg_connection *c) {
   struct mg_http_message hm;
   for (;;) {
@@ -321,11 +330,19 @@ static void serve(struct mg_connection *c) {
     if (c->flags & (STOP_FLAGS | MG_F_REQ_PENDING)) return;
     if (c->recv.len == 0) {
       c->head_start_ms = 0;
+      input_done(c);
       return;
     }
     if (!(c->hflags & MG_HF_HDRS)) {
       int status;
       struct mg_str *expect;
+      if (mg_send_backed_up(c)) {
+        // Pipelining backpressure: answers the peer does not read must not
+        // pile up. mgx_flush resumes once the output went out (net.c).
+        c->flags |= MG_F_OUT_HELD | MG_F_PARSE_PENDING;
+        return;
+      }
+      c->flags &= ~MG_F_OUT_HELD;
       n = head_parse(c, &hm);
       if (n < 0) {
         mg_http_error(c, n == MG_HTTP_ERR_BAD ? 400 : 431);
@@ -333,6 +350,7 @@ static void serve(struct mg_connection *c) {
       }
       if (n == 0) {
         if (c->head_start_ms == 0) c->head_start_ms = mg_millis();
+        input_done(c);
         return;
       }
       if (is_response(&hm)) {
@@ -373,6 +391,7 @@ static void serve(struct mg_connection *c) {
     }
     if (r == 0) {
       maybe_continue(c);
+      input_done(c);
       return;
     }
     if (!have_views && !head_views(c, &hm)) {
@@ -499,7 +518,11 @@ void mg_http_ev(struct mg_connection *c, int ev, void *ev_data) {
   if (ev == MG_EV_READ || ev == MG_EV_X_RESUME) {
     run(c, false);
   } else if (ev == MG_EV_X_EOF) {
-    if (c->flags & MG_F_CLIENT) run(c, true);
+    if (c->flags & MG_F_CLIENT) {
+      run(c, true);
+    } else if ((c->flags & MG_F_OUT_HELD) && c->recv.len > 0 && !(c->flags & STOP_FLAGS)) {
+      c->flags |= MG_F_EOF_HELD;  // serve the held requests first (input_done)
+    }
   } else if (ev == MG_EV_POLL) {
     timeouts(c);
   }

@@ -101,9 +101,11 @@ MGX_EXPORT(mgx_connected) void mgx_connected(struct mg_connection *c);
 // receive limit (the host keeps the bytes, pauses the socket, and retries
 // after the next mgx_flush; a smaller `len` may still fit). The limit is
 // limits.recv_buffer_size for raw connections and 2 * max_header_size +
-// max_body_size + 64 KiB for HTTP ones; an empty buffer always takes up to
-// 64 KiB. On a draining/closing connection it returns a scratch target and
-// the commit discards the bytes. Never fires an event.
+// max_body_size + 64 KiB for HTTP ones (64 KiB while an HTTP server holds
+// pipelined requests back because their answers cannot leave: MG_SEND_HIGH
+// in net.h); an empty buffer always takes up to 64 KiB. On a
+// draining/closing connection it returns a scratch target and the commit
+// discards the bytes. Never fires an event.
 MGX_EXPORT(mgx_recv_reserve) void *mgx_recv_reserve(struct mg_connection *c, size_t len);
 // Commit `len` bytes copied at the reserved pointer: fires MG_EV_READ and
 // runs the protocol (HTTP parsing -> MG_EV_HTTP_MSG...).
@@ -111,8 +113,9 @@ MGX_EXPORT(mgx_recv_commit) void mgx_recv_commit(struct mg_connection *c, size_t
 // The host can take output again after a short host_send.
 MGX_EXPORT(mgx_writable) void mgx_writable(struct mg_connection *c);
 // The peer closed its side (EOF/reset). Pending output is still flushed
-// when possible (and a request already delivered may still be answered),
-// then the connection closes.
+// when possible (and a request already delivered may still be answered;
+// requests received before the EOF but held back by backpressure are still
+// delivered and answered), then the connection closes.
 MGX_EXPORT(mgx_eof) void mgx_eof(struct mg_connection *c);
 // A socket error: fires MG_EV_ERROR with `msg` and closes the connection.
 MGX_EXPORT(mgx_error) void mgx_error(struct mg_connection *c, const char *msg, size_t len);

@@ -245,6 +245,9 @@ size_t mg_recv_cap(struct mg_connection *c) {
   } else {
     cap = l->recv_buffer_size;
   }
+  // The protocol holds the next request back (output backed up): take a
+  // little more input, then let the host pause the socket.
+  if ((c->flags & MG_F_OUT_HELD) && cap > MG_RECV_HELD) cap = MG_RECV_HELD;
   return cap > (uint64_t) (size_t) -1 ? (size_t) -1 : (size_t) cap;
 }
 
@@ -312,6 +315,12 @@ void mg_eof(struct mg_connection *c) {
   c->flags |= MG_F_EOF;
   // Lets an HTTP client finish a body that runs until EOF.
   if (c->pfn != NULL) c->pfn(c, MG_EV_X_EOF, NULL);
+  if (c->flags & MG_F_EOF_HELD) {
+    // Requests held back by backpressure come first: the protocol calls
+    // mg_eof again once it has served them (the EOF is behind them).
+    c->flags &= ~MG_F_EOF;
+    return;
+  }
   if (c->flags & MG_F_CLOSING) return;
   if (c->send.len > 0 || (c->flags & MG_F_REQ_PENDING)) {
     c->flags |= MG_F_DRAINING;  // finish the answer, flush it, then close
@@ -364,16 +373,27 @@ int mg_poll(struct mg_mgr *mgr) {
   return n;
 }
 
+bool mg_send_backed_up(const struct mg_connection *c) {
+  return (c->flags & MG_F_BLOCKED) || c->send.len > MG_SEND_HIGH;
+}
+
 static bool can_send(const struct mg_connection *c) {
   return c->send.len > 0 && (c->flags & MG_F_HAS_SOCKET) &&
          !(c->flags & (MG_F_BLOCKED | MG_F_CLOSING | MG_F_LISTENING | MG_F_RESOLVING |
                        MG_F_CONNECTING));
 }
 
+static bool resume_due(const struct mg_connection *c) {
+  return (c->flags & MG_F_PARSE_PENDING) && c->pfn != NULL && !mg_send_backed_up(c);
+}
+
 static void flush_one(struct mg_connection *c) {
-  if ((c->flags & MG_F_PARSE_PENDING) && c->pfn != NULL) {
+  // Requests buffered behind an answer, unless that answer is still backed
+  // up (pipelining backpressure): then they wait for the send below, or for
+  // mgx_writable after a short one.
+  if (resume_due(c)) {
     c->flags &= ~MG_F_PARSE_PENDING;
-    c->pfn(c, MG_EV_X_RESUME, NULL);  // requests buffered behind an answer
+    c->pfn(c, MG_EV_X_RESUME, NULL);
   }
   if (can_send(c)) {
     size_t offered = c->send.len;
@@ -389,6 +409,9 @@ static void flush_one(struct mg_connection *c) {
       if (c->send.len == 0 && c->send.size > 8 * MG_IO_SIZE) mg_iobuf_free(&c->send);
       c->last_io_ms = mg_millis();
       mg_call(c, MG_EV_WRITE, &count);
+      // The output drained below the mark: serve the held requests in the
+      // next pass (not here, so every dirty connection gets its turn).
+      if (resume_due(c)) mg_mark_dirty(c);
     }
   }
   // Draining ends once everything is out and no request awaits its answer.

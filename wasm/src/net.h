@@ -56,6 +56,23 @@ enum {
 #define MG_F_PARSE_PENDING (1u << 24) // buffered input to process at flush
 #define MG_F_FINAL (1u << 25)        // core wrote a final reply: no more output
 #define MG_F_IN_PROTO (1u << 26)     // protocol handler busy (no re-entry)
+#define MG_F_OUT_HELD (1u << 27)     // next buffered request held: output backed up
+#define MG_F_EOF_HELD (1u << 28)     // peer's EOF waits behind the held input
+
+// Pipelining backpressure. An HTTP server connection does not start on the
+// next buffered request while its output is backed up: host_send came back
+// short (MG_F_BLOCKED, until mgx_writable) or c->send holds more than
+// MG_SEND_HIGH bytes. It resumes from mgx_flush once the output went out.
+// Meanwhile its receive cap drops to MG_RECV_HELD, so the host pauses the
+// socket soon (mg_recv_reserve fails, MG_F_FULL), and a peer's EOF waits
+// behind the held requests (they are still answered). A connection whose
+// peer never reads thus holds at most MG_RECV_HELD of input + MG_SEND_HIGH
+// + one response, whatever it pipelines. A single response bigger than the
+// mark is fine: only the request after it waits.
+#ifndef MG_SEND_HIGH
+#define MG_SEND_HIGH (256u * 1024u)
+#endif
+#define MG_RECV_HELD (64u * 1024u)
 
 // Explicit limits with safe defaults (mgx_set_limits; 0 keeps the default).
 struct mg_limits {
@@ -167,6 +184,8 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len);
 void mg_close_conn(struct mg_connection *c);   // immediate: drops output
 void mg_drain_conn(struct mg_connection *c);   // flush output, then close
 void mg_error(struct mg_connection *c, const char *fmt, ...);
+// Output backed up: MG_F_BLOCKED, or c->send above MG_SEND_HIGH.
+bool mg_send_backed_up(const struct mg_connection *c);
 
 // Private protocol events: delivered to c->pfn only, never to the host.
 #define MG_EV_X_RESUME 1000  // process input left buffered (from mgx_flush)
@@ -174,7 +193,8 @@ void mg_error(struct mg_connection *c, const char *fmt, ...);
 
 // Default buffer growth step.
 #define MG_IO_SIZE 2048
-// Receive-buffer cap of a connection (HTTP limits or recv_buffer_size).
+// Receive-buffer cap of a connection (HTTP limits or recv_buffer_size;
+// MG_RECV_HELD at most while MG_F_OUT_HELD).
 size_t mg_recv_cap(struct mg_connection *c);
 // Call after removing bytes from c->recv: updates READABLE, lifts FULL.
 void mg_recv_shrunk(struct mg_connection *c);

@@ -59,6 +59,7 @@ int main(void) {
   suite_http_client();
   suite_shutdown();
   suite_hardening();
+  suite_backpressure();
   fake_reset();
   printf("%d passed, %d failed\n", s_passed, s_failed);
   return s_failed == 0 ? 0 : 1;

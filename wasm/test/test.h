@@ -75,5 +75,6 @@ void suite_http_split(void);
 void suite_http_client(void);
 void suite_shutdown(void);
 void suite_hardening(void);
+void suite_backpressure(void);
 
 #endif
