@@ -4,7 +4,7 @@
 // stopped with SIGINT/SIGTERM; each must answer what it promises, print its
 // shutdown lines and exit 0 in time. examples/deploy/ is checked by running
 // the command its ENTRYPOINT / ExecStart names and stopping it with the
-// signal the file configures. docs/shutdown.md may only show code that a
+// signal the file configures. The README's "Graceful shutdown" guide may only show code that a
 // shipped file contains. (graceful-server has its own suite.)
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -344,7 +344,7 @@ describe("examples/deploy", () => {
   });
 });
 
-describe("docs/shutdown.md", () => {
+describe("README: Graceful shutdown", () => {
   /** Lines trimmed, blank lines dropped: indentation may differ, content may not. */
   const norm = (text: string): string => text.split("\n").map((l) => l.trim()).filter((l) => l !== "").join("\n");
   const shipped = [
@@ -353,7 +353,11 @@ describe("docs/shutdown.md", () => {
   ].map((file) => ({ file, text: norm(readFileSync(file, "utf8")) }));
 
   test("every code block (other than shell commands and sample output) is an excerpt of a shipped example", () => {
-    const doc = readFileSync(join(ROOT, "docs", "shutdown.md"), "utf8");
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const start = readme.indexOf("\n## Graceful shutdown\n");
+    expect(start).toBeGreaterThan(0);
+    const end = readme.indexOf("\n## ", start + 1);
+    const doc = readme.slice(start, end < 0 ? undefined : end);
     const blocks = [...doc.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)];
     expect(blocks.length).toBeGreaterThan(8);
     const unmatched: string[] = [];
