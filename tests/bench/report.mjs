@@ -80,7 +80,7 @@ export function render(report, markdown) {
   const notes = Object.entries(report.notes ?? {}).map(([s, n]) => `${LABEL[s]}: ${n}`);
   const first = report.results.filter((r) => r.caseId === report.results[0]?.caseId);
   if (first.length) notes.push(`response head bytes (${first[0].caseTitle}): ${first.map((r) => `${LABEL[r.server]} ${r.responseHeadBytes}`).join(", ")}`);
-  if (report.busyWarning) notes.push(report.busyWarning);
+  if (report.roundsNote) notes.push(report.roundsNote);
   if (notes.length) parts.push(notes.map((n) => (markdown ? `- ${n}` : n)).join("\n"));
   const cmds = [...report.commands, ...(report.uploadLua ? ["", "upload.lua:", ...report.uploadLua.trimEnd().split("\n")] : [])];
   parts.push(markdown ? "Load generator (one wrk at a time, each server in its own process):\n\n```\n" +

@@ -6,7 +6,9 @@
 // only one server and one wrk run at a time. Environment:
 //   BENCH_DURATION  seconds per measured wrk run (default 10)
 //   BENCH_WARMUP    seconds of unrecorded wrk warm-up per run (default 2)
-//   BENCH_ROUNDS    rounds over all servers; the median is reported (default 1)
+//   BENCH_ROUNDS    rounds over all servers, alternating; the median over the
+//                   rounds that ran on an otherwise idle machine (or over all
+//                   rounds when none did) is reported (default 3)
 //   BENCH_IDLE_CONNS idle keep-alive connections for the memory case (default 1000)
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net (default all)
 //   BENCH_CASES     comma list among hello,100k,upload,memory (default all)
@@ -36,7 +38,7 @@ const list = (name, all) => {
 
 const DURATION = posInt("BENCH_DURATION", 10);
 const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
-const ROUNDS = posInt("BENCH_ROUNDS", 1);
+const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net"]);
 const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory"]);
@@ -170,7 +172,7 @@ async function main() {
   }
   const report = { date: new Date().toISOString(), machine: machine(), duration: DURATION, warmup: WARMUP,
     rounds: ROUNDS, commands: [], uploadLua: LOAD_CASES.some((c) => c.script) ? readFileSync(uploadLua, "utf8") : undefined,
-    results: [], memory: [], notes: {} };
+    results: [], memory: [], notes: {}, quietRounds: {} };
   const busy = await otherCpuLoad();
   if (busy > BUSY) console.log(`note: ${(busy * 100).toFixed(0)}% of the machine's CPU is busy with other work: numbers will be noisy`);
   console.log(`tsmongoose bench: ${SERVERS.map((s) => LABEL[s]).join(" vs ")}; ${DURATION}s per run after ${WARMUP}s warm-up, ${ROUNDS} round(s)`);
@@ -183,16 +185,23 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const server of SERVERS) runs[server].push(await measure(server, c, report));
     }
+    // Rounds in which every server's run started on an otherwise idle
+    // machine; when there are any, only they count (other work on the same
+    // cores skews a run far more than run-to-run variation does).
+    const quiet = [...Array(ROUNDS).keys()].filter((i) => SERVERS.every((s) => runs[s][i].busy <= BUSY));
+    const counted = quiet.length > 0 ? quiet : [...Array(ROUNDS).keys()];
+    report.quietRounds[c.id] = { quiet: quiet.length, rounds: ROUNDS };
     for (const server of SERVERS) {
-      const rs = runs[server];
+      const all = runs[server];
+      const rs = counted.map((i) => all[i]);
       const med = (k) => median(rs.map((r) => r[k]));
-      const sum = (k) => rs.reduce((a, r) => a + r[k], 0);
+      const sum = (k) => all.reduce((a, r) => a + r[k], 0);
       report.results.push({ caseId: c.id, caseTitle: c.title, server, rps: med("rps"), p50Ms: med("p50Ms"),
         p90Ms: med("p90Ms"), p99Ms: med("p99Ms"), transferPerSec: med("transferPerSec"),
         socketErrors: sum("socketErrors"), non2xx: sum("non2xx"),
-        errorDetail: rs.map((r) => r.socketErrorDetail).filter(Boolean), busy: rs.map((r) => r.busy),
-        responseHeadBytes: rs[0].responseHeadBytes,
-        responseHead: rs[0].responseHead, runs: rs.map((r) => r.rps) });
+        errorDetail: all.map((r) => r.socketErrorDetail).filter(Boolean), busy: all.map((r) => r.busy),
+        counted: counted.map((i) => i + 1), responseHeadBytes: all[0].responseHeadBytes,
+        responseHead: all[0].responseHead, runs: all.map((r) => r.rps) });
     }
   }
   if (CASES.includes("memory")) {
@@ -204,11 +213,11 @@ async function main() {
     }
   }
 
-  const runs = report.results.flatMap((r) => r.busy);
-  const noisy = runs.filter((b) => b > BUSY).length;
-  if (noisy) {
-    report.busyWarning = `warning: ${noisy} of ${runs.length} runs started while other work used more than ${BUSY * 100}% of the CPU: those numbers are noisy`;
-  }
+  const q = Object.entries(report.quietRounds);
+  const noisyCases = q.filter(([, v]) => v.quiet === 0).map(([id]) => id);
+  report.roundsNote = `medians over the rounds in which no other work used more than ${BUSY * 100}% of the CPU ` +
+    `(${q.map(([id, v]) => `${id}: ${v.quiet} of ${v.rounds}`).join(", ")})` +
+    (noisyCases.length ? `; no quiet round for ${noisyCases.join(", ")}: over all rounds, numbers noisy` : "");
   console.log("\n" + render(report, false));
   const heads = report.results.filter((r) => r.caseId === LOAD_CASES[0]?.id);
   for (const r of heads) console.log(`${LABEL[r.server]} response head (${r.responseHeadBytes} bytes):\n  ${r.responseHead.split("\r\n").join("\n  ")}`);
