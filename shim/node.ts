@@ -2,8 +2,10 @@
 //
 // Listeners bind synchronously (net.Server#_listen2, the hook cluster uses)
 // so the port is known when listen() returns. Sockets report data/EOF/errors
-// through NetworkEvents; send() copies out of linear memory (the view is
-// reused by the core) and applies a high-water mark for backpressure.
+// through NetworkEvents; send() copies out of linear memory once (the view
+// is reused by the core) into a Buffer it writes with one socket.write, and
+// applies a high-water mark for backpressure. One set of listener functions
+// serves every socket (state on the socket, no closures per connection).
 import * as net from "node:net";
 import { getSystemErrorName } from "node:util";
 import { ListenError } from "../ts/errors";
@@ -13,8 +15,39 @@ import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 const HIGH_WATER = 256 * 1024;
 /** How long a gracefully closed socket waits for the peer's FIN before destroy. */
 const LINGER_MS = 2000;
+/**
+ * Sends from this size up are copied into a reusable slab instead of a fresh
+ * Buffer (below it Buffer.allocUnsafe takes a slice of Node's pool, which is
+ * cheap; above, every fresh Buffer is a new allocation whose pages fault in).
+ */
+const SLAB_MIN = 4096;
+/** The largest slab kept for reuse; bigger sends get a one-off Buffer. */
+const SLAB_MAX = 1 << 20;
+
+// The output slab: free for reuse whenever the socket it was last written to
+// took everything synchronously (nothing left in its write queue). Otherwise
+// that socket's stream still refers to it and the next big send takes a new one.
+let slab: Buffer | undefined;
+
+/** Copy `data` out of linear memory and write it to `socket`: one copy, one write. */
+function writeCopy(socket: net.Socket, data: Uint8Array): void {
+  const len = data.length;
+  if (len < SLAB_MIN || len > SLAB_MAX) {
+    const copy = Buffer.allocUnsafe(len);
+    copy.set(data);
+    socket.write(copy);
+    return;
+  }
+  let out = slab;
+  if (out === undefined || out.length < len) out = Buffer.allocUnsafeSlow(Math.max(len, 64 * 1024));
+  out.set(data);
+  slab = undefined;
+  socket.write(out.subarray(0, len));
+  if (socket.writableLength === 0) slab = out;
+}
 
 interface SocketState {
+  id: number;
   socket: net.Socket;
   events: NetworkEvents;
   /** close() was called: no more events, input discarded. */
@@ -24,7 +57,74 @@ interface SocketState {
   /** send() returned short; report 'drain' as writable. */
   wantWritable: boolean;
   resolved: boolean;
+  /** The socket map of the network that owns it. */
+  owner: Map<number, SocketState>;
   linger?: ReturnType<typeof setTimeout>;
+}
+
+// The socket that delivered data last: the answer to it usually follows at
+// once (send() for the same id), which then needs no map lookup.
+let hotState: SocketState | undefined;
+
+/** A closed socket leaves its network's map (unless its id now names another socket). */
+function forget(st: SocketState): void {
+  if (st.owner.get(st.id) === st) st.owner.delete(st.id);
+  if (hotState === st) hotState = undefined;
+}
+
+/** Where a socket keeps its SocketState, so one set of listener functions serves every socket. */
+const kState = Symbol("tsmongoose.socketState");
+type StatefulSocket = net.Socket & { [kState]: SocketState };
+
+// Socket listeners, shared by all sockets (no closures per connection).
+function onData(this: StatefulSocket, chunk: Buffer): void {
+  const st = this[kState];
+  if (st.closed) return;
+  hotState = st;
+  st.events.data(st.id, chunk);
+}
+
+function onEnd(this: StatefulSocket): void {
+  const st = this[kState];
+  if (st.closed) {
+    finish(st); // peer answered our FIN (or ended first): done
+  } else if (!st.reported) {
+    st.reported = true;
+    st.events.ended(st.id);
+  }
+}
+
+function onError(this: StatefulSocket, err: Error): void {
+  const st = this[kState];
+  if (st.closed || st.reported) return;
+  st.reported = true;
+  st.events.error(st.id, err);
+}
+
+function onClose(this: StatefulSocket): void {
+  const st = this[kState];
+  if (st.linger) clearTimeout(st.linger);
+  forget(st);
+  if (!st.closed && !st.reported) {
+    st.reported = true;
+    st.events.ended(st.id);
+  }
+}
+
+function onDrain(this: StatefulSocket): void {
+  const st = this[kState];
+  if (st.wantWritable && !st.closed) {
+    st.wantWritable = false;
+    st.events.writable(st.id);
+  }
+}
+
+/** Graceful close is complete once our side is flushed: destroy. */
+function finish(st: SocketState): void {
+  const s = st.socket;
+  if (s.destroyed) return;
+  if (s.writableFinished) s.destroy();
+  else s.once("finish", () => s.destroy());
 }
 
 interface ServerState {
@@ -80,48 +180,18 @@ export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
   const accepting = new WeakMap<net.Socket, NetworkEvents>();
 
   function attach(id: number, socket: net.Socket, events: NetworkEvents): SocketState {
-    const st: SocketState = { socket, events, closed: false, reported: false, wantWritable: false, resolved: false };
+    const st: SocketState = { id, socket, events, closed: false, reported: false, wantWritable: false, resolved: false,
+      owner: sockets };
     sockets.set(id, st);
+    if (hotState !== undefined && hotState.id === id) hotState = undefined;
+    (socket as StatefulSocket)[kState] = st;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => {
-      if (!st.closed) events.data(id, chunk);
-    });
-    socket.on("end", () => {
-      if (st.closed) {
-        finish(st); // peer answered our FIN (or ended first): done
-      } else if (!st.reported) {
-        st.reported = true;
-        events.ended(id);
-      }
-    });
-    socket.on("error", (err) => {
-      if (st.closed || st.reported) return;
-      st.reported = true;
-      events.error(id, err);
-    });
-    socket.on("close", () => {
-      if (st.linger) clearTimeout(st.linger);
-      if (sockets.get(id) === st) sockets.delete(id);
-      if (!st.closed && !st.reported) {
-        st.reported = true;
-        events.ended(id);
-      }
-    });
-    socket.on("drain", () => {
-      if (st.wantWritable && !st.closed) {
-        st.wantWritable = false;
-        events.writable(id);
-      }
-    });
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    socket.on("drain", onDrain);
     return st;
-  }
-
-  /** Graceful close is complete once our side is flushed: destroy. */
-  function finish(st: SocketState): void {
-    const s = st.socket;
-    if (s.destroyed) return;
-    if (s.writableFinished) s.destroy();
-    else s.once("finish", () => s.destroy());
   }
 
   function listenSync(id: number, ep: Endpoint, events: NetworkEvents): Address {
@@ -208,15 +278,14 @@ export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
     },
 
     send(id: number, data: Uint8Array): number {
-      const st = sockets.get(id);
+      const hot = hotState;
+      const st = hot !== undefined && hot.id === id && hot.owner === sockets ? hot : sockets.get(id);
       if (!st || st.closed || st.socket.destroyed || !st.socket.writable) return data.length; // gone: drop
       if (st.socket.writableLength >= HIGH_WATER) {
         st.wantWritable = true;
         return 0;
       }
-      const copy = Buffer.allocUnsafe(data.length);
-      copy.set(data);
-      st.socket.write(copy);
+      writeCopy(st.socket, data);
       return data.length;
     },
 

@@ -5,7 +5,7 @@
 // object, routes events to it and marks it closed after MG_EV_CLOSE.
 import { core, u8 } from "./loader";
 import {
-  connFlags, iobufField, recvBuf, sendBuf, toBytes, toScratch, latin1Bytes, readCString,
+  connFlags, httpReply, iobufField, recvBuf, sendBuf, toBytes, toScratch, latin1Bytes, readCString,
   F_ACCEPTED, F_CLIENT, F_CLOSING, F_DRAINING, F_FULL, F_LISTENING, F_READABLE, F_TLS, F_UDP,
   F_WEBSOCKET, F_WRITABLE, F_REQ_PENDING, F_RESP_STARTED,
 } from "./core";
@@ -216,8 +216,7 @@ export class Connection {
     const m = this.manager;
     m._enter();
     try {
-      const [hp, hn, bp, bn] = toScratch(latin1Bytes(block), body);
-      return core().mgx_http_reply(c, status, hp, hn, bp, bn) !== 0;
+      return httpReply(c, status, block, body) !== 0;
     } finally {
       m._leave(true);
     }

@@ -118,6 +118,9 @@ function maxLen(b: Bytes): number {
   return typeof b === "string" ? b.length * 3 : b.byteLength;
 }
 
+/** Strings up to this length are copied by a loop while they are ASCII (no view, no encoder call). */
+const SHORT_STRING = 64;
+
 /** Copy `b` to `ptr` (UTF-8 for strings, `room` bytes available); returns bytes written. */
 function put(b: Bytes, ptr: number, room: number): number {
   const mem = u8();
@@ -125,7 +128,36 @@ function put(b: Bytes, ptr: number, room: number): number {
     mem.set(b, ptr);
     return b.byteLength;
   }
+  const n = b.length;
+  if (n <= SHORT_STRING) {
+    let i = 0;
+    for (; i < n; i++) {
+      const ch = b.charCodeAt(i);
+      if (ch >= 0x80) break;
+      mem[ptr + i] = ch;
+    }
+    if (i === n) return n;
+    return i + encoder.encodeInto(b.slice(i), mem.subarray(ptr + i, ptr + room)).written;
+  }
   return encoder.encodeInto(b, mem.subarray(ptr, ptr + room)).written;
+}
+
+/**
+ * mgx_http_reply with the Latin-1 header `block` (validated by the caller)
+ * and `body` put into scratch back to back: one scratch request, no
+ * intermediate arrays. Returns the core's answer (0: nothing sent).
+ */
+export function httpReply(c: Ptr, status: number, block: string, body: Bytes): number {
+  body = normalize(body);
+  const hn = block.length;
+  const room = maxLen(body);
+  const base = scratch(hn + room);
+  if (hn > 0) {
+    const mem = u8();
+    for (let i = 0; i < hn; i++) mem[base + i] = block.charCodeAt(i);
+  }
+  const bn = put(body, base + hn, room);
+  return core().mgx_http_reply(c, status, base, hn, base + hn, bn);
 }
 
 /** Large strings are encoded once up front, so scratch is not sized 3x. */
@@ -136,6 +168,45 @@ function normalize(b: Bytes): Bytes {
 /** mgx.c MG_SCRATCH_KEEP. */
 const SCRATCH_KEEP = 65536;
 let shrinkQueued = false;
+// The scratch area the core last handed out, and how many bytes of it we
+// know are there. Only this module calls mgx_scratch, so while the area is
+// small it stays valid and a request that fits needs no call into the core.
+let scratchBase = 0;
+let scratchRoom = 0;
+
+function shrinkScratch(): void {
+  shrinkQueued = false;
+  scratchBase = 0;
+  scratchRoom = 0;
+  core().mgx_scratch(0);
+}
+
+/**
+ * The core's scratch area with room for `len` bytes (valid until the next
+ * call); throws a RangeError if the core cannot allocate.
+ */
+export function scratch(len: number): number {
+  if (len <= scratchRoom) return scratchBase;
+  const base = core().mgx_scratch(len || 1);
+  if (!base) {
+    scratchBase = scratchRoom = 0;
+    throw new RangeError(`tsmongoose: the core could not allocate ${len} bytes`);
+  }
+  if (len > SCRATCH_KEEP) {
+    // A large argument must not pin the scratch area: shrink it once the
+    // synchronous call that reads it has returned (mgx_scratch frees on a
+    // small request). Until then every request asks the core again.
+    scratchBase = scratchRoom = 0;
+    if (!shrinkQueued) {
+      shrinkQueued = true;
+      queueMicrotask(shrinkScratch);
+    }
+  } else {
+    scratchBase = base;
+    scratchRoom = Math.max(len, 1);
+  }
+  return base;
+}
 
 /**
  * Put up to three arguments into the core's scratch area, back to back, and
@@ -147,15 +218,7 @@ export function toScratch(a: Bytes, b?: Bytes, c?: Bytes): number[] {
   if (b !== undefined) b = normalize(b);
   if (c !== undefined) c = normalize(c);
   const ma = maxLen(a), mb = b === undefined ? 0 : maxLen(b), mc = c === undefined ? 0 : maxLen(c);
-  const total = ma + mb + mc;
-  const base = core().mgx_scratch(total || 1);
-  if (!base) throw new RangeError(`tsmongoose: the core could not allocate ${total} bytes`);
-  // A large argument must not pin the scratch area: shrink it once the
-  // synchronous call that reads it has returned (mgx_scratch frees on a small request).
-  if (total > SCRATCH_KEEP && !shrinkQueued) {
-    shrinkQueued = true;
-    queueMicrotask(() => { shrinkQueued = false; core().mgx_scratch(0); });
-  }
+  const base = scratch(ma + mb + mc);
   const la = put(a, base, ma);
   const out = [base, la];
   let p = base + la;
@@ -175,10 +238,25 @@ export function latin1Bytes(s: string): Uint8Array {
   return out;
 }
 
+/** Up to this length a char loop is the cheapest way to make a Latin-1 string. */
+const SHORT_LATIN1 = 8;
+
+/** Node's native Latin-1 decoder (Buffer#latin1Slice works on any Uint8Array), when there is one. */
+const nativeLatin1: ((this: Uint8Array, start: number, end: number) => string) | undefined =
+  typeof Buffer === "function" && typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === "function"
+    ? (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice
+    : undefined;
+
 /** Decode `len` bytes at `ptr` as Latin-1 (every byte one char). */
 export function readLatin1(ptr: number, len: number): string {
   const mem = u8();
   let s = "";
+  if (len <= SHORT_LATIN1) {
+    // Methods, short paths and header names: a loop beats any call.
+    for (let i = ptr, end = ptr + len; i < end; i++) s += String.fromCharCode(mem[i]);
+    return s;
+  }
+  if (nativeLatin1 !== undefined) return nativeLatin1.call(mem, ptr, ptr + len);
   for (let off = 0; off < len; off += 8192) {
     const part = mem.subarray(ptr + off, ptr + Math.min(len, off + 8192));
     s += String.fromCharCode.apply(null, part as unknown as number[]);

@@ -1,6 +1,6 @@
 // engine.ts: the machinery under Manager: the queue of socket activity, event
-// dispatch to handlers, flushing, and driving (poll waiters, auto-drive, the
-// wake timer). Manager (manager.ts) adds the public API on top.
+// dispatch to handlers, and flushing. When to drive (poll waiters, auto-drive,
+// the wake timer) is driver.ts. Manager (manager.ts) adds the public API on top.
 //
 // Driving model (DESIGN.md "Driving the loop in Node"): socket activity is
 // processed the moment the Network reports it while the manager is *driven*
@@ -20,10 +20,11 @@
 //   mgr._ptr + core().mgx_shutdown(ptr, status)  (503 for new requests)
 import { core, u32 } from "./loader";
 import { toScratch } from "./core";
-import { eventData } from "./event-data";
+import { eventData, isMessageEvent } from "./event-data";
 import { feed, retryBacklog } from "./inbox";
-import { connectionsById, timersById } from "./registry";
-import { HttpMessage } from "./http-message";
+import { connectionById, timersById, unregisterConnection } from "./registry";
+import type { HttpMessage } from "./http-message";
+import { Driver } from "./driver";
 import { MG_EV_CLOSE } from "./constants";
 import type { Connection, Handler } from "./connection";
 import type { Network, NetworkEvents } from "../shim/network";
@@ -47,14 +48,10 @@ export interface ManagerObserver {
 // Queue item kinds.
 const Q_OPEN = 0, Q_DATA = 1, Q_EOF = 2, Q_ERROR = 3, Q_RESOLVED = 4, Q_CONNECTED = 5, Q_WRITABLE = 6;
 interface QueueItem { kind: number; conn: Connection; chunk?: Uint8Array; err?: Error }
-interface PollWaiter { resolve(n: number): void; start: number; deadline: number }
 
 // OPEN -> CLOSING (close() requested inside a core entry) -> FREEING (mgx_mgr_free running) -> CLOSED.
 const STATE_OPEN = 0, STATE_CLOSING = 1, STATE_FREEING = 2, STATE_CLOSED = 3;
 
-const setImmediateFn: (fn: () => void) => unknown = typeof setImmediate === "function"
-  ? (fn) => setImmediate(fn)
-  : (fn) => setTimeout(fn, 0);
 const now = (): number => performance.now();
 
 /** Internal base class of Manager. Members are internal unless documented otherwise. */
@@ -86,14 +83,9 @@ export abstract class Engine {
   readonly #blocked = new Set<Connection>();
   #needFlush = false;
   #flushQueued = false;
-  #waiters: PollWaiter[] = [];
-  #autoDrive = false;
-  #autoTickMs = 100;
-  #lastTick = now();
-  #wakeTimer: ReturnType<typeof setTimeout> | undefined;
-  #wakeAt = Infinity;
-  #immediate = false;
+  readonly #driver: Driver = new Driver(this);
   readonly #observers = new Set<ManagerObserver>();
+  readonly #onMicrotask = (): void => this.#microtaskFlush();
 
   protected constructor(ptr: number, network: Network, handler: Handler | undefined,
     errorHandler: ErrorHandler | undefined, queueLimit: number) {
@@ -125,7 +117,7 @@ export abstract class Engine {
 
   /** Whether socket activity is processed as it arrives (a poll is pending or auto-drive is on). */
   get driven(): boolean {
-    return this.#autoDrive || this.#waiters.length > 0;
+    return this.#driver.driven;
   }
 
   // ---- entries into the core ---------------------------------------------
@@ -144,16 +136,16 @@ export abstract class Engine {
       return;
     }
     if (this._state !== STATE_OPEN) return;
-    if ((this.#needFlush || (this.driven && this.#qHead < this.#queue.length)) && !this.#flushQueued) {
+    if ((this.#needFlush || (this.#driver.driven && this.#qHead < this.#queue.length)) && !this.#flushQueued) {
       this.#flushQueued = true;
-      queueMicrotask(() => this.#microtaskFlush());
+      queueMicrotask(this.#onMicrotask);
     }
   }
 
   #microtaskFlush(): void {
     this.#flushQueued = false;
     if (this._state !== STATE_OPEN || this._depth > 0) return;
-    if (this.driven && this.#qHead < this.#queue.length) {
+    if (this.#driver.driven && this.#qHead < this.#queue.length) {
       this.#runQueue();
       return;
     }
@@ -198,17 +190,20 @@ export abstract class Engine {
 
   #push(kind: number, id: number, chunk?: Uint8Array, err?: Error): void {
     if (this._state !== STATE_OPEN) return;
-    const conn = this._conns.get(id);
-    if (!conn || conn._ptr === 0) return;
-    if (this.driven && this._depth === 0 && this.#qHead === this.#queue.length) {
-      this._enter();
+    // Through the registry: its hot entry then answers the host calls this
+    // activity causes (events, host_send) without another map lookup.
+    const conn = connectionById(id);
+    if (conn === undefined || conn._ptr === 0 || (conn.manager as Engine) !== this) return;
+    const driver = this.#driver;
+    if (driver.driven && this._depth === 0 && this.#qHead === this.#queue.length) {
+      this._depth++;
       try {
         this.#process(kind, conn, chunk, err, false);
         this.#flushRound();
       } finally {
         this._leave(false);
       }
-      if (this.#waiters.length > 0) this.#wakeSoon();
+      if (driver.hasWaiters) driver.wakeSoon();
       return;
     }
     if (chunk) {
@@ -217,7 +212,7 @@ export abstract class Engine {
       this.#updatePause(conn);
     }
     this.#queue.push({ kind, conn, chunk, err });
-    if (this.driven && this._depth === 0) this.#runQueue();
+    if (driver.driven && this._depth === 0) this.#runQueue();
   }
 
   #runQueue(): void {
@@ -231,7 +226,7 @@ export abstract class Engine {
     } finally {
       this._leave(false);
     }
-    if (this.#waiters.length > 0) this.#wakeSoon();
+    if (this.#driver.hasWaiters) this.#driver.wakeSoon();
   }
 
   #drainQueue(): void {
@@ -347,12 +342,12 @@ export abstract class Engine {
       this._depth++;
       try {
         const r = handler(conn, ev, data) as unknown;
-        if (isThenable(r)) this.#track(conn, r);
+        if (r !== undefined && isThenable(r)) this.#track(conn, r);
       } catch (err) {
         this._reportError(err, conn);
       } finally {
         this._depth--;
-        if (data instanceof HttpMessage) data._expire();
+        if (isMessageEvent(ev)) (data as HttpMessage)._expire();
       }
     }
     if (ev === MG_EV_CLOSE) this._forget(conn);
@@ -388,7 +383,7 @@ export abstract class Engine {
     if (conn._ptr === 0) return;
     conn._ptr = 0;
     conn._backlog = [];
-    connectionsById.delete(conn.id);
+    unregisterConnection(conn.id);
     this._conns.delete(conn.id);
     this.#blocked.delete(conn);
     if (!conn._socketClosed) {
@@ -431,16 +426,17 @@ export abstract class Engine {
     this._timers.delete(t);
   }
 
-  // ---- driving -------------------------------------------------------------------
+  // ---- driving (when: driver.ts) ---------------------------------------------------
 
   /** Shared body of poll(): see Manager.poll. */
   protected _poll(timeoutMs: number): Promise<number> {
     return new Promise<number>((resolve) => {
-      this.#waiters.push({ resolve, start: this._eventCount, deadline: now() + timeoutMs });
+      const driver = this.#driver;
+      driver.addWaiter(resolve, timeoutMs);
       const hadWork = this.#qHead < this.#queue.length;
       if (hadWork) this.#runQueue();
-      if (hadWork || timeoutMs === 0 || core().mgx_timer_next(this._ptr) === 0) this.#wakeSoon();
-      else this._arm();
+      if (hadWork || timeoutMs === 0 || core().mgx_timer_next(this._ptr) === 0) driver.wakeSoon();
+      else driver.arm();
     });
   }
 
@@ -456,69 +452,26 @@ export abstract class Engine {
       if (typeof opts.tickMs !== "number" || !(opts.tickMs > 0) || !Number.isFinite(opts.tickMs)) {
         throw new RangeError(`tickMs must be a positive number, got ${String(opts.tickMs)}`);
       }
-      this.#autoTickMs = opts.tickMs;
     }
-    this.#autoDrive = on;
+    this.#driver.setAuto(on, opts.tickMs);
     if (on) {
-      this.#lastTick = now();
       if (this._depth === 0) this.#runQueue();
-      this._arm();
-    } else if (this.#waiters.length === 0) {
-      this.#clearWakeTimer();
+      this.#driver.arm();
     }
   }
 
   /** Whether auto-drive is on (see setAutoDrive). */
   get autoDrive(): boolean {
-    return this.#autoDrive;
-  }
-
-  #wakeSoon(): void {
-    if (this.#immediate) return;
-    this.#immediate = true;
-    setImmediateFn(() => {
-      this.#immediate = false;
-      this.#tick();
-    });
-  }
-
-  #clearWakeTimer(): void {
-    if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = undefined;
-    this.#wakeAt = Infinity;
+    return this.#driver.autoDrive;
   }
 
   /** @internal Keep one JS timer armed for the earliest of: poll deadlines, next core timer, auto tick. */
   _arm(): void {
-    if (this._state !== STATE_OPEN) return;
-    if (!this.driven) {
-      this.#clearWakeTimer();
-      return;
-    }
-    const t = now();
-    let at = Infinity;
-    for (const w of this.#waiters) at = Math.min(at, w.deadline);
-    const next = core().mgx_timer_next(this._ptr);
-    if (next >= 0) at = Math.min(at, t + next);
-    if (this.#autoDrive) at = Math.min(at, this.#lastTick + this.#autoTickMs);
-    if (at === Infinity) return;
-    if (at <= t) {
-      this.#wakeSoon();
-      return;
-    }
-    if (this.#wakeTimer !== undefined && this.#wakeAt <= at) return;
-    this.#clearWakeTimer();
-    this.#wakeAt = at;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = undefined;
-      this.#wakeAt = Infinity;
-      this.#tick();
-    }, Math.max(1, Math.ceil(at - t)));
+    if (this._state === STATE_OPEN) this.#driver.arm();
   }
 
-  /** One drive step: queued activity, mgx_poll (timers, MG_EV_POLL, timeouts), flush; resolve polls. */
-  #tick(): void {
-    if (this._state !== STATE_OPEN) return;
+  /** @internal One drive step (Driver): queued activity, mgx_poll (timers, MG_EV_POLL, timeouts), flush. */
+  _driveStep(): void {
     this._enter();
     try {
       this.#drainQueue();
@@ -527,18 +480,11 @@ export abstract class Engine {
     } finally {
       this._leave(false);
     }
-    this.#lastTick = now();
-    this.#resolveWaiters();
-    if (this._state !== STATE_OPEN) return;
-    this._arm();
-    this.#notify("tick");
   }
 
-  #resolveWaiters(): void {
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
-    for (const w of waiters) w.resolve(this._eventCount - w.start);
+  /** @internal A drive step finished. */
+  _driveTicked(): void {
+    this.#notify("tick");
   }
 
   // ---- closing ---------------------------------------------------------------------
@@ -554,7 +500,7 @@ export abstract class Engine {
   _finishClose(): void {
     if (this._state !== STATE_CLOSING) return;
     this._state = STATE_FREEING;
-    this.#clearWakeTimer();
+    this.#driver.clear();
     for (const conn of this._conns.values()) {
       try {
         this._network.close(conn.id, true);
@@ -580,7 +526,7 @@ export abstract class Engine {
     this.#blocked.clear();
     this._ptr = 0;
     this._state = STATE_CLOSED;
-    this.#resolveWaiters();
+    this.#driver.resolveWaiters();
     this.#notify("closed");
   }
 

@@ -2,7 +2,7 @@
 // mg_http_message (layout in wasm/src/http.h). Fields are decoded on first
 // access and cached; the view expires when the handler call returns, because
 // the core reuses the memory behind it.
-import { u32 } from "./loader";
+import { u8, u32 } from "./loader";
 import { copyBytes, readLatin1, readUtf8 } from "./core";
 import { MessageExpiredError } from "./errors";
 
@@ -20,9 +20,14 @@ const OFF_HEADERS = 60;
 /** A parsed HTTP request or response, valid only during the handler call. */
 export class HttpMessage {
   #ptr: number;
-  // Decoded on first access: method, uri, query, proto, head, bodyText.
-  readonly #strings: (string | undefined)[] = [];
-  #headers?: [string, string][];
+  // Decoded on first access and cached (one field each: no array per message).
+  #method: string | undefined = undefined;
+  #uri: string | undefined = undefined;
+  #query: string | undefined = undefined;
+  #proto: string | undefined = undefined;
+  #head: string | undefined = undefined;
+  #bodyText: string | undefined = undefined;
+  #headers: [string, string][] | undefined = undefined;
 
   /** @internal Created by the Manager for MG_EV_HTTP_HDRS / MG_EV_HTTP_MSG. */
   constructor(ptr: number) {
@@ -39,65 +44,77 @@ export class HttpMessage {
     return this.#ptr !== 0;
   }
 
-  #str(off: number): [number, number] {
+  /** Word index of the mg_str at `off` (buf at [i], len at [i + 1]); throws once expired. */
+  #at(off: number): number {
     if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
-    const w = u32();
-    const i = (this.#ptr + off) >>> 2;
-    return [w[i], w[i + 1]];
+    return (this.#ptr + off) >>> 2;
   }
 
-  /** Field at `off` decoded once (Latin-1, or UTF-8 for the body text), cached in slot `slot`. */
-  #decoded(slot: number, off: number, utf8 = false): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
-    let v = this.#strings[slot];
-    if (v === undefined) {
-      const [p, n] = this.#str(off);
-      v = utf8 ? readUtf8(p, n) : readLatin1(p, n);
-      this.#strings[slot] = v;
-    }
-    return v;
+  /** The Latin-1 text of the mg_str at `off`. */
+  #latin1(off: number): string {
+    const i = this.#at(off);
+    const w = u32();
+    return readLatin1(w[i], w[i + 1]);
   }
 
   /** Request method ("GET"); for a response, the protocol ("HTTP/1.1"). */
   get method(): string {
-    return this.#decoded(0, OFF_METHOD);
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this.#method === undefined) {
+      const i = this.#at(OFF_METHOD);
+      const w = u32();
+      this.#method = knownToken(w[i], w[i + 1]) ?? readLatin1(w[i], w[i + 1]);
+    }
+    return this.#method;
   }
 
   /** Request path without the query ("/a/b"); for a response, the status code text. */
   get uri(): string {
-    return this.#decoded(1, OFF_URI);
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    return this.#uri ?? (this.#uri = this.#latin1(OFF_URI));
   }
 
   /** Query string without the "?" ("" when none). */
   get query(): string {
-    return this.#decoded(2, OFF_QUERY);
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    return this.#query ?? (this.#query = this.#latin1(OFF_QUERY));
   }
 
   /** Protocol ("HTTP/1.1"); for a response, the reason phrase. */
   get proto(): string {
-    return this.#decoded(3, OFF_PROTO);
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    return this.#proto ?? (this.#proto = this.#latin1(OFF_PROTO));
   }
 
   /** The (de-chunked) body, copied out. */
   get body(): Uint8Array {
-    const [p, n] = this.#str(OFF_BODY);
-    return copyBytes(p, n);
+    const i = this.#at(OFF_BODY);
+    const w = u32();
+    return copyBytes(w[i], w[i + 1]);
   }
 
   /** The body decoded as UTF-8. */
   get bodyText(): string {
-    return this.#decoded(5, OFF_BODY, true);
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this.#bodyText === undefined) {
+      const i = this.#at(OFF_BODY);
+      const w = u32();
+      this.#bodyText = readUtf8(w[i], w[i + 1]);
+    }
+    return this.#bodyText;
   }
 
   /** The raw head (request/status line and headers) as Latin-1. */
   get head(): string {
-    return this.#decoded(4, OFF_HEAD);
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    return this.#head ?? (this.#head = this.#latin1(OFF_HEAD));
   }
 
   /** The whole message as received (head + raw body), copied out. */
   get message(): Uint8Array {
-    const [p, n] = this.#str(OFF_MESSAGE);
-    return copyBytes(p, n);
+    const i = this.#at(OFF_MESSAGE);
+    const w = u32();
+    return copyBytes(w[i], w[i + 1]);
   }
 
   #allHeaders(): [string, string][] {
@@ -119,7 +136,28 @@ export class HttpMessage {
   header(name: string): string | undefined {
     if (typeof name !== "string") throw new TypeError(`header: name must be a string, got ${typeof name}`);
     const lower = name.toLowerCase();
-    for (const [n, v] of this.#allHeaders()) if (n.length === lower.length && n.toLowerCase() === lower) return v;
+    if (this.#headers !== undefined || this.#ptr === 0) {
+      for (const [n, v] of this.#allHeaders()) if (n.length === lower.length && n.toLowerCase() === lower) return v;
+      return undefined;
+    }
+    // Not decoded yet: compare names in linear memory (the core admits only
+    // token names, which are ASCII, so ASCII case folding is
+    // toLowerCase()'s), and decode only the value found.
+    const w = u32();
+    const mem = u8();
+    const n = Math.min(w[(this.#ptr + OFF_NUM_HEADERS) >>> 2], 100);
+    const len = lower.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#ptr + OFF_HEADERS + k * 16) >>> 2;
+      if (w[i + 1] !== len) continue;
+      const p = w[i];
+      let j = 0;
+      for (; j < len; j++) {
+        const ch = mem[p + j];
+        if ((ch >= 0x41 && ch <= 0x5a ? ch + 32 : ch) !== lower.charCodeAt(j)) break;
+      }
+      if (j === len) return readLatin1(w[i + 2], w[i + 3]);
+    }
     return undefined;
   }
 
@@ -157,6 +195,21 @@ export class HttpMessage {
     if (this.#ptr === 0) return "HttpMessage(expired)";
     return `HttpMessage(${this.method} ${this.uri})`;
   }
+}
+
+/** Methods (and the response protocol) answered with a shared string instead of a new one. */
+const KNOWN_TOKENS = ["GET", "PUT", "POST", "HEAD", "PATCH", "DELETE", "OPTIONS", "CONNECT", "HTTP/1.1"];
+
+/** The KNOWN_TOKENS entry spelled by the `len` bytes at `ptr`, if any. */
+function knownToken(ptr: number, len: number): string | undefined {
+  const mem = u8();
+  for (const t of KNOWN_TOKENS) {
+    if (t.length !== len) continue;
+    let j = 0;
+    while (j < len && mem[ptr + j] === t.charCodeAt(j)) j++;
+    if (j === len) return t;
+  }
+  return undefined;
 }
 
 const textEncoder = new TextEncoder();

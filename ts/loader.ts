@@ -26,13 +26,24 @@ export const heap = {
 
 let memory: WebAssembly.Memory | undefined;
 let exportsObj: CoreExports | undefined;
-let hooks: HostHooks | undefined;
 let pending: Promise<void> | undefined;
 let logLevel = 1; // MG_LL_ERROR
 
-/** Install the host side of netif.h (done once by ts/dispatch.ts). */
+function hooksMissing(): never {
+  throw new Error("tsmongoose: internal: host hooks not installed");
+}
+// The installed hooks, held one by one so each host call is a single direct call.
+let hostSend: HostHooks["send"] = hooksMissing;
+let hostClose: HostHooks["close"] = hooksMissing;
+let hostEvent: HostHooks["event"] = hooksMissing;
+let hostTimer: HostHooks["timer"] = hooksMissing;
+
+/** Install the host side of netif.h (done once by ts/registry.ts). */
 export function setHostHooks(h: HostHooks): void {
-  hooks = h;
+  hostSend = h.send;
+  hostClose = h.close;
+  hostEvent = h.event;
+  hostTimer = h.timer;
 }
 
 /** Which core log lines (host_log) reach the console: MG_LL_NONE..MG_LL_VERBOSE. */
@@ -159,9 +170,9 @@ function instantiate(module: WebAssembly.Module, instance: WebAssembly.Instance)
   exportsObj = ex as unknown as CoreExports;
 }
 
-function hostHooks(): HostHooks {
-  if (!hooks) throw new Error("tsmongoose: internal: host hooks not installed");
-  return hooks;
+/** host_now: monotonic milliseconds. */
+function monotonicNow(): number {
+  return performance.now();
 }
 
 const decoder = new TextDecoder();
@@ -174,11 +185,11 @@ function logLine(level: number, ptr: number, len: number): void {
 /** The host functions of netif.h plus what emscripten's standalone runtime may import. */
 function knownEnv(): Record<string, (...args: number[]) => number | void> {
   return {
-    host_send: (id, ptr, len) => hostHooks().send(id >>> 0, ptr >>> 0, len >>> 0),
-    host_close: (id) => hostHooks().close(id >>> 0),
-    host_event: (id, ev, evData) => hostHooks().event(id >>> 0, ev, evData >>> 0),
-    host_timer: (id) => hostHooks().timer(id >>> 0),
-    host_now: () => performance.now(),
+    host_send: (id, ptr, len) => hostSend(id >>> 0, ptr >>> 0, len >>> 0),
+    host_close: (id) => hostClose(id >>> 0),
+    host_event: (id, ev, evData) => hostEvent(id >>> 0, ev, evData >>> 0),
+    host_timer: (id) => hostTimer(id >>> 0),
+    host_now: monotonicNow,
     host_random: (ptr, len) => {
       const view = u8();
       for (let off = 0; off < len; off += 65536) {

@@ -10,10 +10,32 @@ export const connectionsById = new Map<number, Connection>();
 /** Active timers of every Manager, by id. */
 export const timersById = new Map<number, Timer>();
 
+// The connection of the last lookup. One request makes several host calls
+// for the same connection in a row (MG_EV_READ, MG_EV_HTTP_MSG, host_send,
+// MG_EV_WRITE), so this answers most of them without a map lookup. A
+// forgotten connection has _ptr 0 (set before it leaves the map), which
+// sends the lookup back to the map.
+let hot: Connection | undefined;
+
+/** The live connection with core id `id`, if any. */
+export function connectionById(id: number): Connection | undefined {
+  const h = hot;
+  if (h !== undefined && h.id === id && h._ptr !== 0) return h;
+  const conn = connectionsById.get(id);
+  if (conn !== undefined) hot = conn;
+  return conn;
+}
+
+/** Drop connection `id` from the registry (after MG_EV_CLOSE, or a failed setup). */
+export function unregisterConnection(id: number): void {
+  connectionsById.delete(id);
+  if (hot !== undefined && hot.id === id) hot = undefined;
+}
+
 setHostHooks({
   send(id, ptr, len) {
-    const conn = connectionsById.get(id);
-    if (!conn) return len; // nobody to send to: drop, so the core does not wait forever
+    const conn = connectionById(id);
+    if (conn === undefined) return len; // nobody to send to: drop, so the core does not wait forever
     try {
       return conn.manager._network.send(id, u8().subarray(ptr, ptr + len));
     } catch {
@@ -21,8 +43,8 @@ setHostHooks({
     }
   },
   close(id) {
-    const conn = connectionsById.get(id);
-    if (!conn) return;
+    const conn = connectionById(id);
+    if (conn === undefined) return;
     conn._socketClosed = true;
     try {
       conn.manager._network.close(id, false);
@@ -31,8 +53,8 @@ setHostHooks({
     }
   },
   event(id, ev, evData) {
-    const conn = connectionsById.get(id);
-    if (conn) conn.manager._dispatch(conn, ev, evData);
+    const conn = connectionById(id);
+    if (conn !== undefined) conn.manager._dispatch(conn, ev, evData);
   },
   timer(id) {
     timersById.get(id)?._fire();
