@@ -7,19 +7,7 @@
 // after 5 s idle, so a stop with one open takes up to 5 s.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-
-const root = join(__dirname, "..");
-const script = join(root, "build", "examples", "graceful-server.mjs");
-
-/** A running example server process. */
-interface Example {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-  /** Resolves when the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+import { exampleScript as script, killAll, root, startChild, type ChildServer as Example } from "./fixtures/child";
 
 const running = new Set<ChildProcess>();
 
@@ -28,38 +16,13 @@ beforeAll(() => {
 });
 
 afterEach(() => {
+  killAll();
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   running.clear();
 });
 
 /** Starts the example on PORT=0 and resolves once it printed its port. */
-function startExample(): Promise<Example> {
-  const child = spawn(process.execPath, [script], {
-    cwd: root, env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on("exit", (code, signal) => resolve({ code, signal }));
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no port printed within 10 s; output:\n${out}`)), 10_000);
-    const check = (): void => {
-      const m = /Server running on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off("data", check);
-      resolve({ child, port: Number(m[1]), output: () => out, exited });
-    };
-    child.stdout!.on("data", check);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`example exited early (code ${code}, signal ${signal}); output:\n${out}`));
-    });
-  });
-}
+const startExample = (): Promise<Example> => startChild(script);
 
 /** Sends `signal` and resolves with the exit status and how long it took (at most `limitMs`). */
 async function stopWith(ex: Example, signal: NodeJS.Signals, limitMs = 6000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {

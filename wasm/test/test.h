@@ -64,6 +64,17 @@ int test_failed(void);  // has the running test failed yet?
     }                                                                                \
   } while (0)
 
+// Connection `id` of the fake host was answered with `status_line` (a
+// prefix of its output) and Connection: close, its request never reached the
+// handler, and it closed once: the core refused the request by itself.
+#define ASSERT_REFUSED(id, status_line)                                              \
+  do {                                                                               \
+    ASSERT(strncmp(fake_out(id), (status_line), strlen(status_line)) == 0);          \
+    ASSERT_HAS(fake_out(id), "Connection: close\r\n");                              \
+    ASSERT_NOT_HAS(fake_events(id), "MSG");                                          \
+    ASSERT_INT(fake_closes(id), 1);                                                  \
+  } while (0)
+
 // Suites (one per test_*.c file).
 void suite_core(void);
 void suite_timer(void);
