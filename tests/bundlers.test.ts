@@ -3,11 +3,11 @@
 // "browser" export condition picks dist/browser.mjs) from a temp project whose
 // node_modules/tsmongoose links to this repo. Checks the bundles carry no
 // node: imports, then runs the page in Chromium with each way of giving
-// init() the core: the default (mongoose.wasm copied beside the bundle, the
-// one step esbuild users take), and, from a folder with no mongoose.wasm, a
-// URL string, a URL object, a Response, an ArrayBuffer, a Uint8Array and a
-// compiled WebAssembly.Module; and with no source at all, where init() must
-// fail saying what to do.
+// init() the core: the default (mongoose.wasm beside the bundle), and, from a
+// folder with no mongoose.wasm, a URL string, a URL object, a Response, an
+// ArrayBuffer, a Uint8Array and a compiled WebAssembly.Module; and the plain
+// esbuild output with no wasm file at all and no configuration, where init()
+// takes the core embedded in the package.
 import { build, type Metafile } from "esbuild";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -83,12 +83,12 @@ beforeAll(async () => {
   meta = r.metafile;
   bundleText = readFileSync(join(work, "public", "app.mjs"), "utf8");
   writeFileSync(join(work, "public", "index.html"), HTML);
-  // What an esbuild user does: put mongoose.wasm beside the bundle (Vite and
-  // webpack copy it themselves from the new URL(..., import.meta.url) reference).
+  // mongoose.wasm beside the bundle (Vite and webpack emit it themselves from
+  // the new URL(..., import.meta.url) reference; esbuild does not).
   copyFileSync(wasmFile, join(work, "public", "mongoose.wasm"));
   mkdirSync(join(work, "public", "assets"));
   copyFileSync(wasmFile, join(work, "public", "assets", "core.wasm"));
-  // The same bundle with no mongoose.wasm beside it.
+  // The same bundle with no mongoose.wasm beside it: esbuild's output as is.
   mkdirSync(join(work, "public", "nowasm"));
   copyFileSync(join(work, "public", "app.mjs"), join(work, "public", "nowasm", "app.mjs"));
   writeFileSync(join(work, "public", "nowasm", "index.html"), HTML);
@@ -156,9 +156,10 @@ if (!found.path) {
     expect(r).toMatchObject({ ok: true, detail: `bundled /${mode}` });
   });
 
-  test("without mongoose.wasm beside the bundle, init() fails saying what to do", async () => {
+  test("esbuild output as is (no mongoose.wasm beside it, no configuration): init() uses the embedded core", async () => {
     const r = await runPage("/nowasm/index.html");
-    expect(r.ok).toBe(false);
-    expect(r.detail).toMatch(/\/nowasm\/mongoose\.wasm.*HTTP 404.*serve mongoose\.wasm next to the bundle or call init\(\{ wasm \}\)/);
+    expect(r.errors).toEqual([]);
+    expect(r).toMatchObject({ ok: true, detail: "bundled /default" });
+    expect(bundleText).toContain("mongoose-wasm-inline"); // the embedded copy travelled with the bundle
   });
 }
