@@ -71,11 +71,16 @@ function machine() {
     wrk: `wrk ${wrkVersion}` };
 }
 
+const PIN = process.env.BENCH_PIN === "1";
+
 /** Starts a server child; resolves with { child, port, mem(), stop() }. */
 function startServer(server, rawMode) {
   const file = join(here, "servers", `${server}.mjs`);
   const child = fork(file, [rawMode], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   child.on("error", () => { /* a send to a dead child: its exit is reported instead */ });
+  // BENCH_PIN=1: server (all its threads) on CPU 0, wrk on CPU 1, so the load
+  // generator does not compete with the server for a core (fairer latency).
+  if (PIN) spawnSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
   child.on("exit", (code, signal) => {
     if (code !== 0 && signal !== "SIGKILL") console.error(`  ${server} server exited unexpectedly (code ${code}, signal ${signal})`);
   });

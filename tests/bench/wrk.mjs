@@ -48,7 +48,10 @@ export function wrkArgs({ threads, connections, durationS, url, script }) {
 /** Runs wrk to completion; resolves with its stdout. */
 export function runWrk(args, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
+    // BENCH_PIN=1 (see run.mjs): wrk on CPU 1, the server on CPU 0.
+    const child = process.env.BENCH_PIN === "1"
+      ? spawn("taskset", ["-c", "1", "wrk", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      : spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
     child.stdout.on("data", (d) => { out += d; });
     child.stderr.on("data", (d) => { err += d; });
