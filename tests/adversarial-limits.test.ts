@@ -10,34 +10,18 @@
 // the limit is announced. Each answer carries Connection: close, the handler
 // never sees the request, and a keep-alive bystander is served throughout.
 import {
-  Bystander, coreHeapUsed, expectBystanderFine, expectRejected, expectStillServed, startAdversaryServer,
-  type AdversaryServer,
+  coreHeapUsed, expectRejected, expectStillServed, useAttackedServer,
 } from "./helpers/adversary";
 import { RawClient, parseResponses } from "./helpers/raw-client";
-import { sleep, stopAllServers } from "./helpers/server";
+import { sleep } from "./helpers/server";
 
 const MAX_HEADER = 4096;
 const MAX_HEADERS = 20;
 const MAX_BODY = 64 * 1024;
 
-let adv: AdversaryServer;
-let by: Bystander;
-
-beforeAll(async () => {
-  adv = await startAdversaryServer({
-    mode: "auto", // auto-drive here; the smuggling suite runs both modes
-    managerOpts: { limits: { maxHeaderSize: MAX_HEADER, maxHeaders: MAX_HEADERS, maxBodySize: MAX_BODY } },
-  });
-  by = await Bystander.start(adv.port);
-});
-afterAll(async () => {
-  const report = await by.stop();
-  await stopAllServers();
-  expectBystanderFine(report, 3);
-});
-beforeEach(() => {
-  adv.calls.clear();
-  adv.seen.length = 0;
+const s = useAttackedServer({
+  mode: "auto", // auto-drive here; the smuggling suite runs both modes
+  managerOpts: { limits: { maxHeaderSize: MAX_HEADER, maxHeaders: MAX_HEADERS, maxBodySize: MAX_BODY } },
 });
 
 /** A GET head of exactly `total` bytes (padding goes into an X-Pad header). */
@@ -48,13 +32,13 @@ function headOfSize(total: number, path = "/a"): string {
 }
 
 async function rejectedUnseen(input: string | Buffer | (string | Buffer)[], status: number): Promise<void> {
-  await expectRejected(adv.port, input, status);
-  expect(adv.seen).toEqual([]);
-  await expectStillServed(by);
+  await expectRejected(s.adv.port, input, status);
+  expect(s.adv.seen).toEqual([]);
+  await expectStillServed(s.by);
 }
 
 async function served(req: string, uri: string, bodyLen = 0): Promise<void> {
-  const c = await RawClient.connect(adv.port);
+  const c = await RawClient.connect(s.adv.port);
   try {
     await c.write(req);
     const [res] = await c.finalResponses(1);
@@ -67,7 +51,7 @@ async function served(req: string, uri: string, bodyLen = 0): Promise<void> {
 describe("head size (431)", () => {
   test("a head of exactly maxHeaderSize bytes is served; one byte more is 431", async () => {
     await served(headOfSize(MAX_HEADER), "/a");
-    adv.seen.length = 0;
+    s.adv.seen.length = 0;
     await rejectedUnseen(headOfSize(MAX_HEADER + 1), 431);
   });
 
@@ -107,7 +91,7 @@ describe("header count (431)", () => {
 
   test("exactly maxHeaders headers are served; one more is 431", async () => {
     await served(withHeaders(MAX_HEADERS), "/a");
-    adv.seen.length = 0;
+    s.adv.seen.length = 0;
     await rejectedUnseen(withHeaders(MAX_HEADERS + 1), 431);
   });
 
@@ -124,38 +108,38 @@ describe("body size (413)", () => {
   });
 
   test("Content-Length over maxBodySize -> 413 immediately, before any body byte is sent", async () => {
-    const c = await RawClient.connect(adv.port);
+    const c = await RawClient.connect(s.adv.port);
     try {
       await c.write(`POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n`);
       const [res] = await c.finalResponses(1, { timeoutMs: 3000 });
       expect(res.status).toBe(413);
       expect(res.headers.connection).toBe("close");
       await c.waitEnd(3000);
-      expect(adv.seen).toEqual([]);
+      expect(s.adv.seen).toEqual([]);
     } finally {
       c.destroy();
     }
-    await expectStillServed(by);
+    await expectStillServed(s.by);
   });
 
   test("Expect: 100-continue with an oversized Content-Length -> 413 and never 100", async () => {
-    const c = await RawClient.connect(adv.port);
+    const c = await RawClient.connect(s.adv.port);
     try {
       await c.write(`POST /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${10 * MAX_BODY}\r\n\r\n`);
       await c.waitEnd(3000);
       const all = parseResponses(c.data, [], true).responses;
       expect(all.map((r) => r.status)).toEqual([413]);
-      expect(adv.seen).toEqual([]);
+      expect(s.adv.seen).toEqual([]);
     } finally {
       c.destroy();
     }
-    await expectStillServed(by);
+    await expectStillServed(s.by);
   });
 
   test("a client that keeps sending its 32 MB body after the 413 gets the 413 and the close; the core buffers none of it", async () => {
     const heap0 = coreHeapUsed();
     let peak = heap0;
-    const c = await RawClient.connect(adv.port);
+    const c = await RawClient.connect(s.adv.port);
     try {
       await c.write(`POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: ${32 << 20}\r\n\r\n`);
       const chunk = Buffer.alloc(256 * 1024, 0x61);
@@ -170,17 +154,17 @@ describe("body size (413)", () => {
       await c.waitEnd(5000);
       const [res] = parseResponses(c.data, [], true).responses;
       expect(res.status).toBe(413);
-      expect(adv.seen).toEqual([]);
+      expect(s.adv.seen).toEqual([]);
     } finally {
       c.destroy();
     }
     // The discard target for a connection that stopped reading is at most 1 MiB (net.c MG_DISCARD_MAX).
     expect(peak - heap0).toBeLessThan(2 << 20);
-    await expectStillServed(by);
+    await expectStillServed(s.by);
   });
 
   test("a chunked body growing over maxBodySize -> 413 once the crossing chunk is announced", async () => {
-    const c = await RawClient.connect(adv.port);
+    const c = await RawClient.connect(s.adv.port);
     let sentData = 0;
     try {
       await c.write("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -193,14 +177,14 @@ describe("body size (413)", () => {
       await c.waitEnd(3000);
       const [res] = parseResponses(c.data, [], true).responses;
       expect(res.status).toBe(413);
-      expect(adv.seen).toEqual([]);
+      expect(s.adv.seen).toEqual([]);
       // The answer came no later than a couple of chunks past the limit (delivery is asynchronous).
       expect(sentData).toBeLessThanOrEqual(MAX_BODY + 8 * 4096);
       expect(sentData).toBeGreaterThanOrEqual(MAX_BODY);
     } finally {
       c.destroy();
     }
-    await expectStillServed(by);
+    await expectStillServed(s.by);
   });
 
   test("a chunked body of exactly maxBodySize is served", async () => {

@@ -14,39 +14,24 @@
 //
 // The whole suite runs twice: with the seed's poll loop and with auto-drive.
 import {
-  Bystander, expectBystanderFine, expectRejected, expectStillServed, startAdversaryServer, type AdversaryServer,
+  expectRejected, expectStillServed, useAttackedServer,
 } from "./helpers/adversary";
 import { RawClient } from "./helpers/raw-client";
-import { stopAllServers, type DriveMode } from "./helpers/server";
+import { type DriveMode } from "./helpers/server";
 
 const MAX_BODY = 64 * 1024;
 const SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
 
 describe.each<DriveMode>(["poll", "auto"])("driven by %s", (mode) => {
-  let adv: AdversaryServer;
-  let by: Bystander;
-
-  beforeAll(async () => {
-    adv = await startAdversaryServer({ mode, managerOpts: { limits: { maxBodySize: MAX_BODY } } });
-    by = await Bystander.start(adv.port);
-  });
-  afterAll(async () => {
-    const report = await by.stop();
-    await stopAllServers();
-    expectBystanderFine(report, 3);
-  });
-  beforeEach(() => {
-    adv.calls.clear();
-    adv.seen.length = 0;
-  });
+  const s = useAttackedServer({ mode, managerOpts: { limits: { maxBodySize: MAX_BODY } } });
 
   /** The attack got `status` + close, nothing reached the handler, the bystander is still fine. */
   async function attack(input: string | Buffer, status: number | number[]): Promise<void> {
     const data = typeof input === "string" ? input + SMUGGLED : Buffer.concat([input, Buffer.from(SMUGGLED)]);
-    await expectRejected(adv.port, data, status);
-    expect(adv.seen).toEqual([]);
-    expect(adv.count("/smuggled")).toBe(0);
-    await expectStillServed(by);
+    await expectRejected(s.adv.port, data, status);
+    expect(s.adv.seen).toEqual([]);
+    expect(s.adv.count("/smuggled")).toBe(0);
+    await expectStillServed(s.by);
   }
 
   const post = (headers: string, body: string) => `POST /a HTTP/1.1\r\nHost: x\r\n${headers}\r\n${body}`;
@@ -87,32 +72,32 @@ describe.each<DriveMode>(["poll", "auto"])("driven by %s", (mode) => {
     });
 
     test("Content-Length with surrounding whitespace is valid (RFC 9110 OWS) and frames the body exactly", async () => {
-      const c = await RawClient.connect(adv.port);
+      const c = await RawClient.connect(s.adv.port);
       try {
         await c.write(post("Content-Length:   5  \r\n", "hello") + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
         const [a, b] = await c.finalResponses(2);
         expect([a.status, a.body.toString()]).toEqual([200, "ok:/a:5"]);
         expect([b.status, b.body.toString()]).toEqual([200, "ok:/next:0"]);
-        expect(adv.seen).toEqual(["POST /a 5", "GET /next 0"]);
+        expect(s.adv.seen).toEqual(["POST /a 5", "GET /next 0"]);
       } finally {
         c.destroy();
       }
-      await expectStillServed(by);
+      await expectStillServed(s.by);
     });
 
     test("a body that contains a request is a body: the embedded request never runs", async () => {
       const inner = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
-      const c = await RawClient.connect(adv.port);
+      const c = await RawClient.connect(s.adv.port);
       try {
         await c.write(post(`Content-Length: ${inner.length}\r\n`, inner) + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
         const [a, b] = await c.finalResponses(2);
         expect(a.body.toString()).toBe(`ok:/a:${inner.length}`);
         expect(b.body.toString()).toBe("ok:/next:0");
-        expect(adv.count("/smuggled")).toBe(0);
+        expect(s.adv.count("/smuggled")).toBe(0);
       } finally {
         c.destroy();
       }
-      await expectStillServed(by);
+      await expectStillServed(s.by);
     });
   });
 
@@ -143,17 +128,17 @@ describe.each<DriveMode>(["poll", "auto"])("driven by %s", (mode) => {
     });
 
     test("'chunked ' with trailing whitespace is chunked (OWS is not part of the value): framing honoured exactly", async () => {
-      const c = await RawClient.connect(adv.port);
+      const c = await RawClient.connect(s.adv.port);
       try {
         await c.write(post("Transfer-Encoding: chunked \t\r\n", "5\r\nhello\r\n0\r\n\r\n") + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
         const [a, b] = await c.finalResponses(2);
         expect(a.body.toString()).toBe("ok:/a:5");
         expect(b.body.toString()).toBe("ok:/next:0");
-        expect(adv.seen).toEqual(["POST /a 5", "GET /next 0"]);
+        expect(s.adv.seen).toEqual(["POST /a 5", "GET /next 0"]);
       } finally {
         c.destroy();
       }
-      await expectStillServed(by);
+      await expectStillServed(s.by);
     });
   });
 
@@ -230,18 +215,18 @@ describe.each<DriveMode>(["poll", "auto"])("driven by %s", (mode) => {
   });
 
   test("a request rejected mid-pipeline: earlier requests answered, nothing after the bad one runs", async () => {
-    const c = await RawClient.connect(adv.port);
+    const c = await RawClient.connect(s.adv.port);
     try {
       await c.write("GET /one HTTP/1.1\r\nHost: x\r\n\r\n" + post("Content-Length: 1\r\nContent-Length: 2\r\n", "ab") + SMUGGLED);
       await c.waitEnd(5000);
       const all = await c.finalResponses(2);
       expect(all.map((r) => r.status)).toEqual([200, 400]);
       expect(all.length).toBe(2);
-      expect(adv.seen).toEqual(["GET /one 0"]);
-      expect(adv.count("/smuggled")).toBe(0);
+      expect(s.adv.seen).toEqual(["GET /one 0"]);
+      expect(s.adv.count("/smuggled")).toBe(0);
     } finally {
       c.destroy();
     }
-    await expectStillServed(by);
+    await expectStillServed(s.by);
   });
 });

@@ -16,7 +16,7 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { MG_EV_HTTP_MSG, type Connection, type Manager } from "tsmongoose";
 import { parseResponses, RawClient, type RawResponse } from "./raw-client";
-import { sleep, startServer, type Handler, type StartOptions, type TestServer } from "./server";
+import { sleep, startServer, stopAllServers, type Handler, type StartOptions, type TestServer } from "./server";
 import { asHttp, patternBytes } from "./http";
 
 // ---- core probe ---------------------------------------------------------------
@@ -351,4 +351,27 @@ export function rawSocket(port: number): Promise<net.Socket> {
     s.once("connect", () => { s.off("error", reject); s.on("error", () => undefined); resolve(s); });
     s.once("error", reject);
   });
+}
+
+/**
+ * An attacked server with a keep-alive bystander for the enclosing describe
+ * block (or file): started before its tests, its request log cleared before
+ * each, and stopped after them, checking the bystander was served throughout.
+ */
+export function useAttackedServer(opts: Parameters<typeof startAdversaryServer>[0]): { adv: AdversaryServer; by: Bystander } {
+  const ctx = {} as { adv: AdversaryServer; by: Bystander };
+  beforeAll(async () => {
+    ctx.adv = await startAdversaryServer(opts);
+    ctx.by = await Bystander.start(ctx.adv.port);
+  });
+  afterAll(async () => {
+    const report = await ctx.by.stop();
+    await stopAllServers();
+    expectBystanderFine(report, 3);
+  });
+  beforeEach(() => {
+    ctx.adv.calls.clear();
+    ctx.adv.seen.length = 0;
+  });
+  return ctx;
 }

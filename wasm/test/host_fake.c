@@ -223,6 +223,12 @@ struct mg_connection *fake_accept(struct mg_mgr *mgr, struct mg_connection *lsn)
   return c;
 }
 
+uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h) {
+  *mgr = mgx_mgr_new();
+  fake_handler = h;
+  return fake_accept(*mgr, fake_listen(*mgr, MGX_PROTO_HTTP))->id;
+}
+
 bool fake_feed(struct mg_mgr *mgr, uint32_t id, const void *buf, size_t len, size_t step) {
   const char *p = (const char *) buf;
   size_t off = 0;

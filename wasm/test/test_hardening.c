@@ -17,11 +17,7 @@
 static struct mg_mgr *s_mgr;
 
 static uint32_t setup(fake_handler_t h) {
-  struct mg_connection *l;
-  s_mgr = mgx_mgr_new();
-  l = fake_listen(s_mgr, MGX_PROTO_HTTP);
-  fake_handler = h;
-  return fake_accept(s_mgr, l)->id;
+  return fake_http_server(&s_mgr, h);
 }
 
 static void tick(double ms) {

@@ -7,11 +7,7 @@ static struct mg_connection *s_pending;  // last request left unanswered
 
 // An HTTP listener and one accepted connection; returns its id.
 static uint32_t setup(fake_handler_t h) {
-  struct mg_connection *l;
-  s_mgr = mgx_mgr_new();
-  l = fake_listen(s_mgr, MGX_PROTO_HTTP);
-  fake_handler = h;
-  return fake_accept(s_mgr, l)->id;
+  return fake_http_server(&s_mgr, h);
 }
 
 static void lazy_handler(struct mg_connection *c, int ev, void *ev_data) {
