@@ -32,4 +32,5 @@ setPlatform({
 });
 
 export * from "./index";
-export { nodeNetwork } from "../shim/node";
+export { nodeNetwork, defaultTransport } from "../shim/node";
+export type { NodeNetworkOptions, NodeTransport } from "../shim/node";

@@ -78,6 +78,7 @@ export function render(report, markdown) {
   const machine = `${m.cpu}, ${m.cores} cores, ${m.os}, Node ${m.node}, ${m.wrk}`;
   parts.push(markdown ? `Machine: ${machine}. Date: ${report.date}.` : `Machine: ${machine}\nDate: ${report.date}`);
   const notes = Object.entries(report.notes ?? {}).map(([s, n]) => `${LABEL[s]}: ${n}`);
+  notes.push(report.pinned ? "placement: each server on CPU 0, wrk on CPU 1 (taskset)" : "placement: server and wrk share all cores");
   const first = report.results.filter((r) => r.caseId === report.results[0]?.caseId);
   if (first.length) notes.push(`response head bytes (${first[0].caseTitle}): ${first.map((r) => `${LABEL[r.server]} ${r.responseHeadBytes}`).join(", ")}`);
   if (report.roundsNote) notes.push(report.roundsNote);

@@ -12,6 +12,12 @@
 //   BENCH_IDLE_CONNS idle keep-alive connections for the memory case (default 1000)
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net (default all)
 //   BENCH_CASES     comma list among hello,100k,upload,memory (default all)
+//   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
+//                   so the load generator never competes with the server for
+//                   a core; 0: both share all cores. Default 1 where taskset
+//                   exists and there are at least 2 cores.
+//   BENCH_THREADS   wrk threads (default 1 when pinned: one core, one thread,
+//                   no time-slicing inside wrk to inflate latencies; else 2)
 import { execFileSync, fork, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
@@ -42,7 +48,9 @@ const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net"]);
 const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory"]);
-const THREADS = 2, CONNECTIONS = 50;
+const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
+const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
 const BUSY = 0.15; // CPU fraction used by other work above which a run is flagged as noisy
 const UPLOAD_BYTES = 1024 * 1024;
 
@@ -71,15 +79,11 @@ function machine() {
     wrk: `wrk ${wrkVersion}` };
 }
 
-const PIN = process.env.BENCH_PIN === "1";
-
 /** Starts a server child; resolves with { child, port, mem(), stop() }. */
 function startServer(server, rawMode) {
   const file = join(here, "servers", `${server}.mjs`);
   const child = fork(file, [rawMode], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   child.on("error", () => { /* a send to a dead child: its exit is reported instead */ });
-  // BENCH_PIN=1: server (all its threads) on CPU 0, wrk on CPU 1, so the load
-  // generator does not compete with the server for a core (fairer latency).
   if (PIN) spawnSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
   child.on("exit", (code, signal) => {
     if (code !== 0 && signal !== "SIGKILL") console.error(`  ${server} server exited unexpectedly (code ${code}, signal ${signal})`);
@@ -132,14 +136,14 @@ async function measure(server, c, report) {
     }
     const url = `http://127.0.0.1:${srv.port}${c.path}`;
     const base = { threads: THREADS, connections: CONNECTIONS, url, script: c.script };
-    await runWrk(wrkArgs({ ...base, durationS: WARMUP }), (WARMUP + 30) * 1000);
+    await runWrk(wrkArgs({ ...base, durationS: WARMUP }), (WARMUP + 30) * 1000, PIN);
     const busy = await otherCpuLoad(); // the server is idle now: this is other work
     const args = wrkArgs({ ...base, durationS: DURATION });
     const command = `wrk ${args.join(" ")}`;
     const template = command.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:PORT").replace(uploadLua, "upload.lua");
     if (!commands.includes(template)) commands.push(template);
     process.stdout.write(`  ${LABEL[server].padEnd(13)} ${command}\n`);
-    const r = parseWrk(await runWrk(args, (DURATION + 30) * 1000));
+    const r = parseWrk(await runWrk(args, (DURATION + 30) * 1000, PIN));
     if (r.socketErrors || r.non2xx) console.log(`    errors: ${r.socketErrorDetail || ""} non-2xx ${r.non2xx}`);
     if (busy > BUSY) console.log(`    note: ${(busy * 100).toFixed(0)}% CPU busy with other work right before this run`);
     return { ...r, busy, responseHeadBytes: answer.headBytes, responseHead: answer.head };
@@ -175,14 +179,16 @@ async function main() {
   if (SERVERS.includes("tsmongoose") && !existsSync(join(root, "dist", "index.mjs"))) {
     throw new Error("dist/ is not built: run `npm run bench` (it builds first) or `npm run build`");
   }
-  const report = { date: new Date().toISOString(), machine: machine(), duration: DURATION, warmup: WARMUP,
+  const report = { date: new Date().toISOString(), machine: machine(), duration: DURATION, warmup: WARMUP, pinned: PIN,
     rounds: ROUNDS, commands: [], uploadLua: LOAD_CASES.some((c) => c.script) ? readFileSync(uploadLua, "utf8") : undefined,
     results: [], memory: [], notes: {}, quietRounds: {} };
   const busy = await otherCpuLoad();
   if (busy > BUSY) console.log(`note: ${(busy * 100).toFixed(0)}% of the machine's CPU is busy with other work: numbers will be noisy`);
   console.log(`tsmongoose bench: ${SERVERS.map((s) => LABEL[s]).join(" vs ")}; ${DURATION}s per run after ${WARMUP}s warm-up, ${ROUNDS} round(s)`);
   const m = report.machine;
-  console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.os}, Node ${m.node}, ${m.wrk}\n`);
+  console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.os}, Node ${m.node}, ${m.wrk}`);
+  console.log(PIN ? "placement: server on CPU 0, wrk on CPU 1 (BENCH_PIN=0 to share cores)\n"
+    : "placement: server and wrk share all cores\n");
 
   for (const c of LOAD_CASES) {
     console.log(`${c.title} (${c.request?.method ?? "GET"} ${c.path}):`);

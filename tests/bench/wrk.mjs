@@ -45,11 +45,10 @@ export function wrkArgs({ threads, connections, durationS, url, script }) {
   return args;
 }
 
-/** Runs wrk to completion; resolves with its stdout. */
-export function runWrk(args, timeoutMs) {
+/** Runs wrk to completion (on CPU 1 when `pin`); resolves with its stdout. */
+export function runWrk(args, timeoutMs, pin) {
   return new Promise((resolve, reject) => {
-    // BENCH_PIN=1 (see run.mjs): wrk on CPU 1, the server on CPU 0.
-    const child = process.env.BENCH_PIN === "1"
+    const child = pin
       ? spawn("taskset", ["-c", "1", "wrk", ...args], { stdio: ["ignore", "pipe", "pipe"] })
       : spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";

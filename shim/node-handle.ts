@@ -1,0 +1,408 @@
+// node-handle.ts: the Network over libuv TCP handles, the layer node:net is
+// built on. The default in Node wherever tcpBindings() finds it.
+//
+// node:net puts a stream (Readable + Writable, events, its own buffering) on
+// every socket. The core already has buffers, backpressure and an event loop
+// of its own, so this network talks to the handles directly, as Mongoose
+// talks to its sockets:
+// - reads land in one shared buffer (useUserBuffer), handed to the core,
+//   which copies what it keeps: no allocation per read;
+// - a send is one copy out of linear memory into a reused slab and one
+//   writeBuffer(), which libuv finishes at once (uv_try_write) unless the
+//   kernel buffer is full; only then are the slab and the request object
+//   handed over to the pending write and replaced;
+// - a graceful close is shutdown() after the queued writes, reading and
+//   discarding until the peer's FIN or a linger timeout, then close().
+import { lookup } from "node:dns";
+import { isIP } from "node:net";
+import type { LookupAddress } from "node:dns";
+import type { Address, Endpoint, Network, NetworkEvents } from "./network";
+import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
+import { bindListen, errnoName, listenError, uvError } from "./uv";
+import type { SockName, TcpBindings, TcpHandle, UvReq } from "./uv";
+
+/** The slab a send is copied into grows to this size; bigger sends get a one-off Buffer. */
+const SLAB_MAX = 1 << 20;
+/** The first slab's size. */
+const SLAB_MIN = 64 * 1024;
+/** Size of the shared read buffer (as libuv's default read size). */
+const READ_SIZE = 64 * 1024;
+
+interface HandleState {
+  id: number;
+  handle: TcpHandle;
+  events: NetworkEvents;
+  /** The socket map of the network that owns it. */
+  owner: Map<number, HandleState>;
+  /** close() was called: no more events, input discarded. */
+  closed: boolean;
+  /** ended/error already reported. */
+  reported: boolean;
+  /** handle.close() was called. */
+  destroyed: boolean;
+  /** The peer's FIN arrived. */
+  eof: boolean;
+  /** Our FIN went out (shutdown completed). */
+  shutDown: boolean;
+  /** Connected (accepted sockets are from the start). */
+  connected: boolean;
+  /** The Manager asked for no input (backpressure). */
+  paused: boolean;
+  /** readStart() is in effect. */
+  reading: boolean;
+  /** send() returned short; report writable once the queue drains. */
+  wantWritable: boolean;
+  linger?: ReturnType<typeof setTimeout>;
+}
+
+/** A write request that went asynchronous: what it must keep alive. */
+interface PendingWrite extends UvReq {
+  state?: HandleState;
+  buffer?: Uint8Array;
+}
+
+const kState = Symbol("tsmongoose.handleState");
+type StatefulHandle = TcpHandle & { [kState]: HandleState };
+
+let uv: TcpBindings;
+/** Where every read lands (reads are delivered one at a time, and the core copies). */
+let readBuffer: Buffer;
+/** The send slab and the write request, reused while writes finish synchronously. */
+let slab: Buffer | undefined;
+let spareReq: PendingWrite;
+// The socket that delivered data last: the answer to it usually follows at
+// once (send() for the same id), which then needs no map lookup.
+let hotState: HandleState | undefined;
+
+function setReading(st: HandleState, on: boolean): void {
+  if (st.reading === on || st.destroyed) return;
+  st.reading = on;
+  if (on) st.handle.readStart();
+  else st.handle.readStop();
+}
+
+/** Close the handle now; no further events. */
+function destroy(st: HandleState): void {
+  if (st.destroyed) return;
+  st.destroyed = true;
+  st.reading = false;
+  if (st.linger) clearTimeout(st.linger);
+  if (st.owner.get(st.id) === st) st.owner.delete(st.id);
+  if (hotState === st) hotState = undefined;
+  st.handle.close();
+}
+
+/** Report a socket error (unless closed or already reported), then destroy. */
+function fail(st: HandleState, err: Error): void {
+  if (!st.closed && !st.reported) {
+    st.reported = true;
+    st.events.error(st.id, err);
+  }
+  destroy(st);
+}
+
+function onRead(this: StatefulHandle): void {
+  const st = this[kState];
+  const n = uv.streamBaseState[uv.kReadBytesOrError];
+  if (n > 0) {
+    if (st.closed) return; // closing: discard
+    hotState = st;
+    st.events.data(st.id, readBuffer.subarray(0, n));
+    return;
+  }
+  if (n === 0) return;
+  if (n === uv.UV_EOF) {
+    st.eof = true;
+    setReading(st, false);
+    if (st.closed) {
+      if (st.shutDown) destroy(st); // both FINs exchanged
+    } else if (!st.reported) {
+      st.reported = true;
+      st.events.ended(st.id);
+    }
+    return;
+  }
+  if (st.closed) destroy(st);
+  else fail(st, uvError(n, "read"));
+}
+
+function afterWrite(this: PendingWrite, status: number): void {
+  const st = this.state as HandleState;
+  this.state = undefined;
+  this.buffer = undefined;
+  if (st.destroyed) return;
+  if (status < 0) {
+    fail(st, uvError(status, "write"));
+  } else if (st.wantWritable && !st.closed && st.handle.writeQueueSize === 0) {
+    st.wantWritable = false;
+    st.events.writable(st.id);
+  }
+}
+
+/** Copy `data` out of linear memory and write it: one copy, one write. */
+function write(st: HandleState, data: Uint8Array): void {
+  const len = data.length;
+  let buf: Buffer;
+  if (len > SLAB_MAX) {
+    buf = Buffer.allocUnsafeSlow(len);
+  } else {
+    if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
+    buf = len === slab.length ? slab : slab.subarray(0, len);
+  }
+  buf.set(data);
+  const req = spareReq;
+  req.oncomplete = afterWrite;
+  const err = st.handle.writeBuffer(req, buf);
+  if (err < 0) {
+    fail(st, uvError(err, "write"));
+  } else if (uv.streamBaseState[uv.kLastWriteWasAsync] !== 0) {
+    // libuv holds on to the bytes and the request until the write completes.
+    req.state = st;
+    req.buffer = buf;
+    spareReq = new uv.WriteWrap();
+    if (buf.buffer === slab?.buffer) slab = undefined;
+  }
+}
+
+function afterShutdown(this: UvReq & { state?: HandleState }, status: number): void {
+  const st = this.state as HandleState;
+  this.state = undefined;
+  st.shutDown = true;
+  if (status < 0 || st.eof) destroy(st);
+}
+
+function lingerExpired(st: HandleState): void {
+  destroy(st);
+}
+
+function sockName(handle: TcpHandle, peer: boolean): Address | undefined {
+  const out: SockName = {};
+  const err = peer ? handle.getpeername(out) : handle.getsockname(out);
+  if (err !== 0 || out.address === undefined || out.port === undefined) return undefined;
+  return { address: out.address, port: out.port, family: out.family === "IPv6" ? "IPv6" : "IPv4" };
+}
+
+interface ListenerState {
+  handle: TcpHandle;
+  address: Address;
+}
+
+/** Options of handleNetwork(). */
+export interface HandleNetworkOptions {
+  /** Listen backlog (default 511). */
+  backlog?: number;
+}
+
+/** A Network over libuv TCP handles. `bindings` from tcpBindings(). */
+export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions = {}): Network {
+  if (uv === undefined) {
+    uv = bindings;
+    readBuffer = Buffer.allocUnsafeSlow(READ_SIZE);
+    spareReq = new uv.WriteWrap();
+  }
+  const backlog = opts.backlog ?? 511;
+  const sockets = new Map<number, HandleState>();
+  const servers = new Map<number, ListenerState>();
+  let refd = true;
+  /** The handle being offered through events.accepted(), which adopt() takes. */
+  let accepting: { handle: TcpHandle; events: NetworkEvents } | undefined;
+
+  function attach(id: number, handle: TcpHandle, events: NetworkEvents, connected: boolean): HandleState {
+    const st: HandleState = { id, handle, events, owner: sockets, closed: false, reported: false, destroyed: false,
+      eof: false, shutDown: false, connected, paused: false, reading: false, wantWritable: false };
+    sockets.set(id, st);
+    if (hotState !== undefined && hotState.id === id) hotState = undefined;
+    own(st, handle);
+    return st;
+  }
+
+  /** Make `handle` the one behind `st`. */
+  function own(st: HandleState, handle: TcpHandle): void {
+    st.handle = handle;
+    (handle as StatefulHandle)[kState] = st;
+    handle.onread = onRead;
+    handle.useUserBuffer(readBuffer);
+    if (!refd) handle.unref();
+  }
+
+  function serve(id: number, handle: TcpHandle, events: NetworkEvents): void {
+    handle.onconnection = (status: number, client?: TcpHandle) => {
+      if (status < 0 || client === undefined) return; // EMFILE and the like: keep listening
+      if (!servers.has(id)) {
+        client.close();
+        return;
+      }
+      accepting = { handle: client, events };
+      let cid = 0;
+      try {
+        cid = events.accepted(id, client); // the Manager calls adopt() inside
+      } finally {
+        accepting = undefined;
+      }
+      if (cid === 0) client.close(); // refused (limits.maxConnections, closing manager)
+    };
+    if (!refd) handle.unref();
+  }
+
+  function listen(id: number, ep: Endpoint, events: NetworkEvents): Address {
+    const { host, family } = tcpListenHost(ep);
+    const handle = bindListen(uv, host, ep.port, family, backlog);
+    if (typeof handle === "number") throw listenError(endpointUrl(ep), host, ep.port, errnoName(handle));
+    const address = sockName(handle, false) ?? { address: host, port: ep.port, family: family === 6 ? "IPv6" : "IPv4" };
+    servers.set(id, { handle, address });
+    serve(id, handle, events);
+    return address;
+  }
+
+  /** Try `addresses` in order until one connects. */
+  function dial(st: HandleState, addresses: LookupAddress[], port: number, first: boolean): void {
+    const { address, family } = addresses[0];
+    if (!first) {
+      // A failed attempt's handle cannot be reused: start over on a new one.
+      const old = st.handle;
+      own(st, new uv.TCP(uv.SOCKET));
+      old.close();
+    }
+    const req = new uv.TCPConnectWrap();
+    req.oncomplete = (status: number) => {
+      if (st.destroyed) return;
+      if (status < 0) {
+        if (addresses.length > 1 && !st.closed) dial(st, addresses.slice(1), port, false);
+        else fail(st, uvError(status, "connect", address, port));
+        return;
+      }
+      st.connected = true;
+      st.handle.setNoDelay(true);
+      if (st.closed) {
+        destroy(st);
+        return;
+      }
+      st.events.connected(st.id);
+      if (!st.closed && !st.destroyed) {
+        if (!st.paused) setReading(st, true);
+        if (st.wantWritable) {
+          st.wantWritable = false;
+          st.events.writable(st.id);
+        }
+      }
+    };
+    const err = family === 6 ? st.handle.connect6(req, address, port) : st.handle.connect(req, address, port);
+    if (err < 0) process.nextTick(() => fail(st, uvError(err, "connect", address, port)));
+  }
+
+  return {
+    name: "node",
+
+    listen,
+
+    adopt(id: number, socket: unknown): void {
+      if (accepting === undefined || socket !== accepting.handle) {
+        throw new TypeError("node network: adopt() is only valid inside events.accepted()");
+      }
+      const st = attach(id, accepting.handle, accepting.events, true);
+      st.handle.setNoDelay(true);
+      setReading(st, true);
+    },
+
+    connect(id: number, ep: Endpoint, events: NetworkEvents): void {
+      checkTcpConnect(ep);
+      const st = attach(id, new uv.TCP(uv.SOCKET), events, false);
+      const family = isIP(ep.host);
+      if (family !== 0) {
+        // An IP literal needs no lookup: report it resolved on the next tick, as a lookup would.
+        process.nextTick(() => {
+          if (st.closed || st.destroyed) return;
+          events.resolved(id);
+          if (!st.closed && !st.destroyed) dial(st, [{ address: ep.host, family }], ep.port, true);
+        });
+        return;
+      }
+      lookup(ep.host, { all: true }, (err, addresses) => {
+        if (st.closed || st.destroyed) {
+          destroy(st);
+          return;
+        }
+        if (err || addresses.length === 0) {
+          fail(st, err ?? uvError(-3008 /* ENOTFOUND */, "getaddrinfo", ep.host));
+          return;
+        }
+        events.resolved(id);
+        if (!st.closed && !st.destroyed) dial(st, addresses, ep.port, true);
+      });
+    },
+
+    send(id: number, data: Uint8Array): number {
+      const hot = hotState;
+      const st = hot !== undefined && hot.id === id && hot.owner === sockets ? hot : sockets.get(id);
+      if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
+      if (!st.connected || st.handle.writeQueueSize >= HIGH_WATER) {
+        st.wantWritable = true;
+        return 0;
+      }
+      write(st, data);
+      return data.length;
+    },
+
+    pause(id: number, paused: boolean): void {
+      const st = sockets.get(id);
+      if (st === undefined || st.closed || st.destroyed) return;
+      st.paused = paused;
+      if (st.connected && !st.eof) setReading(st, !paused);
+    },
+
+    close(id: number, force: boolean): void {
+      const srv = servers.get(id);
+      if (srv) {
+        servers.delete(id);
+        srv.handle.close();
+        return;
+      }
+      const st = sockets.get(id);
+      if (st === undefined) return;
+      if (force || !st.connected) {
+        st.closed = true;
+        destroy(st);
+        return;
+      }
+      if (st.closed || st.destroyed) return;
+      st.closed = true;
+      // Our FIN after what was written; keep reading (and discarding) so
+      // unread input does not turn into a TCP RST; close on the peer's FIN
+      // or after the linger timeout.
+      const req: UvReq & { state?: HandleState } = new uv.ShutdownWrap();
+      req.oncomplete = afterShutdown;
+      req.state = st;
+      if (st.handle.shutdown(req) < 0) {
+        destroy(st);
+        return;
+      }
+      if (!st.eof) setReading(st, true);
+      st.linger = setTimeout(lingerExpired, LINGER_MS, st);
+      st.linger.unref();
+    },
+
+    localAddr(id: number): Address | undefined {
+      const srv = servers.get(id);
+      if (srv) return srv.address;
+      const st = sockets.get(id);
+      return st === undefined || st.destroyed ? undefined : sockName(st.handle, false);
+    },
+
+    remoteAddr(id: number): Address | undefined {
+      const st = sockets.get(id);
+      return st === undefined || st.destroyed || !st.connected ? undefined : sockName(st.handle, true);
+    },
+
+    ref(on: boolean): void {
+      refd = on;
+      for (const { handle } of servers.values()) {
+        if (on) handle.ref();
+        else handle.unref();
+      }
+      for (const { handle } of sockets.values()) {
+        if (on) handle.ref();
+        else handle.unref();
+      }
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// Jest setup of the "socket" project: every Manager (and every child process
+// a test starts) uses the node:net transport.
+process.env.TSMONGOOSE_TRANSPORT = "socket";
