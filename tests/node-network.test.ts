@@ -2,15 +2,15 @@
 // (the default) and node:net sockets. Every other Node suite runs over both
 // (the jest projects "handle" and "socket"); this one checks the choice
 // itself and that both report the same things the same way.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 import {
-  defaultTransport, nodeNetwork, ListenError, MongooseError, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR,
-  MG_EV_HTTP_MSG, MG_EV_READ,
+  defaultTransport, nodeNetwork, ListenError, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR,
+  MG_EV_HTTP_MSG,
 } from "tsmongoose";
 import type { Connection, NodeTransport } from "tsmongoose";
-import { backgroundPoll, makeManager, sleep, startServer, stopAllServers, waitFor } from "./helpers/server";
+import { backgroundPoll, exchange, makeManager, sleep, startServer, stopAllServers, waitFor } from "./helpers/server";
 import { RawClient } from "./helpers/raw-client";
 
 const ROOT = path.join(__dirname, "..");
@@ -56,10 +56,27 @@ describe("choosing the transport", () => {
     expect(nodeNetwork({ transport: "socket" }).name).toBe("node");
   });
 
-  test("MongooseError is what an unavailable transport would throw", () => {
-    // Documented contract: ERR_TRANSPORT_UNAVAILABLE is a MongooseError code.
-    const err = new MongooseError("ERR_TRANSPORT_UNAVAILABLE", "x");
-    expect(err.code).toBe("ERR_TRANSPORT_UNAVAILABLE");
+  test("without process.binding the default falls back to node:net; asking for handles is ERR_TRANSPORT_UNAVAILABLE", async () => {
+    // A child process whose Node "lacks" the internal bindings (as a future Node might).
+    const script = `
+      process.binding = undefined;
+      const m = require(${JSON.stringify(path.join(ROOT, "dist", "index.cjs"))});
+      const out = { transport: m.defaultTransport() };
+      try { m.nodeNetwork({ transport: "handle" }); } catch (e) { out.code = e.code; out.isMongooseError = e instanceof m.MongooseError; }
+      m.init().then(async () => {
+        const mgr = new m.Manager((c, ev) => { if (ev === m.MG_EV_HTTP_MSG) c.reply(200, "fallback"); });
+        const l = mgr.listen("http://127.0.0.1:0");
+        mgr.setAutoDrive(true);
+        out.body = await (await fetch("http://127.0.0.1:" + l.localAddr.port + "/")).text();
+        mgr.close();
+        process.stdout.write(JSON.stringify(out));
+      });`;
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ["-e", script], { env: { ...process.env, TSMONGOOSE_TRANSPORT: "" }, timeout: 20_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)));
+    });
+    expect(JSON.parse(stdout)).toEqual({ transport: "socket", code: "ERR_TRANSPORT_UNAVAILABLE", isMongooseError: true,
+      body: "fallback" });
   });
 });
 
@@ -144,20 +161,10 @@ describe.each(["handle", "socket"] as const)("transport %s", (transport) => {
     const port = await new Promise<number>((resolve) => {
       peer.listen(0, "127.0.0.1", () => resolve((peer.address() as net.AddressInfo).port));
     });
-    let got = "";
-    let closed = false;
     const mgr = await makeManager(undefined, managerOpts());
     const loop = backgroundPoll(mgr);
     try {
-      mgr.connect(`tcp://localhost:${port}`, {
-        handler: (c: Connection, ev: number) => {
-          if (ev === MG_EV_CONNECT) c.send("ping");
-          if (ev === MG_EV_READ) got += Buffer.from(c.recvData()).toString();
-          if (ev === MG_EV_CLOSE) closed = true;
-        },
-      });
-      await waitFor(() => closed, 3000, "the server's close");
-      expect(got).toBe("echo:ping");
+      expect(await exchange(mgr, `tcp://localhost:${port}`, "ping")).toBe("echo:ping");
     } finally {
       await loop.stop();
       mgr.close();

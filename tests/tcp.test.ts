@@ -6,7 +6,7 @@ import {
   MG_EV_HTTP_MSG, MG_EV_POLL, MG_EV_WRITE, eventName,
 } from "tsmongoose";
 import type { Connection } from "tsmongoose";
-import { startServer, stopAllServers, makeManager, backgroundPoll, waitFor, sleep } from "./helpers/server";
+import { startServer, stopAllServers, makeManager, backgroundPoll, waitFor, sleep, exchange } from "./helpers/server";
 import { RawClient } from "./helpers/raw-client";
 import { patternBytes, sha256 } from "./helpers/http";
 
@@ -260,21 +260,11 @@ describe("outbound connect(tcp://)", () => {
 
   test("outbound to an IPv6 ::1 server with a per-connection handler", async () => {
     const port = await nodeServer((s) => s.on("data", (d) => s.end(`v6:${d}`)), "::1");
-    let got = "";
-    let closed = false;
     let mgrLevel = 0;
     const mgr = await makeManager(() => { mgrLevel++; });
     const loop = backgroundPoll(mgr);
     try {
-      mgr.connect(`tcp://[::1]:${port}`, {
-        handler: (c: Connection, ev: number) => {
-          if (ev === MG_EV_CONNECT) c.send("x");
-          if (ev === MG_EV_READ) got += Buffer.from(c.recvData()).toString();
-          if (ev === MG_EV_CLOSE) closed = true;
-        },
-      });
-      await waitFor(() => closed, 5000, "close");
-      expect(got).toBe("v6:x");
+      expect(await exchange(mgr, `tcp://[::1]:${port}`, "x")).toBe("v6:x");
       expect(mgrLevel).toBe(0);
     } finally {
       await loop.stop();

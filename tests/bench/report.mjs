@@ -1,6 +1,7 @@
 // Formats bench results: the console tables and the markdown for the README.
 
-export const LABEL = { tsmongoose: "tsmongoose", "node-http": "node:http", "raw-net": "raw node:net" };
+export const LABEL = { tsmongoose: "tsmongoose", "node-http": "node:http", "raw-net": "raw node:net",
+  "raw-handle": "raw TCP handle" };
 
 const fmtMs = (ms) => (ms === undefined || Number.isNaN(ms) ? "-" : ms < 1 ? `${(ms * 1000).toFixed(0)} us` : `${ms.toFixed(2)} ms`);
 const fmtRps = (n) => Math.round(n).toLocaleString("en-US");
@@ -18,12 +19,13 @@ export function ratios(results) {
   const out = [];
   for (const caseId of [...new Set(results.map((r) => r.caseId))]) {
     const get = (s) => results.find((r) => r.caseId === caseId && r.server === s);
-    const ours = get("tsmongoose"), node = get("node-http"), raw = get("raw-net");
+    const ours = get("tsmongoose"), node = get("node-http"), raw = get("raw-net"), handle = get("raw-handle");
     out.push({
       caseId, caseTitle: (ours ?? node ?? raw).caseTitle,
       oursVsNodeHttp: ratio(ours?.rps, node?.rps),
       oursVsRaw: ratio(ours?.rps, raw?.rps),
       nodeHttpVsRaw: ratio(node?.rps, raw?.rps),
+      oursVsRawHandle: ratio(ours?.rps, handle?.rps),
       p99Ours: ours?.p99Ms, p99NodeHttp: node?.p99Ms,
     });
   }
@@ -33,7 +35,7 @@ export function ratios(results) {
 function ratioRows(rs) {
   const x = (v) => (Number.isNaN(v) ? "-" : `${v.toFixed(2)}x`);
   const pc = (v) => (Number.isNaN(v) ? "-" : `${(v * 100).toFixed(0)}%`);
-  return rs.map((r) => [r.caseTitle, x(r.oursVsNodeHttp), pc(r.oursVsRaw), pc(r.nodeHttpVsRaw),
+  return rs.map((r) => [r.caseTitle, x(r.oursVsNodeHttp), pc(r.oursVsRaw), pc(r.nodeHttpVsRaw), pc(r.oursVsRawHandle),
     `${fmtMs(r.p99Ours)} vs ${fmtMs(r.p99NodeHttp)}`]);
 }
 
@@ -44,7 +46,8 @@ function memoryRows(mem) {
 }
 
 const TP_HEAD = ["case", "server", "req/s", "p50", "p99", "MB/s read", "errors"];
-const RATIO_HEAD = ["case", "ours / node:http", "ours / raw", "node:http / raw", "p99 ours vs node:http"];
+const RATIO_HEAD = ["case", "ours / node:http", "ours / raw", "node:http / raw", "ours / raw handle",
+  "p99 ours vs node:http"];
 const MEM_HEAD = ["server", "idle conns", "RSS before", "RSS after", "RSS per conn", "JS heap per conn"];
 
 /** A plain-text table with aligned columns. */

@@ -10,7 +10,9 @@
 //                   rounds that ran on an otherwise idle machine (or over all
 //                   rounds when none did) is reported (default 3)
 //   BENCH_IDLE_CONNS idle keep-alive connections for the memory case (default 1000)
-//   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net (default all)
+//   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net,raw-handle
+//                   (default all; raw-handle is the ceiling of the libuv
+//                   handles tsmongoose's default transport uses)
 //   BENCH_CASES     comma list among hello,100k,upload,memory (default all)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
@@ -46,7 +48,7 @@ const DURATION = posInt("BENCH_DURATION", 10);
 const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
-const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net"]);
+const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
 const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";

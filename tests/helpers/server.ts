@@ -6,7 +6,7 @@
 // run()/AsyncManager; `run()` itself belongs to a later issue). Every server started here is
 // tracked so `stopAllServers()` in afterEach can close what a failing test
 // left behind.
-import { init, Manager } from "tsmongoose";
+import { init, Manager, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_READ } from "tsmongoose";
 import type { Connection } from "tsmongoose";
 
 /** The handler signature of API.md. */
@@ -138,4 +138,23 @@ export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = "con
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(5);
   }
+}
+
+/**
+ * Connect `mgr` (driven by the caller) to `url` with a per-connection
+ * handler that sends `payload` on MG_EV_CONNECT; resolves with everything
+ * read once the peer closes.
+ */
+export async function exchange(mgr: Manager, url: string, payload: string, timeoutMs = 5000): Promise<string> {
+  let got = "";
+  let closed = false;
+  mgr.connect(url, {
+    handler: (c: Connection, ev: number) => {
+      if (ev === MG_EV_CONNECT) c.send(payload);
+      if (ev === MG_EV_READ) got += Buffer.from(c.recvData()).toString();
+      if (ev === MG_EV_CLOSE) closed = true;
+    },
+  });
+  await waitFor(() => closed, timeoutMs, `the close of ${url}`);
+  return got;
 }

@@ -1,7 +1,7 @@
 // tsmongoose hello world, built from dist/ (imported by package name).
 // Routes: GET / (13 bytes), GET /100k (100 KiB), POST /upload (body up to
 // 2 MiB, answered "ok"). Uses the same payloads as the other servers.
-import { init, Manager, MG_EV_HTTP_MSG } from "tsmongoose";
+import { defaultTransport, init, Manager, MG_EV_HTTP_MSG } from "tsmongoose";
 import { HELLO, BIG, UPLOADED, serveIpc } from "./common.mjs";
 
 await init();
@@ -36,4 +36,4 @@ const mode = await drive();
 serveIpc(listener.localAddr.port, async () => {
   stop = true;
   mgr.close();
-}, `driven by ${mode}`);
+}, `driven by ${mode}, transport "${defaultTransport()}" (TSMONGOOSE_TRANSPORT=socket for node:net)`);
