@@ -154,7 +154,8 @@ function write(st: HandleState, data: Uint8Array): void {
   req.oncomplete = afterWrite;
   const err = st.handle.writeBuffer(req, buf);
   if (err < 0) {
-    fail(st, uvError(err, "write"));
+    // Reported on the next tick: this runs inside the core's host_send.
+    process.nextTick(fail, st, uvError(err, "write"));
   } else if (uv.streamBaseState[uv.kLastWriteWasAsync] !== 0) {
     // libuv holds on to the bytes and the request until the write completes.
     req.state = st;
