@@ -10,22 +10,11 @@ import {
   MG_EV_HTTP_MSG,
 } from "tsmongoose";
 import type { Connection, NodeTransport } from "tsmongoose";
-import { backgroundPoll, exchange, makeManager, sleep, startServer, stopAllServers, waitFor } from "./helpers/server";
+import { backgroundPoll, exchange, makeManager, sleep, startServer, stopAllServers, waitFor, closedPort } from "./helpers/server";
 import { RawClient } from "./helpers/raw-client";
 
 const ROOT = path.join(__dirname, "..");
 afterEach(stopAllServers);
-
-/** A port nobody listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const hello = (c: Connection, ev: number) => {
   if (ev === MG_EV_HTTP_MSG) c.reply(200, "hello");

@@ -6,7 +6,7 @@ import {
   MG_EV_HTTP_MSG, MG_EV_POLL, MG_EV_WRITE, eventName,
 } from "tsmongoose";
 import type { Connection } from "tsmongoose";
-import { startServer, stopAllServers, makeManager, backgroundPoll, waitFor, sleep, exchange } from "./helpers/server";
+import { startServer, stopAllServers, makeManager, backgroundPoll, waitFor, sleep, exchange, closedPort } from "./helpers/server";
 import { RawClient } from "./helpers/raw-client";
 import { patternBytes, sha256 } from "./helpers/http";
 
@@ -23,17 +23,6 @@ function nodeServer(onConn: (s: net.Socket) => void, host = "127.0.0.1"): Promis
     nodeServers.push(s);
     s.once("error", reject);
     s.listen(0, host, () => resolve((s.address() as net.AddressInfo).port));
-  });
-}
-
-/** A port nobody listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
   });
 }
 

@@ -6,6 +6,7 @@
 // run()/AsyncManager; `run()` itself belongs to a later issue). Every server started here is
 // tracked so `stopAllServers()` in afterEach can close what a failing test
 // left behind.
+import * as net from "node:net";
 import { init, Manager, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_READ } from "tsmongoose";
 import type { Connection } from "tsmongoose";
 
@@ -157,4 +158,15 @@ export async function exchange(mgr: Manager, url: string, payload: string, timeo
   });
   await waitFor(() => closed, timeoutMs, `the close of ${url}`);
   return got;
+}
+
+/** A port nobody listens on (bound, then released). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
