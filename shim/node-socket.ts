@@ -11,6 +11,7 @@ import * as net from "node:net";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, tcpBindings } from "./uv";
+
 /**
  * Sends from this size up are copied into a reusable slab instead of a fresh
  * Buffer (below it Buffer.allocUnsafe takes a slice of Node's pool, which is
