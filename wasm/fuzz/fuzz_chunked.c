@@ -64,12 +64,7 @@ static void run(const uint8_t *data, size_t size, size_t split, int small, struc
   fh.on_event = on_event;
   struct mg_mgr *mgr = mgx_mgr_new();
   if (small) mgx_set_limits(mgr, 0, 0, 64, 0, 0, 0, 0, 0);
-  struct mg_connection *lst = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
-  conn = mgx_conn_new(mgr, MGX_KIND_ACCEPTED, MGX_PROTO_HTTP, lst);
-  FUZZ_CHECK(mgr && lst && conn, "setup failed");
-  conn_id = fh.capture_id = conn->id;
-  mgx_open(lst);
-  mgx_open(conn);
+  fh_http_accepted(mgr, &conn, &conn_id);
   void *p = mgx_recv_reserve(conn, sizeof(head) - 1);
   memcpy(p, head, sizeof(head) - 1);
   mgx_recv_commit(conn, sizeof(head) - 1);

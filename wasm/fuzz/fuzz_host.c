@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mgx.h"
 #include "net.h"
 
 struct fh_state fh;
@@ -45,6 +46,15 @@ void fh_touch(const void *buf, size_t len) {
   uint64_t sum = fh.checksum;
   for (size_t i = 0; i < len; i++) sum = sum * 31 + p[i];
   fh.checksum = sum;
+}
+
+void fh_http_accepted(struct mg_mgr *mgr, struct mg_connection **conn, uint32_t *id) {
+  struct mg_connection *lst = mgr ? mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL) : NULL;
+  *conn = lst ? mgx_conn_new(mgr, MGX_KIND_ACCEPTED, MGX_PROTO_HTTP, lst) : NULL;
+  FUZZ_CHECK(lst && *conn, "setup failed");
+  *id = fh.capture_id = (*conn)->id;
+  mgx_open(lst);
+  mgx_open(*conn);
 }
 
 size_t host_send(uint32_t id, const void *buf, size_t len) {

@@ -66,4 +66,11 @@ struct fh_conn *fh_conn(uint32_t id);
 // Read every byte of buf[0..len) (lets ASan see out-of-bounds views).
 void fh_touch(const void *buf, size_t len);
 
+struct mg_mgr;
+struct mg_connection;
+// A listener and one accepted HTTP connection on mgr, both opened. *conn and
+// *id are set, and the connection's output captured, before the open events
+// run, so the target's handler sees them too.
+void fh_http_accepted(struct mg_mgr *mgr, struct mg_connection **conn, uint32_t *id);
+
 #endif

@@ -183,12 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fh_reset();
   fh.on_event = on_event;
   struct mg_mgr *mgr = mgx_mgr_new();
-  struct mg_connection *lst = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_HTTP, NULL);
-  conn = mgx_conn_new(mgr, MGX_KIND_ACCEPTED, MGX_PROTO_HTTP, lst);
-  FUZZ_CHECK(mgr && lst && conn, "setup failed");
-  conn_id = fh.capture_id = conn->id;
-  mgx_open(lst);
-  mgx_open(conn);
+  fh_http_accepted(mgr, &conn, &conn_id);
 
   const char *req = requests[req_kind];
   size_t req_len = strlen(req);

@@ -229,6 +229,17 @@ uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h) {
   return fake_accept(*mgr, fake_listen(*mgr, MGX_PROTO_HTTP))->id;
 }
 
+struct mg_connection *fake_http_client(struct mg_mgr **mgr) {
+  struct mg_connection *c;
+  *mgr = mgx_mgr_new();
+  c = mgx_conn_new(*mgr, MGX_KIND_CLIENT, MGX_PROTO_HTTP, NULL);
+  fake_bind(c);
+  mgx_open(c);
+  mgx_resolved(c);
+  mgx_connected(c);
+  return c;
+}
+
 bool fake_feed(struct mg_mgr *mgr, uint32_t id, const void *buf, size_t len, size_t step) {
   const char *p = (const char *) buf;
   size_t off = 0;

@@ -49,6 +49,9 @@ struct mg_connection *fake_accept(struct mg_mgr *mgr, struct mg_connection *lsn)
 // A new manager in *mgr with an HTTP listener and one accepted connection
 // whose events go to `h`; returns that connection's id.
 uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h);
+// A new manager in *mgr with one HTTP client connection, bound to the fake
+// host and already connected; returns it.
+struct mg_connection *fake_http_client(struct mg_mgr **mgr);
 // Feed `len` bytes to connection `id` in pieces of `step` bytes (0 = all at
 // once), flushing after each. Returns false if the core refused bytes.
 bool fake_feed(struct mg_mgr *mgr, uint32_t id, const void *buf, size_t len, size_t step);

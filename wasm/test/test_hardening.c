@@ -134,12 +134,7 @@ static void trickled_response_head_is_scanned_once(void) {
   struct mg_connection *c;
   size_t n, scanned0;
   char *resp = (char *) malloc(16384);
-  s_mgr = mgx_mgr_new();
-  c = mgx_conn_new(s_mgr, MGX_KIND_CLIENT, MGX_PROTO_HTTP, NULL);
-  fake_bind(c);
-  mgx_open(c);
-  mgx_resolved(c);
-  mgx_connected(c);
+  c = fake_http_client(&s_mgr);
   n = (size_t) sprintf(resp, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
   while (n < 12000) {
     memcpy(resp + n, "X-Pad: ", 7);

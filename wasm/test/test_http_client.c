@@ -5,13 +5,7 @@
 static struct mg_mgr *s_mgr;
 
 static uint32_t client(void) {
-  struct mg_connection *c;
-  s_mgr = mgx_mgr_new();
-  c = mgx_conn_new(s_mgr, MGX_KIND_CLIENT, MGX_PROTO_HTTP, NULL);
-  fake_bind(c);
-  mgx_open(c);
-  mgx_resolved(c);
-  mgx_connected(c);
+  struct mg_connection *c = fake_http_client(&s_mgr);
   mgx_send(c, "GET / HTTP/1.1\r\n\r\n", 18);
   mgx_flush(s_mgr);
   return c->id;
