@@ -352,7 +352,7 @@ describe("examples/deploy", () => {
   });
 });
 
-describe("README: Graceful shutdown", () => {
+describe("docs/graceful-shutdown.md", () => {
   /** Lines trimmed, blank lines dropped: indentation may differ, content may not. */
   const norm = (text: string): string => text.split("\n").map((l) => l.trim()).filter((l) => l !== "").join("\n");
   const shipped = [
@@ -361,11 +361,7 @@ describe("README: Graceful shutdown", () => {
   ].map((file) => ({ file, text: norm(readFileSync(file, "utf8")) }));
 
   test("every code block (other than shell commands and sample output) is an excerpt of a shipped example", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const start = readme.indexOf("\n## Graceful shutdown\n");
-    expect(start).toBeGreaterThan(0);
-    const end = readme.indexOf("\n## ", start + 1);
-    const doc = readme.slice(start, end < 0 ? undefined : end);
+    const doc = readFileSync(join(ROOT, "docs", "graceful-shutdown.md"), "utf8");
     const blocks = [...doc.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)];
     expect(blocks.length).toBeGreaterThan(8);
     const unmatched: string[] = [];
