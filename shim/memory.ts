@@ -15,6 +15,7 @@
 // (like a socket destroyed with data still in flight). A connect to a name
 // nobody listens on fails with an error whose code is "ECONNREFUSED".
 
+import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
 import { ListenError } from "../ts/errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 

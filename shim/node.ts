@@ -1,6 +1,7 @@
 // node.ts: nodeNetwork(), the Network a Manager uses in Node. It picks the
 // transport: libuv TCP handles (node-handle.ts) where this Node offers them,
 // node:net sockets (node-socket.ts) otherwise or when asked to.
+import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
 import { MongooseError } from "../ts/errors";
 import type { Network } from "./network";
 import { handleNetwork } from "./node-handle";

@@ -10,6 +10,7 @@
 // class adds what operators need to see while it waits: a ShutdownWarning
 // every retryInterval naming the connections still busy, and a final one
 // naming what was force-closed.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { init, isLoaded } from "./loader";
 import { getPlatform } from "./platform";
 import { Manager, type ConnectOptions } from "./manager";

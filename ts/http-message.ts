@@ -2,6 +2,7 @@
 // mg_http_message (layout in wasm/src/http.h). Fields are decoded on first
 // access and cached; the view expires when the handler call returns, because
 // the core reuses the memory behind it.
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { u8, u32 } from "./loader";
 import { copyBytes, readLatin1, readUtf8 } from "./core";
 import { MessageExpiredError } from "./errors";

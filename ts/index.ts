@@ -5,10 +5,15 @@ import "./registry"; // installs the host hooks the core calls
 export { init } from "./loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
 export type { ErrorHandler, ManagerObserver } from "./engine";
+export { ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs } from "./event-data";
+export { CHANNELS } from "./diagnostics";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
 export { Timer, type TimerCallback } from "./timer";
-export { MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError } from "./errors";
+export {
+  MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError,
+  HeadersSentError, ReplyTooLargeError, InvalidUrlError,
+} from "./errors";
 export * from "./constants";
 export { DEFAULT_LIMITS, type Limits } from "./limits";
 export type { HeadersInit } from "./headers";

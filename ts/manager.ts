@@ -1,6 +1,7 @@
 // manager.ts: Manager, the public entry point: one event loop over a Network,
 // its connections and timers (API.md "Manager"). The queue/dispatch/driving
 // machinery lives in engine.ts.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core, init } from "./loader";
 import { connId, toScratch, KIND_CLIENT, KIND_LISTENER, PROTO_HTTP, PROTO_RAW, TIMER_REPEAT, TIMER_RUN_NOW } from "./core";
 import { Connection, type ConnectionRole, type Handler } from "./connection";

@@ -18,6 +18,7 @@
 // second, forcing one. Keep handlers asynchronous; move CPU work to a
 // worker_threads pool and answer from MG_EV_WAKEUP (Manager.wakeup), or cut
 // it into slices with setImmediate so the loop breathes in between.
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { ManagerClosedError, describe } from "./errors";
 import {
   checkShutdownOptions, closedReport, forceShutdown, shutdownManager, shutdownState,

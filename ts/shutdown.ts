@@ -28,6 +28,7 @@
 // hint (undici/fetch, curl) stop reusing a connection before N seconds of
 // idleness, so they cannot race us. Closing is a graceful half-close with a
 // linger (the Network's close), so unread input does not turn into a reset.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core } from "./loader";
 import { ManagerClosedError, describe } from "./errors";
 import type { Manager } from "./manager";
