@@ -21,7 +21,7 @@ describe("item 1: a failed handler answers 500 + Connection: close at once", () 
     ["rejects later", (): Promise<void> => new Promise((_r, rej) => setTimeout(() => rej(new Error("boom")), 50))],
   ])("handler %s", async (_what, fail) => {
     const errors: unknown[] = [];
-    const srv = await startServer((_c, ev) => (ev === MG_EV_HTTP_MSG ? fail() : undefined),
+    const srv = await startServer((_c, ev) => (ev === MG_EV_HTTP_MSG ? fail() as void : undefined),
       { managerOpts: { errorHandler: (e: unknown) => errors.push(e) } });
     const c = await RawClient.connect(srv.port);
     try {

@@ -16,7 +16,7 @@ import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
 import { checkNotAnswered, guardedReply } from "./request-guard";
 
-import type { Handler } from "./event-data";
+import type { Handler, ShortHandler } from "./event-data";
 export type { Handler };
 
 /** How a connection came to be. */
@@ -80,18 +80,21 @@ export class Connection<U = unknown> {
   }
 
   /** The handler events go to: this connection's own, else the manager's. */
-  get handler(): Handler | undefined {
+  get handler(): Handler | ShortHandler | undefined {
     return this._handler ?? this.manager.handler;
   }
 
-  set handler(fn: Handler | undefined) {
-    this.setHandler(fn);
+  set handler(fn: Handler | ShortHandler | undefined) {
+    this.setHandler(fn as Handler | undefined);
   }
 
   /** Route this connection's events to `fn` (undefined: back to the manager's handler). */
-  setHandler(fn: Handler | undefined): void {
+  setHandler(fn: Handler | undefined): void;
+  /** setHandler() with a `(conn, ev) => ...` handler. */
+  setHandler(fn: ShortHandler | undefined): void;
+  setHandler(fn: Handler | ShortHandler | undefined): void {
     if (fn !== undefined && typeof fn !== "function") throw new TypeError(`handler must be a function, got ${describe(fn)}`);
-    this._handler = fn;
+    this._handler = fn as Handler | undefined;
   }
 
   #flags(): number {

@@ -82,25 +82,28 @@ export class ReplyTooLargeError extends MongooseError {
 const GlobalTypeError = globalThis.TypeError;
 const GlobalRangeError = globalThis.RangeError;
 
+/** Constructor of an argument error that carries Node's `code`. */
+type CodedErrorClass<E extends Error> = new (message?: string, options?: { cause?: unknown }) => E & { readonly code: string };
+
 /** A TypeError with Node's `code` "ERR_INVALID_ARG_TYPE" (a wrong kind of argument). */
-class ArgTypeError extends GlobalTypeError {
+const ArgTypeError: CodedErrorClass<globalThis.TypeError> = class TypeError extends GlobalTypeError {
   /** Node's code for a wrong argument type. */
   readonly code: string = "ERR_INVALID_ARG_TYPE";
   constructor(message?: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "TypeError";
   }
-}
+};
 
 /** A RangeError with Node's `code` "ERR_INVALID_ARG_VALUE" (a value out of range). */
-class ArgRangeError extends GlobalRangeError {
+const ArgRangeError: CodedErrorClass<globalThis.RangeError> = class RangeError extends GlobalRangeError {
   /** Node's code for an invalid argument value. */
   readonly code: string = "ERR_INVALID_ARG_VALUE";
   constructor(message?: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "RangeError";
   }
-}
+};
 
 /** A TypeError for a URL that does not parse or cannot be used; `code` "ERR_INVALID_URL". */
 export class InvalidUrlError extends GlobalTypeError {

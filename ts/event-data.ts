@@ -85,6 +85,17 @@ export type HandlerArgs<U = any> = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Handler<U = any> = (...args: HandlerArgs<U>) => unknown;
 
+/**
+ * A handler with fewer than three parameters (`(conn, ev) => ...`): every
+ * API that takes a Handler takes one too (TypeScript cannot match a shorter
+ * parameter list against HandlerArgs' event tuples).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ShortHandler<U = any> = (conn: Connection<U>, ev: EventNumber) => unknown;
+
+/** Options carrying a ShortHandler instead of a Handler (listen/connect overloads). */
+export type WithShortHandler<T extends { handler?: unknown }> = Omit<T, "handler"> & { handler?: ShortHandler };
+
 /** Whether `ev`'s data is a message view (HttpMessage), which must be expired after the handler call. */
 export function isMessageEvent(ev: number): boolean {
   return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS;

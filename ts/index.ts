@@ -5,7 +5,9 @@ import "./registry"; // installs the host hooks the core calls
 export { init } from "./loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
 export type { ErrorHandler, ManagerObserver } from "./engine";
-export { ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs } from "./event-data";
+export {
+  ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs, type ShortHandler, type WithShortHandler,
+} from "./event-data";
 export { CHANNELS } from "./diagnostics";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
@@ -19,7 +21,7 @@ export { DEFAULT_LIMITS, type Limits } from "./limits";
 export type { HeadersInit } from "./headers";
 export type { Network, NetworkEvents, Address, Endpoint } from "../shim/network";
 export type { WasmSource } from "./platform";
-export type { ShutdownOptions, ShutdownReport, RunOptions } from "./extensions";
+export type { ShutdownOptions, ShutdownReport, ShutdownHook, ForcedConnection, RunOptions } from "./extensions";
 export { wakeup, type WakeupHandle } from "./wakeup";
 export { AsyncManager, SHUTDOWN_WAITING, SHUTDOWN_FORCED, type AsyncManagerOptions } from "./async-manager";
 export { memoryNetwork, MemoryNetwork, MEMORY_WINDOW_BYTES } from "../shim/memory";

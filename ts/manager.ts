@@ -16,6 +16,7 @@ import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
+import type { ShortHandler, WithShortHandler } from "./event-data";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -58,7 +59,10 @@ export class Manager extends Engine {
   readonly limits: Readonly<Limits>;
 
   /** Create a manager; in the browser call `await init()` first (or use Manager.create). */
-  constructor(handler?: Handler, opts: ManagerOptions = {}) {
+  constructor(handler?: Handler, opts?: ManagerOptions);
+  /** Create a manager with a `(conn, ev) => ...` handler. */
+  constructor(handler?: ShortHandler, opts?: ManagerOptions);
+  constructor(handler?: Handler | ShortHandler, opts: ManagerOptions = {}) {
     if (handler !== undefined && handler !== null && typeof handler !== "function") {
       throw new TypeError(`Manager: handler must be a function, got ${describe(handler)}`);
     }
@@ -80,15 +84,18 @@ export class Manager extends Engine {
     if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
     k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
       limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
-    super(ptr, network, handler ?? undefined, opts.errorHandler, limits.recvBufferSize);
+    super(ptr, network, (handler ?? undefined) as Handler | undefined, opts.errorHandler, limits.recvBufferSize);
     this.enableWakeup = opts.enableWakeup === true;
     this.limits = Object.freeze(limits);
   }
 
   /** Load the WASM core if needed (`init()`), then construct. */
-  static async create(handler?: Handler, opts?: ManagerOptions): Promise<Manager> {
+  static async create(handler?: Handler, opts?: ManagerOptions): Promise<Manager>;
+  /** Manager.create with a `(conn, ev) => ...` handler. */
+  static async create(handler?: ShortHandler, opts?: ManagerOptions): Promise<Manager>;
+  static async create(handler?: Handler | ShortHandler, opts?: ManagerOptions): Promise<Manager> {
     await init();
-    return new Manager(handler, opts);
+    return new Manager(handler as Handler, opts);
   }
 
   /** Live connections (listeners included), oldest first; a fresh array. */
@@ -114,10 +121,13 @@ export class Manager extends Engine {
    * bind failure throws ListenError (`errno` EADDRINUSE...); MG_EV_OPEN is
    * delivered before this returns.
    */
-  listen(url: string, opts: ConnectOptions = {}): Connection {
+  listen(url: string, opts?: ConnectOptions): Connection;
+  /** listen() with a `(conn, ev) => ...` handler. */
+  listen(url: string, opts?: WithShortHandler<ConnectOptions>): Connection;
+  listen(url: string, opts: ConnectOptions | WithShortHandler<ConnectOptions> = {}): Connection {
     this.#check("listen");
     const ep = parseEndpoint(url);
-    const { handler, http } = checkConnectOptions("listen", opts, ep.scheme);
+    const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
     const k = core();
     this._enter();
     try {
@@ -142,10 +152,13 @@ export class Manager extends Engine {
    * MG_EV_OPEN is delivered before this returns, then MG_EV_RESOLVE and
    * MG_EV_CONNECT as the socket progresses, or MG_EV_ERROR + MG_EV_CLOSE.
    */
-  connect(url: string, opts: ConnectOptions = {}): Connection {
+  connect(url: string, opts?: ConnectOptions): Connection;
+  /** connect() with a `(conn, ev) => ...` handler. */
+  connect(url: string, opts?: WithShortHandler<ConnectOptions>): Connection;
+  connect(url: string, opts: ConnectOptions | WithShortHandler<ConnectOptions> = {}): Connection {
     this.#check("connect");
     const ep = parseEndpoint(url);
-    const { handler, http } = checkConnectOptions("connect", opts, ep.scheme);
+    const { handler, http } = checkConnectOptions("connect", opts as ConnectOptions, ep.scheme);
     const k = core();
     this._enter();
     try {
