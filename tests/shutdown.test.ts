@@ -74,7 +74,7 @@ test("steps in order: readiness, listeners closed, hooks, in-flight requests dra
   await sleep(50);
   expect(mgr.ready).toBe(true);
   const t0 = Date.now();
-  const done = mgr.shutdown({ readinessDelayMs: 150, timeoutMs: 5000, idleGraceMs: 100, signal: "SIGTERM" });
+  const done = mgr.shutdown({ readinessDelayMs: 150, timeoutMs: 5000, idleGraceMs: 100, signalName: "SIGTERM" });
   log.push("shutdown called");
   expect(mgr.isShuttingDown).toBe(true);
   expect(mgr.ready).toBe(false);
@@ -315,7 +315,7 @@ test("onShutdown hooks: the signal, registration order, awaited, errors reported
   mgr.onShutdown((signal) => { order.push(`b:${signal}`); throw new Error("hook b failed"); });
   mgr.onShutdown(() => { order.push("c"); });
   await sleep(30);
-  const report = await mgr.shutdown({ signal: "SIGTERM" });
+  const report = await mgr.shutdown({ signalName: "SIGTERM" });
   expect(order).toEqual(["a:SIGTERM", "a done", "b:SIGTERM", "c"]);
   expect(errors.map((e) => (e as Error).message)).toEqual(["hook b failed"]);
   expect(report.signal).toBe("SIGTERM");

@@ -4,6 +4,7 @@ import "./registry"; // installs the host hooks the core calls
 
 export { init } from "./loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
+export type { PollOptions } from "./abort";
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export {
   ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs, type ShortHandler, type WithShortHandler,

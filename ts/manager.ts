@@ -16,6 +16,7 @@ import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
+import { pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
 
 /** Options of `new Manager(handler, opts)`. */
@@ -197,12 +198,12 @@ export class Manager extends Engine {
    * socket activity or the next timer first when nothing is pending (0: one
    * event-loop turn). Resolves with the number of events delivered.
    */
-  poll(timeoutMs = 0): Promise<number> {
+  poll(timeoutMs = 0, opts?: PollOptions): Promise<number> {
     this.#check("poll");
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs === Infinity) {
       throw new RangeError(`poll: timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
     }
-    return this._poll(timeoutMs);
+    return pollWithSignal(this, timeoutMs, opts, (ms) => this._poll(ms));
   }
 
   /**

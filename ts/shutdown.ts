@@ -49,8 +49,10 @@ export interface ShutdownOptions {
    * when that is off). Shorter values risk the keep-alive race.
    */
   idleGraceMs?: number;
-  /** The signal that started the shutdown: passed to hooks, recorded in the report. */
-  signal?: string;
+  /** Name of the OS signal that started the shutdown ("SIGTERM"): passed to hooks, recorded as the report's `signal`. */
+  signalName?: string;
+  /** Aborting it force-closes what is still open at once (as a second SIGTERM under run() does). */
+  signal?: AbortSignal;
 }
 
 /** A connection that shutdown force-closed at its deadline. */
@@ -140,6 +142,7 @@ export interface ResolvedShutdownOptions {
   serveNewRequests: boolean;
   idleGraceMs: number | undefined;
   signal: string | undefined;
+  abort: AbortSignal | undefined;
 }
 
 /** @internal Check shutdown options: TypeError for wrong types, RangeError for bad numbers. */
@@ -160,8 +163,11 @@ export function checkShutdownOptions(opts: ShutdownOptions | undefined, op = "sh
   if (opts.serveNewRequests !== undefined && typeof opts.serveNewRequests !== "boolean") {
     throw new TypeError(`${op}: serveNewRequests must be a boolean, got ${describe(opts.serveNewRequests)}`);
   }
-  if (opts.signal !== undefined && typeof opts.signal !== "string") {
-    throw new TypeError(`${op}: signal must be a string, got ${describe(opts.signal)}`);
+  if (opts.signalName !== undefined && typeof opts.signalName !== "string") {
+    throw new TypeError(`${op}: signalName must be a string, got ${describe(opts.signalName)}`);
+  }
+  if (opts.signal !== undefined && !isAbortSignal(opts.signal)) {
+    throw new TypeError(`${op}: signal must be an AbortSignal (the signal name moved to signalName), got ${describe(opts.signal)}`);
   }
   return {
     timeoutMs: ms("timeoutMs", 30_000)!,
@@ -169,8 +175,15 @@ export function checkShutdownOptions(opts: ShutdownOptions | undefined, op = "sh
     replyStatus: status,
     serveNewRequests: opts.serveNewRequests === true,
     idleGraceMs: ms("idleGraceMs", undefined),
-    signal: opts.signal,
+    signal: opts.signalName,
+    abort: opts.signal,
   };
+}
+
+/** @internal Duck-typed (AbortSignal from another realm or polyfill works too). */
+export function isAbortSignal(v: unknown): v is AbortSignal {
+  return typeof v === "object" && v !== null && typeof (v as AbortSignal).aborted === "boolean" &&
+    typeof (v as AbortSignal).addEventListener === "function";
 }
 
 /**
@@ -185,6 +198,15 @@ export function shutdownManager(mgr: Manager, opts?: ShutdownOptions): Promise<S
     st.promise = Promise.resolve(closedReport(st, o.signal));
   } else {
     st.promise = orchestrate(mgr, st, o);
+    const abort = o.abort;
+    if (abort) {
+      const onAbort = (): void => void forceShutdown(mgr);
+      if (abort.aborted) onAbort();
+      else {
+        abort.addEventListener("abort", onAbort, { once: true });
+        void st.promise.then(() => abort.removeEventListener("abort", onAbort));
+      }
+    }
   }
   return st.promise;
 }

@@ -167,7 +167,7 @@ test("http request/response over mem://", async () => {
   const res = await http.request("GET /hello?x=1 HTTP/1.1\r\nHost: app\r\n\r\n");
   assertEq(res.status, 200, "status");
   assertEq(res.text, "GET /hello 0", "body");
-  assertEq(header(res, "content-type"), "text/plain", "content-type");
+  assertEq(header(res, "content-type"), "text/plain; charset=utf-8", "content-type");
   assertEq(seen.length, 1, "requests seen by the server");
   assertEq(http.conn.remoteAddr?.family, "mem", "remote family");
   return `${res.status} ${JSON.stringify(res.text)}`;
