@@ -7,9 +7,12 @@
 //      everything is still served normally.
 //   2. Listeners close: the kernel refuses new connections from now on.
 //   3. The core enters shutdown mode (mgx_shutdown): a request that arrives
-//      now on an existing connection gets replyStatus + Connection: close
-//      (or, with serveNewRequests, is served with Connection: close); every
-//      response from now on says Connection: close and its connection drains.
+//      now on an existing connection is served with Connection: close (the
+//      default, serveNewRequests; or, with replyStatus, answered with that
+//      status + Connection: close); every response from now on says
+//      Connection: close and its connection drains. Serving is the default
+//      because proxies (nginx) retry a closed upstream connection but pass a
+//      503 to the client (issue #13).
 //   4. onShutdown hooks start, one after another in registration order,
 //      while in-flight requests finish and their connections drain.
 //   5. Idle keep-alive connections close once idle for idleGraceMs (below).
@@ -39,9 +42,18 @@ export interface ShutdownOptions {
   timeoutMs?: number;
   /** Fail readiness (mgr.ready = false), keep serving this long, then stop accepting, ms (default 0). */
   readinessDelayMs?: number;
-  /** Status for requests that arrive during shutdown on existing connections (default 503). */
+  /**
+   * Answer requests that arrive during shutdown on existing connections with
+   * this status + Connection: close instead of serving them (setting it turns
+   * serveNewRequests off unless that is given too; 503 when serveNewRequests
+   * is false without a status).
+   */
   replyStatus?: number;
-  /** Serve requests that arrive during shutdown normally (with Connection: close) instead of replyStatus. */
+  /**
+   * Serve requests that arrive during shutdown on existing connections, each
+   * answer with Connection: close, so every connection carries at most one
+   * more request (default true unless replyStatus is given).
+   */
   serveNewRequests?: boolean;
   /**
    * Close an idle keep-alive connection once it has been idle this long, ms
@@ -173,7 +185,7 @@ export function checkShutdownOptions(opts: ShutdownOptions | undefined, op = "sh
     timeoutMs: ms("timeoutMs", 30_000)!,
     readinessDelayMs: ms("readinessDelayMs", 0)!,
     replyStatus: status,
-    serveNewRequests: opts.serveNewRequests === true,
+    serveNewRequests: opts.serveNewRequests ?? opts.replyStatus === undefined,
     idleGraceMs: ms("idleGraceMs", undefined),
     signal: opts.signalName,
     abort: opts.signal,
