@@ -119,7 +119,9 @@ export class AsyncManager implements AsyncDisposable {
   async listen(url: string, opts?: ConnectOptions): Promise<Connection> {
     const mgr = await this.#ready;
     if (this.#closing) throw new ManagerClosedError("listen");
-    return mgr.listen(url, opts);
+    const listener = mgr.listen(url, opts);
+    await listener.listening();
+    return listener;
   }
 
   /**
