@@ -223,3 +223,19 @@ test("reusePort: shared by two managers where Node supports it, else ERR_REUSEPO
     b.close();
   }
 });
+
+test("listening(): at once for an ordinary bind; TypeError for a non-listener; options are checked", async () => {
+  await init();
+  const mgr = new Manager();
+  try {
+    const l = mgr.listen("http://127.0.0.1:0");
+    expect(await l.listening()).toEqual(l.localAddr);
+    expect(l.localAddr.port).toBeGreaterThan(0);
+    const c = mgr.connect(`http://127.0.0.1:${l.localAddr.port}`);
+    await expect(c.listening()).rejects.toThrow(TypeError);
+    expect(() => mgr.listen("http://127.0.0.1:0", { reusePort: "yes" as never })).toThrow(/reusePort must be a boolean/);
+    expect(() => mgr.listen("http://127.0.0.1:0", { exclusive: 1 as never })).toThrow(/exclusive must be a boolean/);
+  } finally {
+    mgr.close();
+  }
+});
