@@ -54,6 +54,8 @@ export class Connection<U = unknown> {
   _eofPending = false;
   /** @internal host_close was called for it. */
   _socketClosed = false;
+  /** @internal A listener's asynchronous bind (cluster worker, reusePort). */
+  _bound: Promise<Address> | undefined;
   /** @internal Bound/known addresses. */
   _local: Address | undefined;
   _remote: Address | undefined;
@@ -139,6 +141,17 @@ export class Connection<U = unknown> {
   get localAddr(): Address {
     if (!this._local && this._ptr !== 0) this._local = this.manager._network.localAddr(this.id);
     return this._local ?? UNKNOWN_ADDRESS;
+  }
+
+  /**
+   * A listener's bound address, once bound: at once for an ordinary bind; in
+   * a node:cluster worker or with `reusePort`, when the bind completes.
+   * Rejects with the ListenError of a failed bind. TypeError on a
+   * connection that is not a listener.
+   */
+  listening(): Promise<Address> {
+    if (this._role !== "listening") return Promise.reject(new TypeError(`listening: ${this} is not a listener`));
+    return this._bound ?? Promise.resolve(this.localAddr);
   }
 
   /** Peer address, kept after close; `{ address: "", port: 0 }` for listeners and when unknown. */

@@ -20,7 +20,7 @@ export {
 export * from "./constants";
 export { DEFAULT_LIMITS, type Limits } from "./limits";
 export type { HeadersInit } from "./headers";
-export type { Network, NetworkEvents, Address, Endpoint } from "../shim/network";
+export type { Network, NetworkEvents, Address, Endpoint, ListenOptions } from "../shim/network";
 export type { WasmSource } from "./platform";
 export type { ShutdownOptions, ShutdownReport, ShutdownHook, ForcedConnection, RunOptions } from "./extensions";
 export { wakeup, type WakeupHandle } from "./wakeup";

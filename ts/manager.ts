@@ -15,7 +15,7 @@ import { connectionsById, timersById } from "./registry";
 import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
-import type { Network } from "../shim/network";
+import type { Address, Network } from "../shim/network";
 import { pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
 
@@ -37,6 +37,18 @@ export interface ConnectOptions {
   handler?: Handler;
   /** Speak HTTP; default true for http:// and false for tcp://. */
   http?: boolean;
+  /**
+   * listen() only: bind with SO_REUSEPORT so independent processes share the
+   * port (Node 22.12+/23.1+ on Linux, FreeBSD, macOS; elsewhere listen()
+   * throws ERR_REUSEPORT_UNSUPPORTED). The bind is then asynchronous: await
+   * `listener.listening()`.
+   */
+  reusePort?: boolean;
+  /**
+   * listen() only, in a node:cluster worker: bind a socket of this worker's
+   * own instead of sharing the primary's (as net.Server's `exclusive`).
+   */
+  exclusive?: boolean;
 }
 
 /** Options of timerAdd(). */
@@ -120,7 +132,10 @@ export class Manager extends Engine {
    * Listen on `url` ("http://127.0.0.1:0", "tcp://[::1]:9000"...). Binds
    * synchronously: `listener.localAddr.port` is the real port on return. A
    * bind failure throws ListenError (`errno` EADDRINUSE...); MG_EV_OPEN is
-   * delivered before this returns.
+   * delivered before this returns. In a node:cluster worker (the port is
+   * the primary's, shared as net.Server shares it) and with `reusePort` the
+   * bind completes later: `await listener.listening()` for the address; a
+   * failure then rejects it and closes the listener with MG_EV_ERROR.
    */
   listen(url: string, opts?: ConnectOptions): Connection;
   /** listen() with a `(conn, ev) => ...` handler. */
@@ -129,23 +144,48 @@ export class Manager extends Engine {
     this.#check("listen");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
+    const { reusePort, exclusive } = checkListenOptions(opts as ConnectOptions);
     const k = core();
     this._enter();
     try {
       const ptr = k.mgx_conn_new(this._ptr, KIND_LISTENER, http ? PROTO_HTTP : PROTO_RAW, 0);
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `listen ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "listening", http, handler);
+      let bound: Address | Promise<Address>;
       try {
-        conn._local = this._network.listen(conn.id, ep, this._networkEvents);
+        bound = this._network.listen(conn.id, ep, this._networkEvents,
+          reusePort || exclusive ? { reusePort, exclusive } : undefined);
       } catch (err) {
         this.#discard(conn);
         throw err;
       }
+      if (isPromise(bound)) this.#bindLater(conn, bound);
+      else conn._local = bound;
       k.mgx_open(ptr);
       return conn;
     } finally {
       this._leave(true);
     }
+  }
+
+  /** An asynchronous bind: the address once bound, or MG_EV_ERROR + close on failure. */
+  #bindLater(conn: Connection, bound: Promise<Address>): void {
+    conn._bound = bound.then((address) => {
+      if (conn._ptr !== 0) conn._local = address;
+      return address;
+    }, (err: unknown) => {
+      if (conn._ptr !== 0 && !this.closed) {
+        this._enter();
+        try {
+          const [p, n] = toScratch(err instanceof Error ? err.message : String(err));
+          core().mgx_error(conn._ptr, p, n);
+        } finally {
+          this._leave(true);
+        }
+      }
+      throw err;
+    });
+    conn._bound.catch(() => undefined); // observed through listening() or MG_EV_ERROR
   }
 
   /**
@@ -328,6 +368,19 @@ export class Manager extends Engine {
     return `Manager(${this._conns.size} connection${this._conns.size === 1 ? "" : "s"}, ` +
       `${this._timers.size} timer${this._timers.size === 1 ? "" : "s"})`;
   }
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown }).then === "function";
+}
+
+function checkListenOptions(opts: ConnectOptions): { reusePort: boolean; exclusive: boolean } {
+  for (const key of ["reusePort", "exclusive"] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== "boolean") {
+      throw new TypeError(`listen: ${key} must be a boolean, got ${describe(opts[key])}`);
+    }
+  }
+  return { reusePort: opts.reusePort === true, exclusive: opts.exclusive === true };
 }
 
 function checkConnectOptions(op: string, opts: ConnectOptions, scheme: string): { handler?: Handler; http: boolean } {
