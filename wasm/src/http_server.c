@@ -435,6 +435,10 @@ static void client(struct mg_connection *c, bool eof) {
         return;
       }
       status = mg_http_status(&hm);
+      // The answer to a HEAD has no body, whatever it announces (RFC 9112 6.3).
+      if (mg_http_client_response(c, status >= 200 || status == 101) && status >= 200) {
+        status = 204;
+      }
       if (framing(c, &hm, status) != 0) {
         mg_error(c, "bad HTTP response framing");
         return;
