@@ -13,6 +13,7 @@ import { ConnectionClosedError, describe } from "./errors";
 import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
 import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
+import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
 
 /**
  * The event handler: `(conn, ev, data)`. It may return a promise: the
@@ -267,6 +268,30 @@ export class Connection {
     } finally {
       m._leave(true);
     }
+  }
+
+  /**
+   * HTTP client: write the `Authorization: Basic` header line for `user` /
+   * `pass` (UTF-8) into the request being composed with send().
+   */
+  httpBasicAuth(user: string, pass: string): boolean {
+    this.#live("httpBasicAuth");
+    return this.send(basicAuthLine(user, pass));
+  }
+
+  /**
+   * Resolve the host of `url` through the host resolver (dns.lookup in
+   * Node): MG_EV_RESOLVE follows and `remoteAddr` reports the address, or
+   * MG_EV_ERROR + close for an unknown name or after `timeoutMs` (10000).
+   */
+  resolve(url: string, opts?: ResolveOptions): void {
+    this.#live("resolve");
+    resolveConn(this, url, opts);
+  }
+
+  /** Forget a pending resolve(); no MG_EV_RESOLVE or error follows. */
+  resolveCancel(): void {
+    resolveCancel(this);
   }
 
   /** Stop reading, flush what is queued, then close. */

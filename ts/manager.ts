@@ -15,6 +15,7 @@ import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
+import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -28,8 +29,8 @@ export interface ManagerOptions {
   limits?: Partial<Limits>;
 }
 
-/** Options of listen() and connect(). */
-export interface ConnectOptions {
+/** Options of listen() and connect() (the ClientOptions fields apply to connect() only). */
+export interface ConnectOptions extends ClientOptions {
   /** Handler for this connection (a listener's is inherited by what it accepts). */
   handler?: Handler;
   /** Speak HTTP; default true for http:// and false for tcp://. */
@@ -145,6 +146,7 @@ export class Manager extends Engine {
     this.#check("connect");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("connect", opts, ep.scheme);
+    const client = checkClientOptions(opts);
     const k = core();
     this._enter();
     try {
@@ -152,6 +154,7 @@ export class Manager extends Engine {
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `connect ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "client", http, handler);
       k.mgx_open(ptr);
+      if (conn._ptr !== 0) watchConnect(this, conn, client, ep.host);
       if (conn._ptr !== 0) {
         try {
           this._network.connect(conn.id, ep, this._networkEvents);
