@@ -8,6 +8,7 @@ export type { ClientOptions, ResolveOptions } from "./client";
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
+export { httpVar, httpParseMultipart, type Creds, type MultipartPart, type MultipartResult } from "./http-form";
 export { Timer, type TimerCallback } from "./timer";
 export { MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError } from "./errors";
 export * from "./constants";
