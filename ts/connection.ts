@@ -13,6 +13,7 @@ import { ConnectionClosedError, describe } from "./errors";
 import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
 import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
+import { streamBody, type BodySink } from "./http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
 
 /**
@@ -268,6 +269,19 @@ export class Connection {
     } finally {
       m._leave(true);
     }
+  }
+
+  /**
+   * Call from MG_EV_HTTP_HDRS to take the request body in pieces: `onData`
+   * gets each de-chunked piece as it arrives (a view, valid only during
+   * the call: copy or write it out), whatever the body's size (then
+   * `limits.maxBodySize` bounds only what is buffered at once), and
+   * MG_EV_HTTP_MSG follows with an empty body once the body is complete.
+   * Without it, a body over maxBodySize is answered 413. Returns false
+   * outside MG_EV_HTTP_HDRS of a server connection.
+   */
+  httpStreamBody(onData: BodySink): boolean {
+    return streamBody(this, this.#live("httpStreamBody"), onData);
   }
 
   /**

@@ -25,7 +25,8 @@ import { feed, retryBacklog } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
-import { MG_EV_CLOSE } from "./constants";
+import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
+import { EV_HTTP_BODY, endBody, routeBody } from "./http-stream";
 import type { Connection, Handler } from "./connection";
 import type { Network, NetworkEvents } from "../shim/network";
 import type { Timer, TimerCallback } from "./timer";
@@ -335,6 +336,8 @@ export abstract class Engine {
 
   /** @internal host_event: deliver `ev` to the connection's handler. */
   _dispatch(conn: Connection, ev: number, evData: number): void {
+    if (ev === EV_HTTP_BODY) return routeBody(conn, evData, (e, c) => this._reportError(e, c));
+    if (ev === MG_EV_HTTP_MSG || ev === MG_EV_CLOSE) endBody(conn);
     this._eventCount++;
     const handler = conn._handler ?? this.handler;
     if (handler !== undefined) {

@@ -5,6 +5,7 @@ import "./registry"; // installs the host hooks the core calls
 export { init } from "./loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
 export type { ClientOptions, ResolveOptions } from "./client";
+export type { BodySink } from "./http-stream";
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";

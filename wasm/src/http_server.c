@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "http_stream.h"
 
 static int hexval(unsigned char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';
@@ -141,7 +142,8 @@ static int dechunk(struct mg_connection *c, size_t head) {
       }
       rstate = 0;  // a resume point is for the line at src only
       if (size != 0) {
-        if (size > max_body - (dst - head)) return -413;
+        // Streamed to the handler (http_stream.c): the limit is per chunk.
+        if (size > max_body - ((c->hflags & MG_HF_STREAM) ? 0 : dst - head)) return -413;
         if (len - i < size + 2) {
           c->http_line_state = DC_DATA;
           c->http_line_pos = i - src;
@@ -178,6 +180,10 @@ static int dechunk(struct mg_connection *c, size_t head) {
   return result;
 }
 
+int mg_http_dechunk(struct mg_connection *c, size_t head) {
+  return dechunk(c, head);
+}
+
 // Framing of a message whose head was just parsed. Returns 0 or the HTTP
 // status to answer (400, 413, 501). Sets MG_HF_CHUNKED / http_body_len.
 static int framing(struct mg_connection *c, struct mg_http_message *hm, int status) {
@@ -186,7 +192,7 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
   uint64_t n = 0;
   c->http_body_len = 0;
   c->http_skip = 0;
-  c->hflags &= ~(MG_HF_CHUNKED | MG_HF_UNTIL_EOF);
+  c->hflags &= ~(MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_TOO_BIG);
   for (i = 0; i < hm->num_headers; i++) {
     struct mg_str name = hm->headers[i].name;  // (length first: cheap misses)
     if (name.len == 14 && mg_str_ieq(name, "Content-Length")) cl = &hm->headers[i].value, ncl++;
@@ -200,7 +206,10 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
     c->hflags |= MG_HF_CHUNKED;
   } else if (cl != NULL) {
     if (!mg_str_to_u64(*cl, &n)) return 400;
-    if (n > c->mgr->limits.max_body_size) return 413;
+    if (n > c->mgr->limits.max_body_size) {
+      if (status != 0) return 413;
+      c->hflags |= MG_HF_TOO_BIG;  // a request: 413 unless its handler streams it
+    }
     c->http_body_len = n;
   } else if (status != 0) {
     c->hflags |= MG_HF_UNTIL_EOF;  // a response without framing
@@ -248,7 +257,9 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
 
 // Forget the message being received (not the request pending, if any).
 static void message_reset(struct mg_connection *c) {
-  c->hflags &= ~(MG_HF_HDRS | MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_EXPECT | MG_HF_CONTINUE);
+  c->hflags &= ~(MG_HF_HDRS | MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_EXPECT | MG_HF_CONTINUE |
+                 MG_HF_STREAM | MG_HF_TOO_BIG);
+  mg_http_stream_free(c);
   c->http_skip = 0;
   c->http_body_len = 0;
   c->http_head_len = 0;
@@ -321,6 +332,46 @@ static void input_done(struct mg_connection *c) {
   mg_eof(c);
 }
 
+// The complete request: MG_EV_HTTP_MSG (or the shutdown status), then its
+// `total` bytes leave c->recv.
+static void deliver(struct mg_connection *c, struct mg_http_message *hm, size_t total) {
+  request_begin(c, hm);
+  if (c->mgr->shutdown_status > 0) {
+    c->mgr->rejected++;
+    mg_http_error(c, c->mgr->shutdown_status);
+  } else {
+    mg_call(c, MG_EV_HTTP_MSG, hm);
+  }
+  message_end(c, total);
+  // Answered with raw mgx_send during the handler: that was the response.
+  if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT)) ==
+      (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {
+    mg_http_finish(c, false);
+  }
+}
+
+// A body streamed to the handler (http_stream.c): 1 to go on serving, 0 to stop.
+static bool serve_stream(struct mg_connection *c) {
+  struct mg_http_message hm;
+  int r = mg_http_stream_body(c);
+  if (c->flags & STOP_FLAGS) return false;
+  if (r < 0) {
+    mg_http_error(c, -r);
+    return false;
+  }
+  if (r == 0) {
+    maybe_continue(c);
+    input_done(c);
+    return false;
+  }
+  if (!mg_http_stream_head(c, &hm)) {
+    mg_http_error(c, 400);
+    return false;
+  }
+  deliver(c, &hm, 0);  // the body's bytes are gone already
+  return true;
+}
+
 static void serve(struct mg_connection *c) {
   struct mg_http_message hm;
   for (;;) {
@@ -328,6 +379,10 @@ static void serve(struct mg_connection *c) {
     size_t total = 0;
     bool have_views = false;
     if (c->flags & (STOP_FLAGS | MG_F_REQ_PENDING)) return;
+    if (c->hflags & MG_HF_STREAM) {
+      if (!serve_stream(c)) return;
+      continue;
+    }
     if (c->recv.len == 0) {
       c->head_start_ms = 0;
       input_done(c);
@@ -378,6 +433,17 @@ static void serve(struct mg_connection *c) {
         // The handler may have answered, closed, or consumed c->recv (which
         // forgot this message: what is left is parsed afresh).
         if ((c->flags & STOP_FLAGS) || !(c->hflags & MG_HF_HDRS)) continue;
+        if (c->hflags & MG_HF_STREAM) {  // the handler takes the body in pieces
+          if (!mg_http_stream_begin(c)) {
+            mg_http_error(c, 500);
+            return;
+          }
+          continue;
+        }
+        if (c->hflags & MG_HF_TOO_BIG) {
+          mg_http_error(c, 413);
+          return;
+        }
         have_views = c->recv.buf == buf && c->recv.len >= len;
       }
     }
@@ -400,19 +466,7 @@ static void serve(struct mg_connection *c) {
     }
     hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
     hm.message = mg_str_n(hm.head.buf, (size_t) ((const char *) c->recv.buf + total - hm.head.buf));
-    request_begin(c, &hm);
-    if (c->mgr->shutdown_status > 0) {
-      c->mgr->rejected++;
-      mg_http_error(c, c->mgr->shutdown_status);
-    } else {
-      mg_call(c, MG_EV_HTTP_MSG, &hm);
-    }
-    message_end(c, total);
-    // Answered with raw mgx_send during the handler: that was the response.
-    if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT)) ==
-        (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {
-      mg_http_finish(c, false);
-    }
+    deliver(c, &hm, total);
   }
 }
 
@@ -529,5 +583,7 @@ void mg_http_ev(struct mg_connection *c, int ev, void *ev_data) {
     }
   } else if (ev == MG_EV_POLL) {
     timeouts(c);
+  } else if (ev == MG_EV_CLOSE) {
+    mg_http_stream_free(c);
   }
 }
