@@ -17,6 +17,12 @@ const sinks = new WeakMap<Connection, BodySink>();
 
 interface StreamExports {
   mgx_http_stream(c: number): number;
+  mgx_http_strict(mgr: number, on: number): void;
+}
+
+/** @internal RFC 9112 3.2 on a new manager: HTTP/1.1 requests need exactly one Host, else 400. */
+export function strictHttp(mgr: number): void {
+  (core() as unknown as StreamExports).mgx_http_strict(mgr, 1);
 }
 
 /** conn.httpStreamBody(): true when the body will stream to `onData`. */

@@ -16,6 +16,7 @@ import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type Shutd
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
 import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
+import { strictHttp } from "./http-stream";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -80,6 +81,7 @@ export class Manager extends Engine {
     if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
     k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
       limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
+    strictHttp(ptr);
     super(ptr, network, handler ?? undefined, opts.errorHandler, limits.recvBufferSize);
     this.enableWakeup = opts.enableWakeup === true;
     this.limits = Object.freeze(limits);

@@ -81,3 +81,7 @@ void mg_http_stream_free(struct mg_connection *c) {
   mg_free(c->http_stream);
   c->http_stream = NULL;
 }
+
+void mgx_http_strict(struct mg_mgr *mgr, int on) {
+  mgr->http_strict = on != 0;
+}

@@ -18,6 +18,11 @@
 // in pieces. Returns 0 outside that event (or on a client connection).
 MGX_EXPORT(mgx_http_stream) int mgx_http_stream(struct mg_connection *c);
 
+// RFC 9112 3.2 strictness: HTTP/1.1 requests without Host, or any with
+// two, are answered 400 (the facade turns it on for every manager; the
+// core's default is off).
+MGX_EXPORT(mgx_http_strict) void mgx_http_strict(struct mg_mgr *mgr, int on);
+
 // ---- http_server.c's side -------------------------------------------------------
 // After MG_EV_HTTP_HDRS asked for streaming: keep a copy of the head, drop
 // it from c->recv. False when out of memory.

@@ -178,6 +178,7 @@ struct mg_mgr {
   struct mg_iobuf discard;  // reserve target for connections that stopped reading
   bool shutdown_idle_set;   // mgx_shutdown_idle gave a grace: use it in shutdown
   uint32_t shutdown_idle_ms;
+  bool http_strict;         // HTTP/1.1 requests need exactly one Host (mgx_http_strict)
 };
 
 // Manager and connection internals behind the mgx_* exports (mgx.c).
