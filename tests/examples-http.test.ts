@@ -58,7 +58,7 @@ function runClient(name: string, args: string[]): Promise<{ code: number | null;
   child.stdout!.on("data", (d: Buffer) => out.push(d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => { err += d; });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} ${args.join(" ")}: not done in 20 s:\n${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${name} ${args.join(" ")}: not done in 30 s:\n${err}`)), 30_000);
     child.on("close", (code) => { clearTimeout(timer); resolve({ code, stdout: Buffer.concat(out), stderr: err }); });
   });
 }
@@ -95,7 +95,7 @@ test("rest-server: CRUD, credentials; http-client and http-basic-auth-client aga
   expect(refused.code).toBe(2);
   expect(refused.stderr).toMatch(/ECONNREFUSED/);
   expect(await stop(srv.child)).toBe(0);
-});
+}, 120_000); // seven Node processes started one after another: slow on a loaded machine
 
 test("http-streaming-client prints a large body as it arrives", async () => {
   const chunk = Buffer.alloc(64 * 1024, "x");
@@ -126,7 +126,7 @@ test("http-streaming-client prints a large body as it arrives", async () => {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
   }
-});
+}, 60_000);
 
 test("upload: the page posts a file; 96 MiB streamed to disk intact with bounded memory; 413 without streaming", async () => {
   const srv = await startServer("upload", { UPLOAD_DIR: join(tmp, "up") });
