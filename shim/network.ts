@@ -81,6 +81,8 @@ export interface Network {
   close(id: number, force: boolean): void;
   localAddr(id: number): Address | undefined;
   remoteAddr(id: number): Address | undefined;
+  /** Resolve a host name (conn.resolve()); optional: without it only IP literals resolve. */
+  lookup?(host: string): Promise<Address>;
   /** Keep the process alive (ref) or not (unref) on account of this network. */
   ref?(on: boolean): void;
 }

@@ -5,6 +5,8 @@ import "./registry"; // installs the host hooks the core calls
 export { init } from "./loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
 export type { PollOptions } from "./abort";
+export type { ClientOptions, ResolveOptions } from "./client";
+export type { BodySink } from "./http-stream";
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export {
   ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs, type ShortHandler, type WithShortHandler,
@@ -12,6 +14,7 @@ export {
 export { CHANNELS } from "./diagnostics";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
+export { httpVar, httpParseMultipart, type Creds, type MultipartPart, type MultipartResult } from "./http-form";
 export { Timer, type TimerCallback } from "./timer";
 export {
   MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError,

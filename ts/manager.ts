@@ -18,6 +18,8 @@ import { runManager, type RunOptions } from "./run";
 import type { Address, Network } from "../shim/network";
 import { pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
+import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
+import { strictHttp } from "./http-stream";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -31,8 +33,8 @@ export interface ManagerOptions {
   limits?: Partial<Limits>;
 }
 
-/** Options of listen() and connect(). */
-export interface ConnectOptions {
+/** Options of listen() and connect() (the ClientOptions fields apply to connect() only). */
+export interface ConnectOptions extends ClientOptions {
   /** Handler for this connection (a listener's is inherited by what it accepts). */
   handler?: Handler;
   /** Speak HTTP; default true for http:// and false for tcp://. */
@@ -97,6 +99,7 @@ export class Manager extends Engine {
     if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
     k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
       limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
+    strictHttp(ptr);
     super(ptr, network, (handler ?? undefined) as Handler | undefined, opts.errorHandler, limits.recvBufferSize);
     this.enableWakeup = opts.enableWakeup === true;
     this.limits = Object.freeze(limits);
@@ -200,6 +203,7 @@ export class Manager extends Engine {
     this.#check("connect");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("connect", opts as ConnectOptions, ep.scheme);
+    const client = checkClientOptions(opts as ConnectOptions);
     const k = core();
     this._enter();
     try {
@@ -207,6 +211,7 @@ export class Manager extends Engine {
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `connect ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "client", http, handler);
       k.mgx_open(ptr);
+      if (conn._ptr !== 0) watchConnect(this, conn, client, ep.host);
       if (conn._ptr !== 0) {
         try {
           this._network.connect(conn.id, ep, this._networkEvents);
