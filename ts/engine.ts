@@ -337,11 +337,13 @@ export abstract class Engine {
   _dispatch(conn: Connection, ev: number, evData: number): void {
     this._eventCount++;
     const handler = conn._handler ?? this.handler;
-    if (handler !== undefined) {
+    const hook = conn._protoHook;
+    if (handler !== undefined || hook !== undefined) {
       const data = eventData(ev, evData);
       this._depth++;
       try {
-        const r = handler(conn, ev, data) as unknown;
+        if (hook !== undefined) hook(conn, ev, data); // protocol bookkeeping (MQTT session) first
+        const r = handler === undefined ? undefined : handler(conn, ev, data) as unknown;
         if (r !== undefined && isThenable(r)) this.#track(conn, r);
       } catch (err) {
         this._reportError(err, conn);

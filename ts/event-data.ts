@@ -3,11 +3,12 @@
 import { i32, u32 } from "./loader";
 import { copyBytes, readCString } from "./core";
 import { HttpMessage } from "./http-message";
-import { MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_READ, MG_EV_WAKEUP, MG_EV_WRITE } from "./constants";
+import { MqttMessage } from "./mqtt-message";
+import { MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MG_EV_READ, MG_EV_WAKEUP, MG_EV_WRITE } from "./constants";
 
 /** Whether `ev`'s data is a message view (HttpMessage), which must be expired after the handler call. */
 export function isMessageEvent(ev: number): boolean {
-  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS;
+  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS || ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG;
 }
 
 /**
@@ -20,6 +21,8 @@ export function eventData(ev: number, ptr: number): unknown {
   if (ev === MG_EV_READ || ev === MG_EV_WRITE) return ptr ? i32()[ptr >>> 2] : 0;
   if (ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS) return new HttpMessage(ptr);
   if (ev === MG_EV_ERROR) return readCString(ptr);
+  if (ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG) return new MqttMessage(ptr);
+  if (ev === MG_EV_MQTT_OPEN) return ptr ? i32()[ptr >>> 2] : 0; // the CONNACK code
   if (ev === MG_EV_WAKEUP) {
     if (!ptr) return new Uint8Array(0);
     const w = u32();

@@ -7,6 +7,8 @@ export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } 
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
+export { MqttSession, type MqttConnectOptions, type MqttListenOptions, type MqttPubOptions, type MqttSubOptions, type MqttAckOptions } from "./mqtt";
+export * from "./mqtt-message";
 export { Timer, type TimerCallback } from "./timer";
 export { MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError } from "./errors";
 export * from "./constants";

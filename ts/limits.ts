@@ -35,6 +35,12 @@ export interface Limits {
    * ConnectionClosedError once it is closed.
    */
   requestTimeoutMs: number;
+  /**
+   * Largest MQTT packet taken from a peer, bytes (capped by recvBufferSize);
+   * a bigger one closes the connection with reason 0x95 "packet too large".
+   * MQTT 5 clients advertise it as Maximum Packet Size.
+   */
+  maxMqttPacketSize: number;
 }
 
 /**
@@ -52,6 +58,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 5000,
   headerTimeoutMs: 30000,
   requestTimeoutMs: 300_000,
+  maxMqttPacketSize: 1 << 20,
 });
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

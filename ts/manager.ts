@@ -15,6 +15,7 @@ import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
+import { mqttConnect, mqttListen, type MqttConnectOptions, type MqttListenOptions } from "./mqtt";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -164,6 +165,23 @@ export class Manager extends Engine {
     } finally {
       this._leave(true);
     }
+  }
+
+  /**
+   * MQTT client: connect to "mqtt://host[:port]" and send CONNECT. CONNACK
+   * brings MG_EV_MQTT_OPEN (data: the code) or MG_EV_ERROR naming the reason,
+   * then close; PUBLISH packets arrive as MG_EV_MQTT_MSG, every packet as
+   * MG_EV_MQTT_CMD (an MqttMessage).
+   */
+  mqttConnect(url: string, opts?: MqttConnectOptions): Connection {
+    this.#check("mqttConnect");
+    return mqttConnect(this, url, opts);
+  }
+
+  /** MQTT broker side: listen on "mqtt://host:port"; every packet of every client arrives as MG_EV_MQTT_CMD. */
+  mqttListen(url: string, opts?: MqttListenOptions): Connection {
+    this.#check("mqttListen");
+    return mqttListen(this, url, opts);
   }
 
   /** Free a connection whose setup failed, without delivering any event. */

@@ -58,6 +58,7 @@ enum {
 #define MG_F_IN_PROTO (1u << 26)     // protocol handler busy (no re-entry)
 #define MG_F_OUT_HELD (1u << 27)     // next buffered request held: output backed up
 #define MG_F_EOF_HELD (1u << 28)     // peer's EOF waits behind the held input
+#define MG_F_NO_IDLE (1u << 29)      // protocol keeps its own liveness (MQTT keepalive)
 
 // Pipelining backpressure. An HTTP server connection does not start on the
 // next buffered request while its output is backed up: host_send came back
@@ -127,6 +128,7 @@ struct mg_connection {
   struct mg_http_scan http_scan;  // head scan progress (before MG_HF_HDRS)
   size_t http_line_pos;           // chunked decoder: resume point in its current
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
+  void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE
 };
 
 struct mg_timer {
