@@ -86,9 +86,9 @@ struct mg_mqtt_message {
 // Parse the packet at the front of `buf`. Returns its length (> 0), 0 when
 // more bytes are needed, or -(reason code) for a malformed packet:
 // MQTT_RC_MALFORMED (bad remaining length, a 5-byte length, bad flags,
-// truncated fields, bad properties), MQTT_RC_PACKET_TOO_LARGE (over
-// `max_size`), MQTT_RC_TOPIC_INVALID (bad UTF-8, wildcards in a PUBLISH
-// topic), MQTT_RC_PROTOCOL_ERROR. `version` is the connection's (a CONNECT
+// truncated fields, bad properties, ill-formed UTF-8), MQTT_RC_PACKET_TOO_LARGE
+// (over `max_size`), MQTT_RC_TOPIC_INVALID (wildcards in a PUBLISH topic),
+// MQTT_RC_PROTOCOL_ERROR. `version` is the connection's (a CONNECT
 // packet carries its own). Resolves nothing (topic aliases: mqtt.c).
 int mg_mqtt_parse(const uint8_t *buf, size_t len, uint8_t version, uint32_t max_size,
                   struct mg_mqtt_message *m);

@@ -195,7 +195,8 @@ static int check_filters(const uint8_t *p, size_t len, size_t ofs, bool opts, ui
   if (ofs >= len) return -MQTT_RC_PROTOCOL_ERROR;  // at least one filter
   while (ofs < len) {
     if (!get_lstr(p, len, &ofs, &t)) return -MQTT_RC_MALFORMED;
-    if (t.len == 0 || !mg_mqtt_utf8_valid((const uint8_t *) t.buf, t.len)) return -MQTT_RC_TOPIC_INVALID;
+    if (!mg_mqtt_utf8_valid((const uint8_t *) t.buf, t.len)) return -MQTT_RC_MALFORMED;
+    if (t.len == 0) return -MQTT_RC_PROTOCOL_ERROR;
     if (opts) {
       uint8_t o;
       if (ofs >= len) return -MQTT_RC_MALFORMED;
@@ -233,11 +234,11 @@ static int parse_connect(const uint8_t *p, size_t len, size_t ofs, struct mg_mqt
         (rc = get_props(p, len, &ofs, &m->will_props_start, &m->will_props_size)) < 0) {
       return rc;
     }
-    if (!get_lstr(p, len, &ofs, &m->topic) || !get_lstr(p, len, &ofs, &m->data)) return -MQTT_RC_MALFORMED;
-    if (m->topic.len == 0 || !mg_mqtt_utf8_valid((const uint8_t *) m->topic.buf, m->topic.len) ||
-        has_wildcard(m->topic)) {
-      return -MQTT_RC_TOPIC_INVALID;
+    if (!get_lstr(p, len, &ofs, &m->topic) || !get_lstr(p, len, &ofs, &m->data) ||
+        !mg_mqtt_utf8_valid((const uint8_t *) m->topic.buf, m->topic.len)) {
+      return -MQTT_RC_MALFORMED;
     }
+    if (m->topic.len == 0 || has_wildcard(m->topic)) return -MQTT_RC_TOPIC_INVALID;
   }
   if ((f & 0x80) && !get_lstr(p, len, &ofs, &m->user)) return -MQTT_RC_MALFORMED;
   if ((f & 0x40) && !get_lstr(p, len, &ofs, &m->pass)) return -MQTT_RC_MALFORMED;
@@ -248,10 +249,12 @@ static int parse_publish(const uint8_t *p, size_t len, size_t ofs, struct mg_mqt
   int rc;
   m->qos = (uint8_t) ((m->flags >> 1) & 3);
   if (m->qos == 3 || (m->qos == 0 && (m->flags & 8))) return -MQTT_RC_MALFORMED;
-  if (!get_lstr(p, len, &ofs, &m->topic)) return -MQTT_RC_MALFORMED;
-  if (!mg_mqtt_utf8_valid((const uint8_t *) m->topic.buf, m->topic.len) || has_wildcard(m->topic)) {
-    return -MQTT_RC_TOPIC_INVALID;
+  // Ill-formed UTF-8 makes a malformed packet (MQTT 5 1.5.4); wildcards an invalid topic name.
+  if (!get_lstr(p, len, &ofs, &m->topic) ||
+      !mg_mqtt_utf8_valid((const uint8_t *) m->topic.buf, m->topic.len)) {
+    return -MQTT_RC_MALFORMED;
   }
+  if (has_wildcard(m->topic)) return -MQTT_RC_TOPIC_INVALID;
   if (m->qos > 0) {
     if (len - ofs < 2) return -MQTT_RC_MALFORMED;
     m->id = get16(p + ofs);
