@@ -96,8 +96,10 @@ function lstr(what: string, s: string | Uint8Array, out: number[]): void {
 }
 
 /** Encode `props` (checked: TypeError/RangeError naming the bad one) into a property block. */
+const NO_PROPS = new Uint8Array(0);
+
 export function encodeProps(what: string, props: readonly MqttProperty[] | undefined): Uint8Array {
-  if (props === undefined) return new Uint8Array(0);
+  if (props === undefined || (Array.isArray(props) && props.length === 0)) return NO_PROPS;
   if (!Array.isArray(props)) throw new TypeError(`${what}: properties must be an array, got ${describe(props)}`);
   const out: number[] = [];
   for (const p of props as MqttProperty[]) {

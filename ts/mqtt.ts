@@ -134,12 +134,16 @@ function checkInt(op: string, what: string, v: unknown, min: number, max: number
   return v;
 }
 
+let lastTopic = ""; // the last publish topic that passed: publishers repeat topics
+
 function checkTopic(op: string, topic: unknown, filter: boolean): string {
+  if (topic === lastTopic && topic !== "") return topic;
   if (typeof topic !== "string" || topic.length === 0) throw new TypeError(`${op}: topic must be a non-empty string, got ${describe(topic)}`);
   if (!filter && /[+#]/.test(topic)) throw new TypeError(`${op}: a publish topic cannot hold wildcards: ${JSON.stringify(topic)}`);
   if (topic.includes("\0") || /[\ud800-\udfff]/.test(topic.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ""))) {
     throw new TypeError(`${op}: topic is not valid UTF-8 text: ${JSON.stringify(topic)}`);
   }
+  if (!filter) lastTopic = topic;
   return topic;
 }
 
