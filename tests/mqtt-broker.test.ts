@@ -15,6 +15,9 @@ interface Broker { child: ChildProcess; port: number; url: string; out(): string
 const children = new Set<ChildProcess>();
 const mqttClients = new Set<mqtt.MqttClient>();
 
+// A fresh machine may have to install mosquitto-clients first (apt-get, as root).
+beforeAll(() => { ensureTool("mosquitto_pub"); ensureTool("mosquitto_sub"); }, 300_000);
+
 afterEach(async () => {
   for (const c of mqttClients) c.end(true);
   mqttClients.clear();

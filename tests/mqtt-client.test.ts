@@ -4,11 +4,11 @@
 import {
   Manager, MqttSession, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN,
   MQTT_CMD_PINGRESP, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK,
-  MQTT_PROP_TYPE_STRING, MQTT_PROP_TYPE_STRING_PAIR, MQTT_PROP_TYPE_INT, ConnectionClosedError,
+  MQTT_PROP_TYPE_STRING, MQTT_PROP_TYPE_STRING_PAIR, MQTT_PROP_TYPE_INT, MQTT_PROP_TYPE_VARIABLE_INT, ConnectionClosedError,
 } from "tsmongoose";
 import type { Connection, MqttMessage, MqttConnectOptions } from "tsmongoose";
 import { makeManager, backgroundPoll } from "./helpers/server";
-import { startMosquitto, startAedes, until, type Mosquitto } from "./helpers/mqtt-peers";
+import { ensureTool, startMosquitto, startAedes, until, type Mosquitto } from "./helpers/mqtt-peers";
 
 interface Got { topic: string; text: string; qos: number; retain: boolean; dup: boolean; props: ReturnType<MqttMessage["properties"]> }
 
@@ -25,6 +25,9 @@ interface Client {
 let mgr: Manager;
 let loop: { stop(): Promise<void> };
 const stops: (() => Promise<void>)[] = [];
+
+// A fresh machine may have to install mosquitto first (apt-get, as root).
+beforeAll(() => ensureTool("mosquitto"), 300_000);
 
 beforeEach(async () => {
   mgr = await makeManager();
@@ -197,7 +200,8 @@ test("MQTT 5 properties on PUBLISH, CONNACK and SUBACK are readable with their t
     return h(conn, ev, data);
   });
   await opened(c);
-  c.conn.mqttSub("p5/#", { qos: 1 });
+  // A Subscription Identifier on SUBSCRIBE comes back on every matching PUBLISH.
+  c.conn.mqttSub("p5/#", { qos: 1, properties: [{ id: 0x0b, value: 300 }] });
   c.conn.mqttPub("p5/x", "{}", {
     qos: 1,
     properties: [{ id: 0x26, value: ["k", "v"] }, { id: 0x03, value: "application/json" }, { id: 0x02, value: 60 }],
@@ -206,6 +210,7 @@ test("MQTT 5 properties on PUBLISH, CONNACK and SUBACK are readable with their t
   const got = c.msgs[0].props;
   expect(got).toContainEqual({ id: 0x26, type: MQTT_PROP_TYPE_STRING_PAIR, value: ["k", "v"] });
   expect(got).toContainEqual({ id: 0x03, type: MQTT_PROP_TYPE_STRING, value: "application/json" });
+  expect(got).toContainEqual({ id: 0x0b, type: MQTT_PROP_TYPE_VARIABLE_INT, value: 300 });
   const expiry = got.find((p) => p.id === 0x02);
   expect(expiry?.type).toBe(MQTT_PROP_TYPE_INT);
   expect(props.length).toBeGreaterThan(0); // mosquitto's CONNACK carries properties

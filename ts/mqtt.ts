@@ -117,14 +117,15 @@ function transportUrl(op: string, url: string): string {
   if (typeof url !== "string") throw new TypeError(`${op}: url must be a string, got ${describe(url)}`);
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
   const scheme = m?.[1].toLowerCase();
-  if (!m || (scheme !== "mqtt" && scheme !== "tcp" && scheme !== "mem")) {
+  if (!m || (scheme !== "mqtt" && scheme !== "mqtts" && scheme !== "tcp" && scheme !== "mem")) {
     throw new TypeError(`${op}: expected an mqtt:// URL, got ${JSON.stringify(url)}`);
   }
-  if (scheme !== "mqtt") return url;
+  if (scheme !== "mqtt" && scheme !== "mqtts") return url;
+  // MQTT runs on the byte stream: mqtts:// is MQTT over the tls:// transport.
   let rest = m[2];
   const hostEnd = rest.startsWith("[") ? rest.indexOf("]") + 1 : rest.search(/[:/?#]|$/);
-  if (rest[hostEnd] !== ":") rest = rest.slice(0, hostEnd) + ":1883" + rest.slice(hostEnd);
-  return `tcp://${rest}`;
+  if (rest[hostEnd] !== ":") rest = rest.slice(0, hostEnd) + (scheme === "mqtt" ? ":1883" : ":8883") + rest.slice(hostEnd);
+  return `${scheme === "mqtt" ? "tcp" : "tls"}://${rest}`;
 }
 
 function checkInt(op: string, what: string, v: unknown, min: number, max: number): number {
