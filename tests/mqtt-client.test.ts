@@ -181,6 +181,36 @@ describe.each([4, 5] as const)("against mosquitto, MQTT version %d", (version) =
     expect(() => first.conn.mqttPub("x", "y")).toThrow(ConnectionClosedError);
   });
 
+  test("a QoS 2 publish cut off after PUBREC is completed with PUBREL after a reconnect, delivered once", async () => {
+    const m = await mosquitto();
+    const sub = client(m.url, { version });
+    await opened(sub);
+    const s = sub.conn.mqttSub("q2/#", { qos: 2 });
+    await until(() => acked(sub, MQTT_CMD_SUBACK, s), "SUBACK");
+    const session = new MqttSession();
+    const opts: MqttConnectOptions = { version, clientId: `rel-${version}`, cleanSession: false, session,
+      properties: version === 5 ? [{ id: 0x11, value: 60 }] : undefined }; // v5: keep the session 60 s
+    const first = client(m.url, opts);
+    await opened(first);
+    // The handler sees PUBREC before the core answers it: closing here
+    // means the PUBREL is never sent.
+    const h = first.conn.handler!;
+    first.conn.setHandler((conn, ev, data) => {
+      h(conn, ev, data);
+      if (ev === MG_EV_MQTT_CMD && (data as MqttMessage).cmd === 5) conn.close();
+    });
+    first.conn.mqttPub("q2/x", "exactly-once", { qos: 2 });
+    await until(() => first.closed, "first close");
+    expect(session.pending.length).toBe(1);
+    const second = client(m.url, opts);
+    await opened(second);
+    await until(() => session.pending.length === 0, "PUBCOMP after the resent PUBREL");
+    await until(() => sub.msgs.length >= 1, "delivery");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sub.msgs.map((g) => g.text)).toEqual(["exactly-once"]);
+    expect(second.cmds.some((x) => x.cmd === MQTT_CMD_PUBCOMP)).toBe(true);
+  });
+
   test("a refused CONNACK is an MG_EV_ERROR naming the reason, then close", async () => {
     const m = await mosquitto("allow_anonymous false");
     const c = client(m.url, { version });
