@@ -4,8 +4,11 @@
 // it, while a well-behaved mqtt.js client on the same broker keeps working.
 import * as net from "node:net";
 import mqtt from "mqtt";
-import { MG_EV_ERROR, MG_EV_MQTT_CMD, MQTT_CMD_CONNECT, MQTT_CMD_PUBLISH, MQTT_CMD_SUBSCRIBE } from "tsmongoose";
-import type { Connection, Manager, MqttMessage } from "tsmongoose";
+import {
+  Manager, memoryNetwork, MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MQTT_CMD_CONNECT, MQTT_CMD_PUBLISH,
+  MQTT_CMD_SUBSCRIBE,
+} from "tsmongoose";
+import type { Connection, MqttMessage } from "tsmongoose";
 import { makeManager, backgroundPoll } from "./helpers/server";
 import { until } from "./helpers/mqtt-peers";
 
@@ -121,4 +124,36 @@ test("a packet before CONNECT, and an unknown protocol version, are refused", as
   const v9 = await exchange([[0x10, body.length, ...body]]);
   expect([...v9]).toEqual([0x20, 2, 0, 1]); // CONNACK: unacceptable protocol version
   await goodStillWorks();
+});
+
+test("MQTT runs over the in-memory network too (mem://): the browser path", async () => {
+  const net = memoryNetwork();
+  const m = new Manager(undefined, { network: net });
+  const got: string[] = [];
+  try {
+    m.mqttListen("mem://broker", {
+      handler: (conn, ev, data) => {
+        if (ev !== MG_EV_MQTT_CMD) return;
+        const p = data as MqttMessage;
+        if (p.cmd === MQTT_CMD_CONNECT) conn.mqttConnack(0);
+        if (p.cmd === MQTT_CMD_SUBSCRIBE) conn.mqttSuback(p.id, [1]);
+        if (p.cmd === MQTT_CMD_PUBLISH) {
+          if (p.qos === 1) conn.mqttPuback(p.id);
+          conn.mqttPub(p.topic, p.data, { qos: 1 }); // echo to the publisher, who subscribed
+        }
+      },
+    });
+    m.mqttConnect("mem://broker", {
+      version: 5,
+      handler: (conn, ev, data) => {
+        if (ev === MG_EV_MQTT_OPEN) { conn.mqttSub("echo/#", { qos: 1 }); conn.mqttPub("echo/a", "over memory", { qos: 1 }); }
+        if (ev === MG_EV_MQTT_MSG) got.push((data as MqttMessage).text);
+      },
+    });
+    const deadline = Date.now() + 5000;
+    while (got.length === 0 && Date.now() < deadline) await m.poll(10);
+    expect(got).toEqual(["over memory"]);
+  } finally {
+    m.close();
+  }
 });

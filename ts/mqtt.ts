@@ -148,6 +148,8 @@ function checkTopic(op: string, topic: unknown, filter: boolean): string {
   return topic;
 }
 
+const NO_OPTS: Readonly<MqttPubOptions> = Object.freeze({});
+
 function opts<T extends object>(op: string, o: T | undefined): T {
   if (o === undefined) return {} as T;
   if (o === null || typeof o !== "object") throw new TypeError(`${op}: options must be an object, got ${describe(o)}`);
@@ -295,20 +297,23 @@ function mqttOnly(conn: Connection, op: string): void {
 /** Connection.mqttPub(): returns the packet id (0 for QoS 0). */
 export function mqttPub(conn: Connection, topic: string, message: string | Uint8Array, o?: MqttPubOptions): number {
   const op = "mqttPub";
-  mqttOnly(conn, op);
-  const oo = opts(op, o);
+  const c = conn._live(op);
+  const oo = o === undefined ? NO_OPTS : opts(op, o);
   checkTopic(op, topic, false);
   const data = toBytes(`${op} message`, message);
-  const qos = checkInt(op, "qos", oo.qos ?? 0, 0, 2);
+  const q = oo.qos;
+  const qos = q === 0 || q === undefined ? 0 : checkInt(op, "qos", q, 0, 2);
   const props = encodeProps(op, oo.properties);
   const flags = qos | (oo.retain ? 4 : 0);
   const s = state(conn);
   const id = qos > 0 ? s.session._id() : 0;
   if (!pub(conn, topic, data, flags, id, props)) {
-    if (conn.isClosing) return 0;
+    // Checked here, off the hot path: a refusal names its reason.
+    mqttOnly(conn, op);
+    if (conn.isClosing || !core().mgx_mqtt_version(c)) return 0;
     throw new RangeError(`${op}: the packet is larger than the peer's maximum packet size (or the core is out of memory)`);
   }
-  if (qos > 0 && states.get(conn)?.clean === false) {
+  if (qos > 0 && !s.clean) {
     s.session._pending.set(id, { topic, data: typeof data === "string" ? data : data.slice(), flags, props, released: false });
   }
   return id;
