@@ -4,7 +4,8 @@
 //      (mqtt-load.mjs: 1 publisher, 10 subscribers, 64 B, QoS 0 and 1):
 //      deliveries per second and p99 latency.
 //   2. Client: our mqttConnect publisher vs mqtt.js publishing to Debian's
-//      mosquitto (mqtt-pub.mjs), QoS 0 and 1: messages per second.
+//      mosquitto (mqtt-pub.mjs), QoS 0 and 1: messages per second (bounded
+//      by the broker too) and per CPU-second of the publisher (its own cost).
 // Brokers run on CPU 0 and the load on CPU 1 when taskset exists (BENCH_PIN=0: no pinning).
 // Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_COUNT (100000), BENCH_ROUNDS (1 here unless set).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -124,8 +125,9 @@ async function clientBench() {
       }
       for (const [impl, rs] of Object.entries(runs)) {
         const rate = median(rs.map((r) => (r.count / r.ms) * 1000));
-        rows.push({ qos, client: impl, messagesPerSec: Math.round(rate) });
-        console.log(`  QoS ${qos} ${impl.padEnd(10)} ${String(Math.round(rate)).padStart(8)} messages/s`);
+        const perCpu = median(rs.map((r) => (r.count / r.cpuMs) * 1000));
+        rows.push({ qos, client: impl, messagesPerSec: Math.round(rate), messagesPerCpuSec: Math.round(perCpu) });
+        console.log(`  QoS ${qos} ${impl.padEnd(10)} ${String(Math.round(rate)).padStart(8)} messages/s  ${String(Math.round(perCpu)).padStart(8)} messages per CPU-second`);
       }
     }
   } finally {
@@ -152,6 +154,7 @@ export async function benchMqtt() {
     ratios[`broker_qos${qos}`] = ratio(brokers, "broker", "tsmongoose", "aedes", "deliveredPerSec", qos);
     ratios[`broker_p99_qos${qos}`] = ratio(brokers, "broker", "aedes", "tsmongoose", "p99Ms", qos);
     ratios[`client_qos${qos}`] = ratio(clients, "client", "tsmongoose", "mqttjs", "messagesPerSec", qos);
+    ratios[`client_cpu_qos${qos}`] = ratio(clients, "client", "tsmongoose", "mqttjs", "messagesPerCpuSec", qos);
   }
   console.log("ratios (tsmongoose / peer; p99: peer / tsmongoose, higher is better):");
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(18)} ${v}x`);
