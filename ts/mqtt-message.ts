@@ -190,17 +190,25 @@ const OFF_WILL_PROPS = 68;
 
 /** What a broker reads from CONNECT (MqttMessage.connect()). */
 export interface MqttConnectInfo {
+  /** Client identifier ("" when the client asks the broker to assign one). */
   clientId: string;
+  /** User name, when the client sent one. */
   username?: string;
+  /** Password bytes, when the client sent them. */
   password?: Uint8Array;
+  /** Clean session (3.1.1) / clean start (5). */
   cleanSession: boolean;
+  /** Keepalive in seconds (0 = off). */
   keepalive: number;
+  /** Protocol level: 4 (3.1.1) or 5. */
   version: 4 | 5;
+  /** The last will, if any: published by the broker when the client vanishes without DISCONNECT. */
   will?: { topic: string; message: Uint8Array; qos: number; retain: boolean; properties: MqttProperty[] };
 }
 
 /** One topic filter of SUBSCRIBE / UNSUBSCRIBE (MqttMessage.topics()). */
 export interface MqttTopicFilter {
+  /** The topic filter (may hold `+` and `#`). */
   topic: string;
   /** Requested QoS (SUBSCRIBE); 0 for UNSUBSCRIBE. */
   qos: number;

@@ -25,7 +25,9 @@ export interface MqttConnectOptions {
   handler?: Handler;
   /** Client identifier (default: "tsmongoose-" + random hex). */
   clientId?: string;
+  /** User name for the broker. */
   username?: string;
+  /** Password for the broker. */
   password?: string | Uint8Array;
   /** Start a new session (default true). false: the broker keeps it, and `session` resends what was not acknowledged. */
   cleanSession?: boolean;
@@ -49,7 +51,9 @@ export interface MqttListenOptions {
 
 /** Options of Connection.mqttPub(). */
 export interface MqttPubOptions {
+  /** Quality of service (default 0). */
   qos?: 0 | 1 | 2;
+  /** Ask the broker to keep the message for later subscribers. */
   retain?: boolean;
   /** MQTT 5 PUBLISH properties (dropped on 3.1.1 connections). */
   properties?: MqttProperty[];
@@ -57,9 +61,11 @@ export interface MqttPubOptions {
 
 /** Options of Connection.mqttSub(). */
 export interface MqttSubOptions {
+  /** Maximum QoS requested (default 0). */
   qos?: 0 | 1 | 2;
   /** MQTT 5 subscription options bits above the QoS (no-local 0x04, retain-as-published 0x08, retain handling 0x30). */
   options?: number;
+  /** MQTT 5 SUBSCRIBE properties (Subscription Identifier 0x0B, user properties). */
   properties?: MqttProperty[];
 }
 
@@ -67,6 +73,7 @@ export interface MqttSubOptions {
 export interface MqttAckOptions {
   /** MQTT 5 reason code (default 0, success). */
   reason?: number;
+  /** MQTT 5 properties of the packet (dropped on 3.1.1). */
   properties?: MqttProperty[];
 }
 
