@@ -17,6 +17,9 @@ import type { Manager } from "./manager";
 import { checkNotAnswered, guardedReply } from "./request-guard";
 import { streamBody, type BodySink } from "./http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
+import * as mqtt from "./mqtt";
+import type { MqttAckOptions, MqttPubOptions, MqttSubOptions } from "./mqtt";
+import type { MqttProperty } from "./mqtt-message";
 
 import type { Handler, ShortHandler } from "./event-data";
 export type { Handler };
@@ -58,6 +61,8 @@ export class Connection<U = unknown> {
   _socketClosed = false;
   /** @internal A listener's asynchronous bind (cluster worker, reusePort). */
   _bound: Promise<Address> | undefined;
+  /** @internal Protocol bookkeeping run before the handler (MQTT client session). */
+  _protoHook: Handler | undefined = undefined;
   /** @internal Bound/known addresses. */
   _local: Address | undefined;
   _remote: Address | undefined;
@@ -378,6 +383,42 @@ export class Connection<U = unknown> {
     const [buf, , len] = sendBuf(c);
     const take = n === undefined ? len : Math.min(checkCount("sendData", n), len);
     return u8().slice(buf, buf + take);
+  }
+
+  // ---- MQTT (ts/mqtt.ts) -------------------------------------------------------
+
+  /** Publish `message` on `topic`; returns the packet id (0 for QoS 0). RangeError if over the peer's maximum packet size. */
+  mqttPub(topic: string, message: string | Uint8Array, opts?: MqttPubOptions): number { return mqtt.mqttPub(this, topic, message, opts); }
+  /** Subscribe to a topic filter (`+`, `#` wildcards); returns the packet id. The answer is a SUBACK (MG_EV_MQTT_CMD). */
+  mqttSub(topic: string, opts?: MqttSubOptions): number { return mqtt.mqttSub(this, topic, opts, false); }
+  /** Unsubscribe from a topic filter; returns the packet id. */
+  mqttUnsub(topic: string, opts?: { properties?: MqttProperty[] }): number { return mqtt.mqttSub(this, topic, opts, true); }
+  /** Send PINGREQ. */
+  mqttPing(): boolean { return mqtt.mqttPing(this, false); }
+  /** Send PINGRESP (broker side, answering a PINGREQ). */
+  mqttPong(): boolean { return mqtt.mqttPing(this, true); }
+  /** Send DISCONNECT (MQTT 5: with `reason`, e.g. 0x8B server shutting down), then drain and close. */
+  mqttDisconnect(opts?: MqttAckOptions): boolean { return mqtt.mqttDisconnect(this, opts); }
+  /** Broker side: answer CONNECT (`code` 0 accepts). */
+  mqttConnack(code = 0, opts?: { sessionPresent?: boolean; properties?: MqttProperty[] }): boolean { return mqtt.mqttConnack(this, code, opts); }
+  /** Broker side: answer SUBSCRIBE with one code (granted QoS or reason) per filter. */
+  mqttSuback(id: number, codes: number[], opts?: { properties?: MqttProperty[] }): boolean { return mqtt.mqttSubackLike(this, false, id, codes, opts); }
+  /** Broker side: answer UNSUBSCRIBE (codes: MQTT 5 reason per filter). */
+  mqttUnsuback(id: number, codes: number[] = [0], opts?: { properties?: MqttProperty[] }): boolean { return mqtt.mqttSubackLike(this, true, id, codes, opts); }
+  /** Acknowledge a QoS 1 PUBLISH. */
+  mqttPuback(id: number, opts?: MqttAckOptions): boolean { return mqtt.mqttAck(this, "mqttPuback", id, opts); }
+  /** First answer to a QoS 2 PUBLISH. */
+  mqttPubrec(id: number, opts?: MqttAckOptions): boolean { return mqtt.mqttAck(this, "mqttPubrec", id, opts); }
+  /** Answer a PUBREC (QoS 2, publisher side). */
+  mqttPubrel(id: number, opts?: MqttAckOptions): boolean { return mqtt.mqttAck(this, "mqttPubrel", id, opts); }
+  /** Answer a PUBREL (QoS 2, receiver side). */
+  mqttPubcomp(id: number, opts?: MqttAckOptions): boolean { return mqtt.mqttAck(this, "mqttPubcomp", id, opts); }
+  /** MQTT protocol level of this connection: 4 (3.1.1), 5, or 0 (not MQTT, or before a broker-side CONNECT). */
+  get mqttVersion(): number { return mqtt.mqttVersion(this); }
+
+  /** @internal The core pointer, or ConnectionClosedError naming `op`. */
+  _live(op: string): number {
+    return this.#live(op);
   }
 
   #simple(op: string, fn: (c: number) => void): void {

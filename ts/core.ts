@@ -45,6 +45,16 @@ export interface CoreExports {
   mgx_scratch(len: number): Ptr;
   mgx_heap_used(): number;
   mgx_http_fail(c: Ptr, status: number): number;
+  // MQTT (wasm/src/mqtt.h)
+  mgx_mqtt_init(c: Ptr, version: number, maxPacket: number): number;
+  mgx_mqtt_login(c: Ptr, flags: number, keepalive: number, cid: Ptr, cidLen: number, user: Ptr, userLen: number,
+    pass: Ptr, passLen: number, willTopic: Ptr, wtLen: number, willMsg: Ptr, wmLen: number,
+    props: Ptr, propsLen: number, willProps: Ptr, wpLen: number): number;
+  mgx_mqtt_pub(c: Ptr, topic: Ptr, topicLen: number, data: Ptr, dataLen: number, flags: number, id: number,
+    props: Ptr, propsLen: number): number;
+  mgx_mqtt_sub(c: Ptr, unsub: number, id: number, topic: Ptr, topicLen: number, opts: number, props: Ptr, propsLen: number): number;
+  mgx_mqtt_send(c: Ptr, cmd: number, id: number, codes: Ptr, ncodes: number, props: Ptr, propsLen: number): number;
+  mgx_mqtt_version(c: Ptr): number;
 }
 
 // mgx_conn_new kinds and protocols; timer flags (mgx.h).

@@ -346,13 +346,15 @@ export abstract class Engine {
     if (ev === MG_EV_HTTP_MSG || ev === MG_EV_CLOSE) endBody(conn);
     this._eventCount++;
     const handler = conn._handler ?? this.handler;
-    if (handler !== undefined) {
+    const hook = conn._protoHook;
+    if (handler !== undefined || hook !== undefined) {
       const data = eventData(ev, evData, conn);
       beforeEvent(conn, ev, data);
       const seq = conn._reqSeq;
       this._depth++;
       try {
-        const r = (handler as (c: Connection, e: number, d: unknown) => unknown)(conn, ev, data);
+        if (hook !== undefined) (hook as (c: Connection, e: number, d: unknown) => unknown)(conn, ev, data); // protocol bookkeeping (MQTT session) first
+        const r = handler === undefined ? undefined : (handler as (c: Connection, e: number, d: unknown) => unknown)(conn, ev, data);
         if (r !== undefined && isThenable(r)) this.#track(conn, r, ev, seq);
       } catch (err) {
         this._reportError(err, conn);

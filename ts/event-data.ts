@@ -6,8 +6,9 @@ import { copyBytes, readCString } from "./core";
 import { HttpMessage } from "./http-message";
 import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_OPEN, MG_EV_POLL,
-  MG_EV_READ, MG_EV_RESOLVE, MG_EV_TLS_HS, MG_EV_WAKEUP, MG_EV_WRITE,
+  MG_EV_READ, MG_EV_RESOLVE, MG_EV_TLS_HS, MG_EV_WAKEUP, MG_EV_WRITE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN,
 } from "./constants";
+import { MqttMessage } from "./mqtt-message";
 import type { Connection } from "./connection";
 
 /**
@@ -59,6 +60,9 @@ export interface EventDataMap {
   [MG_EV_HTTP_HDRS]: HttpMessage;
   [MG_EV_HTTP_MSG]: HttpMessage;
   [MG_EV_WAKEUP]: Uint8Array;
+  [MG_EV_MQTT_CMD]: MqttMessage;
+  [MG_EV_MQTT_MSG]: MqttMessage;
+  [MG_EV_MQTT_OPEN]: number;
 }
 
 /** Every event number the core delivers (MG_EV_ERROR .. MG_EV_USER). */
@@ -98,7 +102,7 @@ export type WithShortHandler<T extends { handler?: unknown }> = Omit<T, "handler
 
 /** Whether `ev`'s data is a message view (HttpMessage), which must be expired after the handler call. */
 export function isMessageEvent(ev: number): boolean {
-  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS;
+  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS || ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG;
 }
 
 /**
@@ -115,6 +119,8 @@ export function eventData(ev: number, ptr: number, conn?: Connection): unknown {
     if (conn) conn._hostError = undefined;
     return new ConnectionError(readCString(ptr), host);
   }
+  if (ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG) return new MqttMessage(ptr);
+  if (ev === MG_EV_MQTT_OPEN) return ptr ? i32()[ptr >>> 2] : 0; // the CONNACK code
   if (ev === MG_EV_WAKEUP) {
     if (!ptr) return new Uint8Array(0);
     const w = u32();

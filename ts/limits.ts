@@ -42,6 +42,12 @@ export interface Limits {
    * gets 500 + Connection: close. Stream bigger answers with httpChunk().
    */
   maxReplySize: number;
+  /**
+   * Largest MQTT packet taken from a peer, bytes (capped by recvBufferSize);
+   * a bigger one closes the connection with reason 0x95 "packet too large".
+   * MQTT 5 clients advertise it as Maximum Packet Size.
+   */
+  maxMqttPacketSize: number;
 }
 
 /**
@@ -60,6 +66,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   headerTimeoutMs: 30000,
   requestTimeoutMs: 300_000,
   maxReplySize: 512 * 1024 * 1024,
+  maxMqttPacketSize: 1 << 20,
 });
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

@@ -20,6 +20,7 @@ import { pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
 import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
 import { strictHttp } from "./http-stream";
+import { mqttConnect, mqttListen, type MqttConnectOptions, type MqttListenOptions } from "./mqtt";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -224,6 +225,23 @@ export class Manager extends Engine {
     } finally {
       this._leave(true);
     }
+  }
+
+  /**
+   * MQTT client: connect to "mqtt://host[:port]" and send CONNECT. CONNACK
+   * brings MG_EV_MQTT_OPEN (data: the code) or MG_EV_ERROR naming the reason,
+   * then close; PUBLISH packets arrive as MG_EV_MQTT_MSG, every packet as
+   * MG_EV_MQTT_CMD (an MqttMessage).
+   */
+  mqttConnect(url: string, opts?: MqttConnectOptions): Connection {
+    this.#check("mqttConnect");
+    return mqttConnect(this, url, opts);
+  }
+
+  /** MQTT broker side: listen on "mqtt://host:port"; every packet of every client arrives as MG_EV_MQTT_CMD. */
+  mqttListen(url: string, opts?: MqttListenOptions): Connection {
+    this.#check("mqttListen");
+    return mqttListen(this, url, opts);
   }
 
   /** Free a connection whose setup failed, without delivering any event. */

@@ -303,6 +303,9 @@ async function orchestrate(mgr: Manager, st: ShutdownState, o: ResolvedShutdownO
   };
 }
 
+/** Protocol modules' shutdown steps, run right after the listeners close (MQTT clients send DISCONNECT). */
+export const shutdownProtocolHooks: ((mgr: Manager) => void)[] = [];
+
 /** Steps 2 and 3: close the listeners, then put the core in shutdown mode. */
 function stopAccepting(mgr: Manager, o: ResolvedShutdownOptions): void {
   if (mgr._ptr === 0) return;
@@ -314,6 +317,7 @@ function stopAccepting(mgr: Manager, o: ResolvedShutdownOptions): void {
     const k = core();
     k.mgx_shutdown(mgr._ptr, o.serveNewRequests ? SHUTDOWN_SERVE : o.replyStatus);
     k.mgx_shutdown_idle(mgr._ptr, o.idleGraceMs ?? (mgr.limits.idleTimeoutMs || FALLBACK_IDLE_GRACE_MS));
+    for (const hook of shutdownProtocolHooks) hook(mgr);
   } finally {
     mgr._leave(true);
   }

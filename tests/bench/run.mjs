@@ -18,6 +18,7 @@
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
 //                   exists and there are at least 2 cores.
+//   BENCH_MQTT      0 skips the MQTT part (tests/bench/mqtt.mjs, its own variables)
 //   BENCH_THREADS   wrk threads (default 1 when pinned: one core, one thread,
 //                   no time-slicing inside wrk to inflate latencies; else 2)
 import { execFileSync, fork, spawnSync } from "node:child_process";
@@ -243,6 +244,7 @@ async function main() {
   writeFileSync(join(root, "build", "bench.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(root, "build", "bench.md"), render(report, true));
   console.log("\nwrote build/bench.json and build/bench.md");
+  if (env.BENCH_MQTT !== "0") await (await import("./mqtt.mjs")).benchMqtt(); // MQTT part (BENCH_MQTT=0 skips)
 }
 
 try {

@@ -233,6 +233,8 @@ struct mg_connection *mg_conn_new(struct mg_mgr *mgr, int kind, int proto,
   if (proto == MGX_PROTO_HTTP) {
     c->flags |= MG_F_HTTP;
     c->pfn = mg_http_ev;
+  } else if (parent != NULL && kind == MGX_KIND_ACCEPTED) {
+    c->pfn = parent->pfn;  // a protocol listener (MQTT) sets up what it accepts
   }
   c->last_io_ms = mg_millis();
   c->next = mgr->conns;
@@ -340,7 +342,7 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {

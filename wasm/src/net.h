@@ -58,6 +58,7 @@ enum {
 #define MG_F_IN_PROTO (1u << 26)     // protocol handler busy (no re-entry)
 #define MG_F_OUT_HELD (1u << 27)     // next buffered request held: output backed up
 #define MG_F_EOF_HELD (1u << 28)     // peer's EOF waits behind the held input
+#define MG_F_NO_IDLE (1u << 29)      // protocol keeps its own liveness (MQTT keepalive)
 
 // Pipelining backpressure. An HTTP server connection does not start on the
 // next buffered request while its output is backed up: host_send came back
@@ -146,6 +147,7 @@ struct mg_connection {
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
   struct mg_http_out http_out;    // HTTP client: requests written (http_client.c)
   struct mg_http_stream *http_stream;  // streamed request body (http_stream.c), or NULL
+  void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE
 };
 
 struct mg_timer {
