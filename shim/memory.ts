@@ -146,6 +146,11 @@ export class MemoryNetwork implements Network {
     this.queuePump(socket);
   }
 
+  /** Names of this network resolve to themselves. */
+  lookup(host: string): Promise<Address> {
+    return Promise.resolve({ address: host, port: 0, family: "mem" });
+  }
+
   connect(id: number, ep: Endpoint, events: NetworkEvents): void {
     const host = this.checkEndpoint(ep);
     const key = `${host}:${ep.port}`;

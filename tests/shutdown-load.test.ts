@@ -34,6 +34,8 @@ interface Tally {
   okClosing: number;
   rejected: number;
   refused: number;
+  /** Clients that got at least one answer (their connection was accepted and served). */
+  served: Set<number>;
   failures: string[];
 }
 
@@ -56,7 +58,7 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
   for (let n = 0; ; n++) {
     const path = (idx + n) % 4 === 0 ? "/slow?ms=200" : "/";
     if (conn.pending > 0) t.failures.push(`client ${idx}: ${conn.pending} unexpected bytes before request ${n}`);
-    if (pauser && clock.signalAt === 0 && Date.now() >= clock.t0 + LOAD_MS / 2 - 150) {
+    if (pauser && n > 0 && clock.signalAt === 0 && Date.now() >= clock.t0 + LOAD_MS / 2 - 150) {
       while (clock.signalAt === 0 && Date.now() < hardDeadline) await sleep(5);
       // Idle across the signal; send the next request once the server says it
       // is shutting down (its onShutdown hook runs after listeners closed), so
@@ -79,6 +81,7 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
       conn.destroy();
       return;
     }
+    t.served.add(idx);
     if (res.status === 200 && res.body.toString("latin1") === BODIES[path]) {
       t.ok++;
       if (res.close) t.okClosing++;
@@ -107,14 +110,17 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   test(`${CLIENTS} keep-alive clients, ${signal} mid-load: every request answered, counts match the report`, async () => {
     const srv = await startChild(exampleScript, { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
-    const t: Tally = { requests: 0, ok: 0, okClosing: 0, rejected: 0, refused: 0, failures: [] };
+    const t: Tally = { requests: 0, ok: 0, okClosing: 0, rejected: 0, refused: 0, served: new Set(), failures: [] };
     const clock: Clock = { t0: Date.now(), signalAt: 0, shuttingDown: () => /shutting down/.test(srv.output()) };
     const clients = Array.from({ length: CLIENTS }, (_, i) => client(srv.port, i, t, clock));
     // Real load before the signal: wait (bounded) for it instead of counting
     // what a fixed sleep happened to allow on a busy machine.
     const loadDeadline = Date.now() + LOAD_MS / 2 + 10_000;
     await sleep(LOAD_MS / 2);
-    while (t.requests < CLIENTS * 2 && Date.now() < loadDeadline) await sleep(10);
+    // Every client served at least once: a connection still waiting in the
+    // kernel's accept queue (a starved server on a loaded machine) would be
+    // reset when the listener closes, as with any server.
+    while ((t.requests < CLIENTS * 2 || t.served.size < CLIENTS) && Date.now() < loadDeadline) await sleep(10);
     const beforeSignal = t.requests;
     const signalAt = Date.now();
     srv.child.kill(signal);

@@ -127,7 +127,9 @@ export class AsyncManager implements AsyncDisposable {
   async listen(url: string, opts?: ConnectOptions | WithShortHandler<ConnectOptions>): Promise<Connection> {
     const mgr = await this.#ready;
     if (this.#closing) throw new ManagerClosedError("listen");
-    return mgr.listen(url, opts as ConnectOptions);
+    const listener = mgr.listen(url, opts as ConnectOptions);
+    await listener.listening();
+    return listener;
   }
 
   /**

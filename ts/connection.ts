@@ -15,6 +15,8 @@ import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
 import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
 import { checkNotAnswered, guardedReply } from "./request-guard";
+import { streamBody, type BodySink } from "./http-stream";
+import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
 
 import type { Handler, ShortHandler } from "./event-data";
 export type { Handler };
@@ -54,6 +56,8 @@ export class Connection<U = unknown> {
   _eofPending = false;
   /** @internal host_close was called for it. */
   _socketClosed = false;
+  /** @internal A listener's asynchronous bind (cluster worker, reusePort). */
+  _bound: Promise<Address> | undefined;
   /** @internal Bound/known addresses. */
   _local: Address | undefined;
   _remote: Address | undefined;
@@ -139,6 +143,17 @@ export class Connection<U = unknown> {
   get localAddr(): Address {
     if (!this._local && this._ptr !== 0) this._local = this.manager._network.localAddr(this.id);
     return this._local ?? UNKNOWN_ADDRESS;
+  }
+
+  /**
+   * A listener's bound address, once bound: at once for an ordinary bind; in
+   * a node:cluster worker or with `reusePort`, when the bind completes.
+   * Rejects with the ListenError of a failed bind. TypeError on a
+   * connection that is not a listener.
+   */
+  listening(): Promise<Address> {
+    if (this._role !== "listening") return Promise.reject(new TypeError(`listening: ${this} is not a listener`));
+    return this._bound ?? Promise.resolve(this.localAddr);
   }
 
   /** Peer address, kept after close; `{ address: "", port: 0 }` for listeners and when unknown. */
@@ -283,6 +298,43 @@ export class Connection<U = unknown> {
     } finally {
       m._leave(true);
     }
+  }
+
+  /**
+   * Call from MG_EV_HTTP_HDRS to take the request body in pieces: `onData`
+   * gets each de-chunked piece as it arrives (a view, valid only during
+   * the call: copy or write it out), whatever the body's size (then
+   * `limits.maxBodySize` bounds only what is buffered at once), and
+   * MG_EV_HTTP_MSG follows with an empty body once the body is complete.
+   * Without it, a body over maxBodySize is answered 413. Returns false
+   * outside MG_EV_HTTP_HDRS of a server connection.
+   */
+  httpStreamBody(onData: BodySink): boolean {
+    return streamBody(this, this.#live("httpStreamBody"), onData);
+  }
+
+  /**
+   * HTTP client: write the `Authorization: Basic` header line for `user` /
+   * `pass` (UTF-8) into the request being composed with send().
+   */
+  httpBasicAuth(user: string, pass: string): boolean {
+    this.#live("httpBasicAuth");
+    return this.send(basicAuthLine(user, pass));
+  }
+
+  /**
+   * Resolve the host of `url` through the host resolver (dns.lookup in
+   * Node): MG_EV_RESOLVE follows and `remoteAddr` reports the address, or
+   * MG_EV_ERROR + close for an unknown name or after `timeoutMs` (10000).
+   */
+  resolve(url: string, opts?: ResolveOptions): void {
+    this.#live("resolve");
+    resolveConn(this, url, opts);
+  }
+
+  /** Forget a pending resolve(); no MG_EV_RESOLVE or error follows. */
+  resolveCancel(): void {
+    resolveCancel(this);
   }
 
   /** Stop reading, flush what is queued, then close. */

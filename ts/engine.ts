@@ -28,7 +28,8 @@ import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
 import { beforeEvent, handlerFailed } from "./request-guard";
 import { noteUndriven } from "./undriven";
-import { MG_EV_CLOSE } from "./constants";
+import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
+import { EV_HTTP_BODY, endBody, routeBody } from "./http-stream";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
 import type { Network, NetworkEvents } from "../shim/network";
@@ -341,6 +342,8 @@ export abstract class Engine {
 
   /** @internal host_event: deliver `ev` to the connection's handler. */
   _dispatch(conn: Connection, ev: number, evData: number): void {
+    if (ev === EV_HTTP_BODY) return routeBody(conn, evData, (e, c) => this._reportError(e, c));
+    if (ev === MG_EV_HTTP_MSG || ev === MG_EV_CLOSE) endBody(conn);
     this._eventCount++;
     const handler = conn._handler ?? this.handler;
     if (handler !== undefined) {

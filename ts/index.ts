@@ -5,6 +5,8 @@ import "./registry"; // installs the host hooks the core calls
 export { init } from "./loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./manager";
 export type { PollOptions } from "./abort";
+export type { ClientOptions, ResolveOptions } from "./client";
+export type { BodySink } from "./http-stream";
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export {
   ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs, type ShortHandler, type WithShortHandler,
@@ -12,6 +14,7 @@ export {
 export { CHANNELS } from "./diagnostics";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
+export { httpVar, httpParseMultipart, type Creds, type MultipartPart, type MultipartResult } from "./http-form";
 export { Timer, type TimerCallback } from "./timer";
 export {
   MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError,
@@ -20,7 +23,7 @@ export {
 export * from "./constants";
 export { DEFAULT_LIMITS, type Limits } from "./limits";
 export type { HeadersInit } from "./headers";
-export type { Network, NetworkEvents, Address, Endpoint } from "../shim/network";
+export type { Network, NetworkEvents, Address, Endpoint, ListenOptions } from "../shim/network";
 export type { WasmSource } from "./platform";
 export type { ShutdownOptions, ShutdownReport, ShutdownHook, ForcedConnection, RunOptions } from "./extensions";
 export { wakeup, type WakeupHandle } from "./wakeup";

@@ -37,4 +37,5 @@ installDiagnostics(diagnosticsChannel);
 
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
+export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";

@@ -25,6 +25,7 @@ import {
   type ShutdownOptions, type ShutdownReport,
 } from "./shutdown";
 import type { Manager } from "./manager";
+import { linkClusterWorker } from "./cluster-worker";
 
 /** Options of Manager.run(): the signals to handle, and how shutdown behaves. */
 export interface RunOptions extends Omit<ShutdownOptions, "timeoutMs" | "signal" | "signalName"> {
@@ -87,13 +88,22 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
       throw new TypeError(`run: cannot handle signal ${s}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const link = linkClusterWorker({
+    bound: () => Promise.all(mgr.connections.filter((c) => c.isListening).map((c) => c.listening())),
+    shutdown: (signal) => {
+      if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signalName: signal });
+    },
+    force: () => void forceShutdown(mgr),
+  });
   st.running = new Promise<ShutdownReport>((resolve) => {
     const unsubscribe = mgr._observe({
       closed: () => {
         unsubscribe();
         uninstall();
         // After shutdown() closed it: its report. After a plain close(): what was open.
-        resolve(st.promise ?? closedReport(st));
+        const report = st.promise ?? Promise.resolve(closedReport(st));
+        if (link) void report.then((r) => link.done(r));
+        resolve(report);
       },
     });
   });
