@@ -42,7 +42,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     expect(ex.port).toBeGreaterThan(0);
     const res = await fetch(`http://127.0.0.1:${ex.port}/`);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(await res.text()).toBe("Hello, World!");
 
     const status = await stopWith(ex, signal);

@@ -148,7 +148,7 @@ test("replyStatus picks the status; serveNewRequests serves them, with Connectio
   const idleA = await idleConn(a.port);
   const holdA = await HttpConn.open(a.port);
   await holdA.send("/slow?ms=200");
-  await sleep(30);
+  await waitFor(() => seen.some((u) => u.startsWith("/slow")), 5000, "/slow delivered"); // in flight, not a late arrival
   const doneA = a.mgr.shutdown({ replyStatus: 429 });
   await idleA.send("/late");
   const resA = await idleA.next();

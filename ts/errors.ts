@@ -118,6 +118,10 @@ export class InvalidUrlError extends GlobalTypeError {
   }
 }
 
+// Bundlers may rename the class expressions (TypeError2): keep the names.
+Object.defineProperty(ArgTypeError, "name", { value: "TypeError" });
+Object.defineProperty(ArgRangeError, "name", { value: "RangeError" });
+
 export { ArgTypeError as TypeError, ArgRangeError as RangeError };
 
 /** A message view (HttpMessage...) was used after its handler call returned. */
