@@ -125,7 +125,7 @@ describe("a Hono app on tsmongoose answers as it does on @hono/node-server", () 
     expect(await ask(oursBase, "/json")).toMatchObject({ status: 200, body: JSON.stringify({ message: "Hello, World!", n: 42, list: [1, 2, 3] }) });
     expect(JSON.parse((await ask(oursBase, "/users/7/posts/p?tag=a&tag=b")).body)).toEqual({ id: "7", post: "p", q: null, tags: ["a", "b"] });
     expect((await ask(oursBase, "/stream")).body).toBe("line 0\nline 1\nline 2\nline 3\nline 4\n");
-    expect((await ask(oursBase, "/cookies")).cookies).toEqual(["a=1; Path=/", "b=two; HttpOnly"]);
+    expect((await ask(oursBase, "/cookies")).cookies).toEqual(["a=1; Path=/", "b=two; Path=/; HttpOnly"]);
     expect((await ask(oursBase, "/no/such/route")).status).toBe(404);
   });
 
