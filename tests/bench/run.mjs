@@ -20,6 +20,8 @@
 //                   exists and there are at least 2 cores.
 //   BENCH_THREADS   wrk threads (default 1 when pinned: one core, one thread,
 //                   no time-slicing inside wrk to inflate latencies; else 2)
+//   BENCH_FETCH     0: skip the fetch-handler bench (Hono on tsmongoose vs
+//                   @hono/node-server vs node:http, tests/bench/fetch.mjs)
 import { execFileSync, fork, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
@@ -224,6 +226,10 @@ async function main() {
       console.log(`  ${LABEL[server].padEnd(13)} +${((r.rssAfter - r.rssBefore) / 1024 ** 2).toFixed(1)} MB RSS`);
       report.memory.push(r);
     }
+  }
+
+  if (env.BENCH_FETCH !== "0") {
+    report.fetch = await (await import("./fetch.mjs")).runFetchBench({ duration: DURATION, warmup: WARMUP, rounds: ROUNDS, pin: PIN, threads: THREADS });
   }
 
   const q = Object.entries(report.quietRounds);
