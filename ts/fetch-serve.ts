@@ -41,12 +41,14 @@ export class FetchServer implements AsyncDisposable {
   readonly listener: Connection;
   /** Settles with the ShutdownReport once the server is closed (by a signal, shutdown() or close()). */
   readonly finished: Promise<ShutdownReport>;
+  readonly #listenUrl: string;
 
   /** @internal Created by serve(). */
-  constructor(manager: Manager, listener: Connection, finished: Promise<ShutdownReport>) {
+  constructor(manager: Manager, listener: Connection, finished: Promise<ShutdownReport>, listenUrl: string) {
     this.manager = manager;
     this.listener = listener;
     this.finished = finished;
+    this.#listenUrl = listenUrl;
   }
 
   /** The bound address (port 0 resolved). */
@@ -59,19 +61,13 @@ export class FetchServer implements AsyncDisposable {
     return this.listener.localAddr.port;
   }
 
-  /** "http://127.0.0.1:3000" (IPv6 in brackets), "mem://name" on the memory network. */
+  /** "http://127.0.0.1:3000" (IPv6 in brackets); on the memory network, the listen URL. */
   get url(): string {
     const a = this.listener.localAddr;
-    if (a.family === "mem") return this.#memUrl ?? `mem://${a.address}`;
+    if (a.family === "mem") return this.#listenUrl;
     return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
-  /** @internal The listen URL on the memory network. */
-  #memUrl: string | undefined;
-  /** @internal */
-  _setMemUrl(url: string): void {
-    this.#memUrl = url;
-  }
 
   /**
    * Graceful shutdown (Manager.shutdown): stop accepting, 503 for requests
@@ -125,8 +121,7 @@ export function serve(opts: ServeOptions, onListen?: (address: Address) => void)
     throw err;
   }
   const finished = manager.run({ signals, shutdownTimeoutMs });
-  const server = new FetchServer(manager, listener, finished);
-  if (listenUrl.startsWith("mem:")) server._setMemUrl(listenUrl);
+  const server = new FetchServer(manager, listener, finished, listenUrl);
   onListen?.(server.address);
   return server;
 }
