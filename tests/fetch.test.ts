@@ -394,20 +394,32 @@ describe("limits, timeouts, graceful shutdown", () => {
     b.destroy();
   });
 
-  test("a stream that never ends is forced at the deadline, named in the report, and cancelled", async () => {
+  test("a stream that never ends and a fetch that never settles are forced at the deadline, named in the report", async () => {
     let cancelled = false;
-    const s = start(() => new Response(new ReadableStream({
-      async pull(c) { await sleep(20); c.enqueue(new TextEncoder().encode("tick\n")); },
-      cancel() { cancelled = true; },
-    })));
+    let hungAborted = false;
+    const s = start((req) => {
+      if (new URL(req.url).pathname === "/hang") {
+        req.signal.addEventListener("abort", () => { hungAborted = true; });
+        return new Promise<Response>(() => undefined);
+      }
+      return new Response(new ReadableStream({
+        async pull(c) { await sleep(20); c.enqueue(new TextEncoder().encode("tick\n")); },
+        cancel() { cancelled = true; },
+      }));
+    });
     const c = await RawClient.connect(s.port);
+    const h = await RawClient.connect(s.port);
     await c.write("GET /forever?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await h.write("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
     await c.waitUntil(() => c.data.includes("tick"), 5000, "the stream");
+    await waitFor(() => s.manager._pendingHandlers === 2, 5000, "both in flight");
     const report = await s.shutdown({ timeoutMs: 400 });
-    expect(report.forced).toHaveLength(1);
-    expect(report.forced[0].uri).toBe("/forever?x=1");
-    await waitFor(() => cancelled, 5000, "cancel()");
+    expect(report.forced.map((f) => f.uri).sort()).toEqual(["/forever?x=1", "/hang"]);
+    for (const f of report.forced) expect(f.busyMs).toBeGreaterThanOrEqual(300);
+    expect(report.completed).toBe(0);
+    await waitFor(() => cancelled && hungAborted, 5000, "cancel() and the abort");
     c.destroy();
+    h.destroy();
   }, 40_000);
 });
 
