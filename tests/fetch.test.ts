@@ -62,6 +62,14 @@ describe("the Request the app receives", () => {
     expect(seen.url).toBe("http://example.com:8080/a/c?x=1&y=%20z");
   });
 
+  test("methods are spelled as a real Request spells them; header values keep obs-text bytes, lose only SP/HTAB", async () => {
+    const seen: string[] = [];
+    const s = start((req) => { seen.push(`${req.method} ${JSON.stringify(req.headers.get("x-v"))} ${JSON.stringify([...req.headers].find(([k]) => k === "x-v")?.[1])}`); return new Response("ok"); });
+    await raw(s.port, Buffer.from("delete /m HTTP/1.1\r\nHost: x\r\nX-V: \t caf\xe9\xa0 \r\n\r\n", "latin1"));
+    await raw(s.port, "PaTcH /m HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    expect(seen).toEqual([`DELETE "caf\u00e9\u00a0" "caf\u00e9\u00a0"`, "PaTcH null undefined"]);
+  });
+
   test("a plain target is used verbatim; default port dropped; no Host: the listener's address; bad Host: 400", async () => {
     const urls: string[] = [];
     const s = start((req) => { urls.push(req.url); return new Response(null, { status: 204 }); });

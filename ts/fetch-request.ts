@@ -20,6 +20,24 @@ export const NativeHeaders: typeof Headers = globalThis.Headers;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const decoder = new TextDecoder();
+const OWS = /^[ \t]+|[ \t]+$/g;
+
+/** Strip HTTP whitespace (SP, HTAB) only: String#trim would also eat 0xA0, a valid obs-text byte. */
+export function trimOws(s: string): string {
+  const n = s.length;
+  if (n === 0) return s;
+  const a = s.charCodeAt(0), z = s.charCodeAt(n - 1);
+  return a === 0x20 || a === 0x09 || z === 0x20 || z === 0x09 ? s.replace(OWS, "") : s;
+}
+
+/** The method as a real Request spells it: the six standard ones upper-cased whatever the case. */
+export function normalizeMethod(m: string): string {
+  switch (m) {
+    case "GET": case "POST": case "PUT": case "DELETE": case "HEAD": case "OPTIONS": case "PATCH": return m;
+  }
+  const u = m.toUpperCase();
+  return u === "GET" || u === "POST" || u === "PUT" || u === "DELETE" || u === "HEAD" || u === "OPTIONS" ? u : m;
+}
 
 /** The request head could not be turned into a Request (answered 400). */
 export class RequestError extends Error {
@@ -39,7 +57,7 @@ function parseHeaderLines(head: string, from: number): [string, string][] {
     if (eol < 0) eol = end;
     if (eol === i) break; // the blank line
     const colon = head.indexOf(":", i);
-    if (colon > i && colon < eol) out.push([head.slice(i, colon).toLowerCase(), head.slice(colon + 1, eol).trim()]);
+    if (colon > i && colon < eol) out.push([head.slice(i, colon).toLowerCase(), trimOws(head.slice(colon + 1, eol))]);
     i = eol + 2;
   }
   return out;
@@ -67,7 +85,7 @@ export function findHeader(head: string, from: number, lower: string): string | 
         if (ch !== lower.charCodeAt(j)) break;
       }
       if (j === n) {
-        const v = head.slice(i + n + 1, eol).trim();
+        const v = trimOws(head.slice(i + n + 1, eol));
         value = value === null ? v : value + (lower === "cookie" ? "; " : ", ") + v;
       }
     }

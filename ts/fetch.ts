@@ -19,7 +19,7 @@ import { core, u8 } from "./loader";
 import { connFlags, httpReply, latin1Bytes, scratch } from "./core";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_POLL, MG_EV_WRITE } from "./constants";
 import { describe } from "./errors";
-import { FetchRequest, NativeHeaders, RequestError, findHeader } from "./fetch-request";
+import { FetchRequest, NativeHeaders, RequestError, findHeader, normalizeMethod, trimOws } from "./fetch-request";
 import { NativeResponse, TEXT_PLAIN, installGlobals, responseCache } from "./fetch-response";
 import type { Connection, Handler } from "./connection";
 import type { HttpMessage } from "./http-message";
@@ -119,7 +119,7 @@ function localHost(conn: Connection): string {
 /** Build the lightweight Request while `hm` is valid. Throws RequestError for a head no URL can be made of. */
 function newRequest(conn: Connection, hm: HttpMessage, hostname: string | undefined): FetchRequest {
   const head = hm.head;
-  const method = hm.method;
+  const method = normalizeMethod(hm.method);
   let eol = head.indexOf("\r\n");
   if (eol < 0) eol = head.length;
   const sp1 = head.indexOf(" ");
@@ -218,7 +218,7 @@ function startRaw(conn: Connection, status: number, block: string): boolean {
 
 function headerLine(name: string, value: string): string {
   if (!TOKEN.test(name)) throw new TypeError(`Response header name ${describe(name)} is not a token`);
-  const v = value.trim();
+  const v = trimOws(value);
   if (!VALUE.test(v)) throw new TypeError(`Response header ${name}: invalid value ${describe(value)}`);
   return `${name}: ${v}\r\n`;
 }
