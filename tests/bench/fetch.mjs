@@ -7,7 +7,13 @@
 // BENCH_THREADS as for run.mjs; BENCH_FETCH_CASES (comma list among
 // json,param,text; default all). Prints a table and the ratios, and
 // returns them (run.mjs adds them to build/bench.json).
+//
+// Besides requests per second it reports the server's CPU time per request
+// (user + system, from /proc/<pid>/stat over the measured run): on a
+// machine shared with other work, throughput depends on how much CPU the
+// server got, CPU time per request much less.
 import { fork, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +32,14 @@ const CASES = [
   { id: "text", title: "text route", path: "/" },
 ];
 
+/** CPU seconds (user + system, all threads) used so far by process `pid`; NaN where /proc is missing. */
+function cpuSeconds(pid) {
+  const f = `/proc/${pid}/stat`;
+  if (!existsSync(f)) return NaN;
+  const fields = readFileSync(f, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
 function startChild(name, pin) {
@@ -39,6 +53,7 @@ function startChild(name, pin) {
       clearTimeout(timer);
       resolve({
         port: m.port,
+        pid: child.pid,
         stop: () => new Promise((done) => {
           if (child.exitCode !== null || child.signalCode !== null) return done();
           const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
@@ -77,10 +92,12 @@ export async function runFetchBench(o = {}) {
           if (answer.status !== 200) throw new Error(`${name} ${c.path}: status ${answer.status}\n${answer.head}`);
           const base = { threads, connections: 50, url: `http://127.0.0.1:${srv.port}${c.path}` };
           await runWrk(wrkArgs({ ...base, durationS: warmup }), (warmup + 30) * 1000, pin);
+          const cpu0 = cpuSeconds(srv.pid);
           const r = parseWrk(await runWrk(wrkArgs({ ...base, durationS: duration }), (duration + 30) * 1000, pin));
+          const cpuUsPerReq = ((cpuSeconds(srv.pid) - cpu0) * 1e6) / r.requests;
           console.log(`  ${label.padEnd(26)} ${Math.round(r.rps).toLocaleString("en-US").padStart(8)} req/s  p99 ${r.p99Ms.toFixed(2)} ms` +
-            (r.socketErrors || r.non2xx ? `  errors ${r.socketErrors} non-2xx ${r.non2xx}` : ""));
-          runs[name].push({ ...r, bodyBytes: answer.bodyBytes });
+            `  ${cpuUsPerReq.toFixed(1)} us CPU/request` + (r.socketErrors || r.non2xx ? `  errors ${r.socketErrors} non-2xx ${r.non2xx}` : ""));
+          runs[name].push({ ...r, cpuUsPerReq, bodyBytes: answer.bodyBytes });
         } finally {
           await srv.stop();
         }
@@ -89,23 +106,25 @@ export async function runFetchBench(o = {}) {
     for (const [name, label] of SERVERS) {
       const rs = runs[name];
       results.push({ caseId: c.id, caseTitle: c.title, server: name, label, rps: median(rs.map((r) => r.rps)),
-        p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)),
+        p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)), cpuUsPerReq: median(rs.map((r) => r.cpuUsPerReq)),
         errors: rs.reduce((a, r) => a + r.socketErrors + r.non2xx, 0), runs: rs.map((r) => r.rps) });
     }
   }
   const ratios = cases.map((c) => {
     const get = (s) => results.find((r) => r.caseId === c.id && r.server === s).rps;
+    const cpu = (s) => results.find((r) => r.caseId === c.id && r.server === s).cpuUsPerReq;
     return { caseId: c.id, oursVsNodeServer: get("hono-tsmongoose") / get("hono-node-server"),
-      oursVsNodeHttp: get("hono-tsmongoose") / get("node-http-json"), nodeServerVsNodeHttp: get("hono-node-server") / get("node-http-json") };
+      oursVsNodeHttp: get("hono-tsmongoose") / get("node-http-json"), nodeServerVsNodeHttp: get("hono-node-server") / get("node-http-json"),
+      cpuNodeServerVsOurs: cpu("hono-node-server") / cpu("hono-tsmongoose") };
   });
-  console.log("\n| case | server | req/s (median) | p50 | p99 | errors |\n| --- | --- | ---: | ---: | ---: | ---: |");
+  console.log("\n| case | server | req/s (median) | p50 | p99 | CPU per request | errors |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |");
   for (const r of results) {
-    console.log(`| ${r.caseTitle} | ${r.label} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.errors} |`);
+    console.log(`| ${r.caseTitle} | ${r.label} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.cpuUsPerReq.toFixed(1)} us | ${r.errors} |`);
   }
-  console.log("\n| case | Hono: tsmongoose / @hono/node-server | Hono on tsmongoose / node:http by hand | @hono/node-server / node:http by hand |\n| --- | ---: | ---: | ---: |");
+  console.log("\n| case | Hono: tsmongoose / @hono/node-server (req/s) | same, by CPU per request | Hono on tsmongoose / node:http by hand | @hono/node-server / node:http by hand |\n| --- | ---: | ---: | ---: | ---: |");
   for (const r of ratios) {
     const title = CASES.find((c) => c.id === r.caseId).title;
-    console.log(`| ${title} | ${r.oursVsNodeServer.toFixed(2)}x | ${r.oursVsNodeHttp.toFixed(2)}x | ${r.nodeServerVsNodeHttp.toFixed(2)}x |`);
+    console.log(`| ${title} | ${r.oursVsNodeServer.toFixed(2)}x | ${r.cpuNodeServerVsOurs.toFixed(2)}x | ${r.oursVsNodeHttp.toFixed(2)}x | ${r.nodeServerVsNodeHttp.toFixed(2)}x |`);
   }
   return { duration, warmup, rounds, pinned: pin, results, ratios };
 }
