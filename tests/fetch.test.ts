@@ -281,6 +281,33 @@ describe("the Response written back", () => {
   }, 40_000);
 });
 
+describe("the lightweight globals", () => {
+  test("Response and Request behave as the platform's: bodies, headers, statics, errors, instanceof", async () => {
+    fetchHandler(() => new Response()); // installs the globals
+    // (Errors from the platform's classes come from Node's realm, not jest's: matched by name.)
+    const Native = Object.getPrototypeOf(Response) as typeof Response;
+    const r = new Response("héllo", { status: 201, headers: { "X-A": "1" } });
+    expect([r.status, r.ok, r.statusText, r.type, r.bodyUsed, r.headers.get("content-type"), r.headers.get("x-a")])
+      .toEqual([201, true, "", "default", false, "text/plain;charset=UTF-8", "1"]);
+    expect(await r.clone().text()).toBe("héllo");
+    expect(await r.text()).toBe("héllo");
+    expect(r.bodyUsed).toBe(true);
+    await expect(r.text()).rejects.toMatchObject({ name: "TypeError" });
+    expect(new Response(null, { status: 204 }).body).toBeNull();
+    expect(() => new Response("x", { status: 204 })).toThrow(expect.objectContaining({ name: "TypeError" }));
+    expect(() => new Response("x", { status: 99 })).toThrow(expect.objectContaining({ name: "RangeError" }));
+    expect(await new Response(new Blob(["ab"], { type: "text/x" })).text()).toBe("ab");
+    expect(await new Response(new Uint8Array([104, 105])).text()).toBe("hi");
+    const j = Response.json({ a: 1 }, { status: 202 });
+    expect([j instanceof Response, j.status, await j.json()]).toEqual([true, 202, { a: 1 }]);
+    expect(new Native("n") instanceof Response).toBe(true);
+    expect(r instanceof Native).toBe(true);
+    expect(Object.prototype.toString.call(r)).toBe("[object Response]");
+    const q = new Request("http://x.test/a", { method: "POST", body: "b" });
+    expect([q instanceof Request, q.url, await q.text()]).toEqual([true, "http://x.test/a", "b"]);
+  });
+});
+
 describe("the client going away", () => {
   test("request.signal aborts when the client disconnects mid-request (reset or FIN)", async () => {
     for (const how of ["destroy", "end"] as const) {
