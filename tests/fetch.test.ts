@@ -17,7 +17,7 @@ afterEach(() => {
   for (const s of servers.splice(0)) if (!s.manager.closed) s.manager.close();
 });
 
-type App = (req: Request, env: { conn: unknown }) => Response | Promise<Response>;
+type App = (req: Request, env: { conn: unknown }, ctx: { waitUntil(p: Promise<unknown>): void; passThroughOnException(): void; props: Record<string, unknown> }) => Response | Promise<Response>;
 
 /** serve() on 127.0.0.1:0, no signal handlers (jest owns the process). */
 function start(fetch: App, opts: Record<string, unknown> = {}): FetchServer {
@@ -427,6 +427,25 @@ describe("limits, timeouts, graceful shutdown", () => {
     expect(await s.finished).toBe(report);
     a.destroy();
     b.destroy();
+  });
+
+  test("ctx.waitUntil(): background work of a request keeps shutdown waiting until it settles", async () => {
+    let background = "not run";
+    const errors: unknown[] = [];
+    const s = start((req, _env, ctx) => {
+      ctx.waitUntil(sleep(300).then(() => { background = "done"; }));
+      ctx.waitUntil(Promise.reject(new Error("background failed")));
+      ctx.passThroughOnException();
+      ctx.props.seen = true;
+      return new Response(`answered before the background work: ${req.method}`);
+    }, { errorHandler: (e: unknown) => errors.push(e) });
+    const [r] = await raw(s.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(r.body.toString()).toBe("answered before the background work: GET");
+    expect(background).toBe("not run");
+    const report = await s.shutdown({ timeoutMs: 5000 });
+    expect(background).toBe("done");
+    expect(report.forced).toEqual([]);
+    expect((errors[0] as Error).message).toBe("background failed");
   });
 
   test("a stream that never ends and a fetch that never settles are forced at the deadline, named in the report", async () => {

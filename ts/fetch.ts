@@ -30,8 +30,59 @@ export interface FetchEnv {
   conn: Connection;
 }
 
+/**
+ * The third argument `fetch` gets (Hono's `c.executionCtx`): promises given
+ * to waitUntil() before the response is complete keep the request in flight
+ * until they settle, so graceful shutdown waits for them too.
+ */
+export interface FetchContext {
+  /** Count `promise` as part of this request; a rejection goes to the errorHandler. */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Accepted for compatibility; there is no origin to pass through to. */
+  passThroughOnException(): void;
+  /** Free slot, as in Cloudflare's ExecutionContext. */
+  props: Record<string, unknown>;
+}
+
 /** A web-standard fetch function: Hono's `app.fetch`, itty-router's `router.fetch`, ... */
-export type FetchFunction = (request: Request, env: FetchEnv) => Response | Promise<Response>;
+export type FetchFunction = (request: Request, env: FetchEnv, ctx: FetchContext) => Response | Promise<Response>;
+
+/** FetchContext of one request. */
+class Context implements FetchContext {
+  readonly #conn: Connection;
+  #waits: Promise<unknown>[] | undefined = undefined;
+  #props: Record<string, unknown> | undefined = undefined;
+
+  constructor(conn: Connection) {
+    this.#conn = conn;
+  }
+
+  waitUntil(promise: Promise<unknown>): void {
+    const conn = this.#conn;
+    (this.#waits ??= []).push(Promise.resolve(promise).then(undefined, (err: unknown) => conn.manager._reportError(err, conn)));
+  }
+
+  passThroughOnException(): void {
+    // nothing to pass through to
+  }
+
+  get props(): Record<string, unknown> {
+    return (this.#props ??= {});
+  }
+
+  /** Resolves once every waitUntil() promise (including ones added meanwhile) settled; undefined if none. */
+  static drained(ctx: Context): Promise<void> | undefined {
+    if (ctx.#waits === undefined) return undefined;
+    const loop = async (): Promise<void> => {
+      for (let seen = 0; seen < ctx.#waits!.length;) {
+        const batch = ctx.#waits!.slice(seen);
+        seen += batch.length;
+        await Promise.all(batch);
+      }
+    };
+    return loop();
+  }
+}
 
 /** Options of fetchHandler() (and serve()). */
 export interface FetchHandlerOptions {
@@ -463,16 +514,17 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
       replyRaw(conn, 400, "Content-Type: text/plain\r\n", `400 Bad Request: ${err.message}\n`);
       return;
     }
+    const ctx = new Context(conn);
     let res: unknown;
     try {
-      res = fetch(req as unknown as Request, { conn });
+      res = fetch(req as unknown as Request, { conn }, ctx);
     } catch (err) {
       const r = failed(conn, req, undefined, err);
-      return r === undefined ? undefined : settle(conn, req, undefined, r);
+      return r === undefined ? Context.drained(ctx) : settle(conn, req, undefined, r, ctx);
     }
     if (!isThenable(res)) {
       const r = respond(conn, req, undefined, res);
-      return r === undefined ? undefined : settle(conn, req, undefined, r);
+      return r === undefined ? Context.drained(ctx) : settle(conn, req, undefined, r, ctx);
     }
     const ex = new Exchange(conn, req);
     pending.set(conn.id, ex);
@@ -480,11 +532,14 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
       (value) => (ex.gone ? cancelBody(value) : respond(conn, req, ex, value)),
       (err: unknown) => (ex.gone ? undefined : failed(conn, req, ex, err)),
     );
-    return settle(conn, req, ex, p);
+    return settle(conn, req, ex, p, ctx);
   }
 
-  /** The promise the Manager tracks: settles (never rejects) when the exchange is over. */
-  function settle(conn: Connection, req: FetchRequest, ex: Exchange | undefined, p: Promise<void>): Promise<void> {
+  /**
+   * The promise the Manager tracks: settles (never rejects) when the
+   * exchange is over and the waitUntil() promises have settled.
+   */
+  function settle(conn: Connection, req: FetchRequest, ex: Exchange | undefined, p: Promise<void>, ctx: Context): Promise<void> {
     return p.then(undefined, (err: unknown) => {
       conn.manager._reportError(err, conn);
       if (!conn.closed) conn.close();
@@ -492,7 +547,7 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
       const cur = pending.get(conn.id);
       if (cur !== undefined && cur.req === req) pending.delete(conn.id);
       void ex;
-    });
+    }).then(() => Context.drained(ctx));
   }
 
   return function fetchAdapter(conn: Connection, ev: number, data: unknown): void | Promise<void> {
