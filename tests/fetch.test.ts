@@ -360,6 +360,20 @@ describe("errors", () => {
     c.destroy();
   });
 
+  test("Response.error() and an onError whose own Response is bad end in a plain 500, not a loop", async () => {
+    const errors: unknown[] = [];
+    const s = start((req) => {
+      if (new URL(req.url).pathname === "/error") return Response.error();
+      return new Response("x", { headers: { "bad name": "v" } });
+    }, { onError: () => new Response("y", { headers: { "also bad": "v" } }), errorHandler: (e: unknown) => errors.push(e) });
+    const c = await RawClient.connect(s.port);
+    await c.write("GET /error HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/1.1\r\nHost: x\r\n\r\n");
+    const rs = await c.finalResponses(2);
+    expect(rs.map((r) => r.status)).toEqual([500, 500]);
+    expect(errors.map((e) => (e as Error).name)).toEqual(["TypeError", "TypeError"]);
+    c.destroy();
+  });
+
   test("onError answers instead; a stream that fails midway cuts the connection (truncated body)", async () => {
     const errors: unknown[] = [];
     const s = start((req) => {

@@ -359,9 +359,12 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
     replyRaw(conn, 500, "Content-Type: text/plain\r\n", "500 Internal Server Error\n");
   }
 
-  /** A fetch failed (threw, rejected, no Response): onError's Response, else 500. */
-  function failed(conn: Connection, req: FetchRequest, ex: Exchange | undefined, err: unknown): void | Promise<void> {
-    if (onError === undefined) {
+  /**
+   * A fetch failed (threw, rejected, no Response): onError's Response, else
+   * 500. `useOnError` false: straight to 500 (onError's own answer failed).
+   */
+  function failed(conn: Connection, req: FetchRequest, ex: Exchange | undefined, err: unknown, useOnError = true): void | Promise<void> {
+    if (onError === undefined || !useOnError) {
       conn.manager._reportError(err, conn);
       fail500(conn);
       return;
@@ -384,7 +387,7 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
         fail500(conn);
         return;
       }
-      return respond(conn, req, ex, res);
+      return respond(conn, req, ex, res, false);
     };
     if (isThenable(r)) {
       return Promise.resolve(r).then(use, (err2: unknown) => {
@@ -395,10 +398,13 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
     return use(r);
   }
 
-  /** Write `res`; returns a promise while a body is still being read. */
-  function respond(conn: Connection, req: FetchRequest, ex: Exchange | undefined, res: unknown): void | Promise<void> {
+  /**
+   * Write `res`; returns a promise while a body is still being read.
+   * `useOnError`: whether a failure may still ask onError.
+   */
+  function respond(conn: Connection, req: FetchRequest, ex: Exchange | undefined, res: unknown, useOnError = true): void | Promise<void> {
     if (!(res instanceof NativeResponse)) {
-      return failed(conn, req, ex, new TypeError(`fetch returned ${describe(res)}, not a Response`));
+      return failed(conn, req, ex, new TypeError(`fetch returned ${describe(res)}, not a Response`), useOnError);
     }
     if (conn.closed) {
       cancelBody(res);
@@ -417,16 +423,21 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
       }
     } catch (err) {
       cancelBody(res);
-      return failed(conn, req, ex, err);
+      return failed(conn, req, ex, err, useOnError);
+    }
+    if (!(status >= 200)) {
+      // Response.error() (status 0): a network error has no HTTP form here.
+      cancelBody(res);
+      return failed(conn, req, ex, new TypeError(`Response status ${status} cannot be sent`), useOnError);
     }
     if (body === null || body === undefined) {
       replyRaw(conn, status, block, EMPTY);
     } else if (typeof body === "string" || body instanceof Uint8Array) {
       replyRaw(conn, status, block, body);
     } else if (isStream(body)) {
-      return stream(conn, req, ex, status, block, body);
+      return stream(conn, req, ex, status, block, body, useOnError);
     } else {
-      return failed(conn, req, ex, new TypeError(`Response body ${describe(body)} is not supported`));
+      return failed(conn, req, ex, new TypeError(`Response body ${describe(body)} is not supported`), useOnError);
     }
   }
 
@@ -436,7 +447,7 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
    * Content-Length, the rest is streamed chunked with backpressure.
    */
   async function stream(conn: Connection, req: FetchRequest, ex: Exchange | undefined, status: number,
-    block: string, body: ReadableStream): Promise<void> {
+    block: string, body: ReadableStream, useOnError: boolean): Promise<void> {
     if (ex === undefined) {
       ex = new Exchange(conn, req);
       pending.set(conn.id, ex);
@@ -446,7 +457,7 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
     try {
       reader = body.getReader();
     } catch (err) {
-      return failed(conn, req, x, err) ?? undefined;
+      return failed(conn, req, x, err, useOnError) ?? undefined;
     }
     x.cancel = (reason) => {
       reader.cancel(reason).catch(() => undefined);
@@ -496,7 +507,7 @@ export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): 
     } catch (err) {
       if (x.gone || conn.closed) return;
       x.cancel(err);
-      if (!started) return failed(conn, req, x, err) ?? undefined;
+      if (!started) return failed(conn, req, x, err, useOnError) ?? undefined;
       // Part of the body is out: a truncated chunked body (no last chunk)
       // tells the client it is incomplete.
       conn.manager._reportError(err, conn);
