@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { fetchHandler, Manager, memoryNetwork, serve, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_HTTP_MSG, type FetchServer, type HttpMessage } from "tsmongoose";
 import { RawClient, parseResponses } from "./helpers/raw-client";
 import { backgroundPoll, ready, sleep, waitFor } from "./helpers/server";
+import { curl, parseCurlI } from "./helpers/curl";
 
 beforeAll(ready);
 
@@ -205,6 +206,28 @@ describe("the Response written back", () => {
     const [r] = await c.finalResponses(1);
     expect(r.body.toString()).toBe("first\nsecond\n");
     c.destroy();
+  });
+
+  test("curl agrees: a streamed body (HTTP/1.1 chunked, HTTP/1.0 until close), an upload, HEAD", async () => {
+    const s = start(async (req) => {
+      if (req.method === "POST") return new Response(`got ${(await req.bytes()).length} bytes`);
+      let i = 0;
+      return new Response(new ReadableStream({
+        async pull(c) { await sleep(3); if (i < 50) c.enqueue(new TextEncoder().encode(`${i++},`)); else c.close(); },
+      }), { headers: { "content-type": "text/csv" } });
+    });
+    const expected = Array.from({ length: 50 }, (_, i) => `${i},`).join("");
+    for (const proto of ["--http1.1", "--http1.0"]) {
+      const r = await curl(["-sS", "-i", proto, `${s.url}/stream`]);
+      expect(r.code).toBe(0);
+      const { final, body } = parseCurlI(r.stdout);
+      expect([final.status, final.headers["content-type"], body.toString()]).toEqual([200, "text/csv", expected]);
+      expect(final.headers["transfer-encoding"]).toBe(proto === "--http1.1" ? "chunked" : undefined);
+    }
+    const up = await curl(["-sS", `${s.url}/up`, "-H", "content-type: application/octet-stream", "--data-binary", "x".repeat(100_000)]);
+    expect(up.stdout.toString()).toBe("got 100000 bytes");
+    const head = await curl(["-sS", "-I", `${s.url}/stream`]);
+    expect([head.code, parseCurlI(head.stdout).final.status]).toEqual([0, 200]);
   });
 
   test("HEAD: headers and Content-Length without a body; a stream body is not even read", async () => {
