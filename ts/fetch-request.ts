@@ -138,8 +138,11 @@ export class RequestHeaders {
 }
 
 // Every other Headers member: delegate to the real object.
-delegateAll(RequestHeaders.prototype, NativeHeaders.prototype, (self) => RequestHeaders.native(self as RequestHeaders));
-Object.setPrototypeOf(RequestHeaders.prototype, NativeHeaders.prototype);
+// (Guarded: importing the package must not fail where the web classes are missing.)
+if (typeof NativeHeaders === "function") {
+  delegateAll(RequestHeaders.prototype, NativeHeaders.prototype, (self) => RequestHeaders.native(self as RequestHeaders));
+  Object.setPrototypeOf(RequestHeaders.prototype, NativeHeaders.prototype);
+}
 
 /** Hooks of the adapter into a FetchRequest (not part of the Request interface). */
 export interface RequestHooks {
@@ -271,8 +274,10 @@ export class FetchRequest {
 
 // Every other Request member (clone, formData, cache, mode, ...) comes from
 // the real Request.
-delegateAll(FetchRequest.prototype, NativeRequest.prototype, (self) => FetchRequest.native(self as FetchRequest));
-Object.setPrototypeOf(FetchRequest.prototype, NativeRequest.prototype);
+if (typeof NativeRequest === "function") {
+  delegateAll(FetchRequest.prototype, NativeRequest.prototype, (self) => FetchRequest.native(self as FetchRequest));
+  Object.setPrototypeOf(FetchRequest.prototype, NativeRequest.prototype);
+}
 
 /**
  * Give `target` a delegating member for every member of `source` that it

@@ -110,26 +110,33 @@ export class FetchResponse {
   }
 }
 
-delegateAll(FetchResponse.prototype, NativeResponse.prototype, (self) => FetchResponse.native(self as FetchResponse));
-Object.setPrototypeOf(FetchResponse.prototype, NativeResponse.prototype);
-// Response.json(), Response.redirect(), Response.error() come from the real class.
-Object.setPrototypeOf(FetchResponse, NativeResponse);
+if (typeof NativeResponse === "function") {
+  delegateAll(FetchResponse.prototype, NativeResponse.prototype, (self) => FetchResponse.native(self as FetchResponse));
+  Object.setPrototypeOf(FetchResponse.prototype, NativeResponse.prototype);
+  // Response.json(), Response.redirect(), Response.error() come from the real class.
+  Object.setPrototypeOf(FetchResponse, NativeResponse);
+}
+
+let globalRequest: typeof Request | undefined;
 
 /**
  * The global Request while the adapter's globals are installed: the real
  * one, except that a lightweight request passed as `input` is unwrapped, and
- * lightweight requests are instances of it.
+ * lightweight requests are instances of it. Made on first use.
  */
-export const GlobalRequest: typeof Request = class Request extends NativeRequest {
-  constructor(input: RequestInfo | URL, init?: RequestInit) {
-    super(input instanceof FetchRequest ? FetchRequest.native(input) : input, init);
-  }
+function makeGlobalRequest(): typeof Request {
+  const ctor: typeof Request = class Request extends NativeRequest {
+    constructor(input: RequestInfo | URL, init?: RequestInit) {
+      super(input instanceof FetchRequest ? FetchRequest.native(input) : input, init);
+    }
 
-  static override [Symbol.hasInstance](x: unknown): boolean {
-    if (this === GlobalRequest) return x instanceof NativeRequest;
-    return Function.prototype[Symbol.hasInstance].call(this, x);
-  }
-};
+    static override [Symbol.hasInstance](x: unknown): boolean {
+      if (this === ctor) return x instanceof NativeRequest;
+      return Function.prototype[Symbol.hasInstance].call(this, x);
+    }
+  };
+  return ctor;
+}
 
 /** The [status, body, headers] of a lightweight response still unbuilt, else undefined. */
 export function responseCache(res: unknown): ResponseCache | undefined {
@@ -142,6 +149,7 @@ export function responseCache(res: unknown): ResponseCache | undefined {
  */
 export function installGlobals(): void {
   const g = globalThis as unknown as Record<string, unknown>;
+  globalRequest ??= makeGlobalRequest();
   if (g.Response !== FetchResponse) Object.defineProperty(globalThis, "Response", { value: FetchResponse, writable: true, configurable: true });
-  if (g.Request !== GlobalRequest) Object.defineProperty(globalThis, "Request", { value: GlobalRequest, writable: true, configurable: true });
+  if (g.Request !== globalRequest) Object.defineProperty(globalThis, "Request", { value: globalRequest, writable: true, configurable: true });
 }

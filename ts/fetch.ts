@@ -19,7 +19,8 @@ import { core, u8 } from "./loader";
 import { connFlags, httpReply, latin1Bytes, scratch } from "./core";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_POLL, MG_EV_WRITE } from "./constants";
 import { describe } from "./errors";
-import { FetchRequest, NativeHeaders, RequestError, findHeader, normalizeMethod, trimOws } from "./fetch-request";
+import { FetchRequest, NativeHeaders, RequestError, trimOws } from "./fetch-request";
+import { HOST, newRequest } from "./fetch-url";
 import { NativeResponse, TEXT_PLAIN, installGlobals, responseCache } from "./fetch-response";
 import type { Connection, Handler } from "./connection";
 import type { HttpMessage } from "./http-message";
@@ -112,77 +113,6 @@ const MG_F_EOF = 1 << 22; // net.h: the peer closed its side
 const EMPTY = new Uint8Array(0);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// A request-target used verbatim in the URL: what WHATWG URL parsing leaves
-// unchanged (no dot segments, nothing it would percent-encode).
-const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
-const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/;
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::\d{0,5})?$/;
-
-/** Host header -> its URL form (lower case, default port dropped), cached: a server sees few hosts. */
-const hostCache = new Map<string, string>();
-
-function normalHost(scheme: string, host: string): string {
-  const key = scheme === "https" ? "s" + host : host;
-  let v = hostCache.get(key);
-  if (v !== undefined) return v;
-  if (!HOST.test(host)) throw new RequestError(`invalid Host header ${JSON.stringify(host)}`);
-  let u: URL;
-  try {
-    u = new URL(`${scheme}://${host}/`);
-  } catch {
-    throw new RequestError(`invalid Host header ${JSON.stringify(host)}`);
-  }
-  v = u.host;
-  if (hostCache.size >= 256) hostCache.clear();
-  hostCache.set(key, v);
-  return v;
-}
-
-/** The request's absolute URL from its target and Host, as `new Request(url).url` would spell it. */
-function requestUrl(scheme: string, target: string, host: string): string {
-  if (target.charCodeAt(0) !== 0x2f /* / */) {
-    if (target === "*") return `${scheme}://${normalHost(scheme, host)}/`;
-    try {
-      const u = new URL(target); // absolute-form (proxies): the target names the host
-      if (u.protocol === "http:" || u.protocol === "https:") return u.href;
-    } catch {
-      // fall through
-    }
-    throw new RequestError(`unsupported request target ${JSON.stringify(target.slice(0, 80))}`);
-  }
-  const url = `${scheme}://${normalHost(scheme, host)}${target}`;
-  if (PLAIN_TARGET.test(target) && !DOT_SEGMENT.test(target)) return url;
-  try {
-    return new URL(url).href;
-  } catch {
-    throw new RequestError(`invalid request target ${JSON.stringify(target.slice(0, 80))}`);
-  }
-}
-
-/** The listener's address as a Host value (for requests without one). */
-function localHost(conn: Connection): string {
-  const a = conn.localAddr;
-  if (!a.address) return "localhost";
-  const h = a.family === "IPv6" ? `[${a.address}]` : a.address;
-  return a.port ? `${h}:${a.port}` : h;
-}
-
-/** Build the lightweight Request while `hm` is valid. Throws RequestError for a head no URL can be made of. */
-function newRequest(conn: Connection, hm: HttpMessage, hostname: string | undefined): FetchRequest {
-  const head = hm.head;
-  const method = normalizeMethod(hm.method);
-  let eol = head.indexOf("\r\n");
-  if (eol < 0) eol = head.length;
-  const sp1 = head.indexOf(" ");
-  const sp2 = head.lastIndexOf(" ", eol);
-  const target = head.slice(sp1 + 1, sp2 > sp1 ? sp2 : eol);
-  const from = eol + 2;
-  const host = findHeader(head, from, "host") || hostname || localHost(conn);
-  const url = requestUrl(conn.isTls ? "https" : "http", target, host);
-  const body = method === "GET" || method === "HEAD" ? null : hm.body;
-  return new FetchRequest(method, url, head, from, body);
-}
-
 /** One request whose response is still being produced (async fetch, or a stream). */
 class Exchange {
   readonly conn: Connection;
@@ -317,6 +247,9 @@ function ticks(): Promise<typeof TICK> {
 }
 
 function checkOptions(fetch: unknown, opts: unknown): FetchHandlerOptions {
+  if (typeof NativeResponse !== "function" || typeof NativeHeaders !== "function") {
+    throw new TypeError("fetchHandler needs the web Request, Response and Headers classes (Node >= 20 or a browser)");
+  }
   if (typeof fetch !== "function") throw new TypeError(`fetchHandler: fetch must be a function, got ${describe(fetch)}`);
   if (opts === undefined) return {};
   if (opts === null || typeof opts !== "object") throw new TypeError(`fetchHandler: options must be an object, got ${describe(opts)}`);
