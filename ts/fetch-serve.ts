@@ -70,8 +70,9 @@ export class FetchServer implements AsyncDisposable {
 
 
   /**
-   * Graceful shutdown (Manager.shutdown): stop accepting, 503 for requests
-   * arriving meanwhile, wait for in-flight fetches and streams, force-close
+   * Graceful shutdown (Manager.shutdown): stop accepting, requests arriving
+   * meanwhile on open connections served with Connection: close (or
+   * answered with `replyStatus`), wait for in-flight fetches and streams, force-close
    * at `timeoutMs`. Resolves with the report; idempotent.
    */
   shutdown(opts?: ShutdownOptions): Promise<ShutdownReport> {
