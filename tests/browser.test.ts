@@ -31,6 +31,7 @@ const CASES = [
   "timers: cancel before due never fires",
   "poll loop: while (!stop) await mgr.poll(10)",
   "shutdown: in-flight request completes, then the manager closes",
+  "fetch handler: a fetch app served over the memory network",
   "error on bad input: typed errors, 400 for a malformed request",
   "connect refused: MG_EV_ERROR then MG_EV_CLOSE",
   "closed connection: methods throw ConnectionClosedError",

@@ -35,3 +35,5 @@ export { wakeup, type WakeupHandle } from "./wakeup";
 export { AsyncManager, SHUTDOWN_WAITING, SHUTDOWN_FORCED, type AsyncManagerOptions } from "./async-manager";
 export { memoryNetwork, MemoryNetwork, MEMORY_WINDOW_BYTES } from "../shim/memory";
 export type { MemoryNetworkOptions, MemoryNetworkError } from "../shim/memory";
+export { fetchHandler, type FetchFunction, type FetchEnv, type FetchContext, type FetchHandlerOptions } from "./fetch";
+export { serve, FetchServer, type ServeOptions } from "./fetch-serve";

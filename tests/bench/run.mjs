@@ -21,6 +21,8 @@
 //   BENCH_MQTT      0 skips the MQTT part (tests/bench/mqtt.mjs, its own variables)
 //   BENCH_THREADS   wrk threads (default 1 when pinned: one core, one thread,
 //                   no time-slicing inside wrk to inflate latencies; else 2)
+//   BENCH_FETCH     0: skip the fetch-handler bench (Hono on tsmongoose vs
+//                   @hono/node-server vs node:http, tests/bench/fetch.mjs)
 import { execFileSync, fork, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
@@ -227,6 +229,9 @@ async function main() {
     }
   }
 
+  if (env.BENCH_FETCH !== "0") {
+    report.fetch = await (await import("./fetch.mjs")).runFetchBench({ duration: DURATION, warmup: WARMUP, rounds: ROUNDS, pin: PIN, threads: THREADS });
+  }
   if (CASES.includes("cluster")) {
     const { benchCluster } = await import("./cluster.mjs");
     report.cluster = await benchCluster({ root, here, durationS: DURATION, warmupS: WARMUP, rounds: ROUNDS });

@@ -376,6 +376,46 @@ test("shutdown: in-flight request completes, then the manager closes", async () 
   return "PENDING: shutdown() is ERR_NOT_IMPLEMENTED in this build; close() ended the in-flight connection";
 });
 
+test("fetch handler: a fetch app served over the memory network", async () => {
+  const net = mg.memoryNetwork();
+  const enc = new TextEncoder();
+  const server = mg.serve({
+    url: "http://api:80", network: net, signals: [],
+    fetch: async (req) => {
+      const u = new URL(req.url);
+      if (u.pathname === "/echo") return Response.json({ got: await req.json(), method: req.method, url: req.url });
+      if (u.pathname === "/stream") {
+        let i = 0;
+        return new Response(new ReadableStream({
+          async pull(c) { await sleep(5); if (i < 3) c.enqueue(enc.encode(`part${i++};`)); else c.close(); },
+        }));
+      }
+      if (u.pathname === "/cookies") {
+        const h = new Headers();
+        h.append("Set-Cookie", "a=1");
+        h.append("Set-Cookie", "b=2");
+        return new Response("c", { headers: h });
+      }
+      return new Response("nothing here", { status: 404 });
+    },
+  });
+  cleanups.push(() => server.manager.close());
+  const client = driven(net);
+  const http = httpClient(client.mgr, "http://api:80");
+  const echo = await http.request('POST /echo?x=1 HTTP/1.1\r\nHost: api\r\nContent-Length: 7\r\n\r\n{"a":1}');
+  assertEq(echo.status, 200, "echo status");
+  assertEq(JSON.parse(echo.text), { got: { a: 1 }, method: "POST", url: "http://api/echo?x=1" }, "echo body");
+  const stream = await http.request("GET /stream HTTP/1.1\r\nHost: api\r\n\r\n");
+  assertEq([stream.text, header(stream, "transfer-encoding")], ["part0;part1;part2;", "chunked"], "streamed body");
+  const cookies = await http.request("GET /cookies HTTP/1.1\r\nHost: api\r\n\r\n");
+  assertEq(cookies.headers.filter(([k]) => k.toLowerCase() === "set-cookie").map(([, v]) => v), ["a=1", "b=2"], "Set-Cookie lines");
+  const missing = await http.request("GET /nope HTTP/1.1\r\nHost: api\r\n\r\n");
+  assertEq([missing.status, missing.text], [404, "nothing here"], "404");
+  const report = await server.shutdown({ timeoutMs: 500, idleGraceMs: 0 });
+  assert(server.manager.closed, "server closed after shutdown");
+  return `4 exchanges on one connection; shutdown ${JSON.stringify(report)}`;
+});
+
 test("error on bad input: typed errors, 400 for a malformed request", async () => {
   const net = mg.memoryNetwork();
   const thrown = [];
