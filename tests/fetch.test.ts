@@ -47,7 +47,7 @@ describe("the Request the app receives", () => {
       seen = {
         method: req.method, url: req.url, isRequest: req instanceof Request,
         host: req.headers.get("host"), multi: req.headers.get("X-Multi"), missing: req.headers.get("x-none"),
-        has: req.headers.has("x-multi"), entries: [...req.headers].filter(([k]) => k.startsWith("x-")),
+        has: req.headers.has("x-multi"), entries: [...(req.headers as unknown as Iterable<[string, string]>)].filter(([k]) => k.startsWith("x-")),
         search: new URL(req.url).searchParams.get("y"),
       };
       return new Response("ok");
@@ -65,7 +65,7 @@ describe("the Request the app receives", () => {
 
   test("methods are spelled as a real Request spells them; header values keep obs-text bytes, lose only SP/HTAB", async () => {
     const seen: string[] = [];
-    const s = start((req) => { seen.push(`${req.method} ${JSON.stringify(req.headers.get("x-v"))} ${JSON.stringify([...req.headers].find(([k]) => k === "x-v")?.[1])}`); return new Response("ok"); });
+    const s = start((req) => { seen.push(`${req.method} ${JSON.stringify(req.headers.get("x-v"))} ${JSON.stringify([...(req.headers as unknown as Iterable<[string, string]>)].find(([k]) => k === "x-v")?.[1])}`); return new Response("ok"); });
     await raw(s.port, Buffer.from("delete /m HTTP/1.1\r\nHost: x\r\nX-V: \t caf\xe9\xa0 \r\n\r\n", "latin1"));
     await raw(s.port, "PaTcH /m HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
     expect(seen).toEqual([`DELETE "caf\u00e9\u00a0" "caf\u00e9\u00a0"`, "PaTcH null undefined"]);
