@@ -12,26 +12,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { isExcerptOf, norm } from "./helpers/excerpt";
+
 const ROOT = join(__dirname, "..");
 const DOCS = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const EXAMPLES = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".ts"));
-const norm = (t: string): string => t.split("\n").map((l) => l.trim()).filter((l) => l !== "").join("\n");
 const exampleTexts = EXAMPLES.map((f) => norm(readFileSync(join(ROOT, "examples", f), "utf8")));
 
 /** An excerpt of one example: its parts ("// ..." marks an omission) appear in order in that file. */
-function isExcerpt(code: string): boolean {
-  const parts = code.split(/^\s*\/\/ \.\.\.\s*$/m).map(norm).filter((p) => p !== "");
-  if (parts.length === 0) return false;
-  return exampleTexts.some((text) => {
-    let from = 0;
-    for (const p of parts) {
-      const at = text.indexOf(p, from);
-      if (at < 0) return false;
-      from = at + p.length;
-    }
-    return true;
-  });
-}
+const isExcerpt = (code: string): boolean => isExcerptOf(code, exampleTexts);
 
 interface Block { doc: string; line: number; code: string; skip?: string }
 

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as http from "node:http";
 import { join } from "node:path";
 import { RawClient, getReq, parseResponses } from "./helpers/raw-client";
+import { isExcerptOf, norm } from "./helpers/excerpt";
 
 const ROOT = join(__dirname, "..");
 const BUILT = join(ROOT, "build", "examples");
@@ -354,7 +355,6 @@ describe("examples/deploy", () => {
 
 describe("docs/graceful-shutdown.md", () => {
   /** Lines trimmed, blank lines dropped: indentation may differ, content may not. */
-  const norm = (text: string): string => text.split("\n").map((l) => l.trim()).filter((l) => l !== "").join("\n");
   const shipped = [
     ...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".ts")).map((f) => join(ROOT, "examples", f)),
     ...readdirSync(join(ROOT, "examples", "deploy")).map((f) => join(ROOT, "examples", "deploy", f)),
@@ -370,16 +370,7 @@ describe("docs/graceful-shutdown.md", () => {
       if (["sh", "bash", "console", "text"].includes(lang)) continue;
       checked++;
       // "// ..." or "# ..." lines mark an omission: each part must be found, in order, in one file.
-      const parts = body.split(/^\s*(?:\/\/|#) \.\.\.\s*$/m).map(norm).filter((p) => p !== "");
-      const found = shipped.some(({ text }) => {
-        let from = 0;
-        for (const p of parts) {
-          const at = text.indexOf(p, from);
-          if (at < 0) return false;
-          from = at + p.length;
-        }
-        return true;
-      });
+      const found = isExcerptOf(body, shipped.map(({ text }) => text));
       if (!found) unmatched.push(`\`\`\`${lang}\n${body}`);
     }
     expect(checked).toBeGreaterThan(8);
