@@ -4,10 +4,12 @@ import { i32, u32 } from "./loader";
 import { copyBytes, readCString } from "./core";
 import { HttpMessage } from "./http-message";
 import { MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_READ, MG_EV_WAKEUP, MG_EV_WRITE } from "./constants";
+import { MG_EV_WS_CTL, MG_EV_WS_MSG, MG_EV_WS_OPEN } from "./constants";
+import { WsMessage } from "./ws";
 
 /** Whether `ev`'s data is a message view (HttpMessage), which must be expired after the handler call. */
 export function isMessageEvent(ev: number): boolean {
-  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS;
+  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS || (ev >= MG_EV_WS_OPEN && ev <= MG_EV_WS_CTL);
 }
 
 /**
@@ -19,6 +21,9 @@ export function isMessageEvent(ev: number): boolean {
 export function eventData(ev: number, ptr: number): unknown {
   if (ev === MG_EV_READ || ev === MG_EV_WRITE) return ptr ? i32()[ptr >>> 2] : 0;
   if (ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS) return new HttpMessage(ptr);
+  // WebSocket: the upgrade request (server) or 101 response (client); messages and control frames.
+  if (ev === MG_EV_WS_MSG || ev === MG_EV_WS_CTL) return new WsMessage(ptr);
+  if (ev === MG_EV_WS_OPEN) return new HttpMessage(ptr);
   if (ev === MG_EV_ERROR) return readCString(ptr);
   if (ev === MG_EV_WAKEUP) {
     if (!ptr) return new Uint8Array(0);

@@ -7,6 +7,7 @@ export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } 
 export type { ErrorHandler, ManagerObserver } from "./engine";
 export { Connection, type Handler, type ConnectionRole } from "./connection";
 export { HttpMessage } from "./http-message";
+export { WsMessage, type WsConnectOptions } from "./ws";
 export { Timer, type TimerCallback } from "./timer";
 export { MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError } from "./errors";
 export * from "./constants";

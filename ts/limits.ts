@@ -35,6 +35,11 @@ export interface Limits {
    * ConnectionClosedError once it is closed.
    */
   requestTimeoutMs: number;
+  /**
+   * Largest WebSocket message (reassembled from its fragments), bytes; a
+   * bigger frame or message fails the connection with close 1009 (default 1 MiB).
+   */
+  maxWsMessageSize: number;
 }
 
 /**
@@ -52,6 +57,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 5000,
   headerTimeoutMs: 30000,
   requestTimeoutMs: 300_000,
+  maxWsMessageSize: 1 << 20,
 });
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

@@ -15,6 +15,7 @@ import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
+import { wsConnect, wsSetLimit, type WsConnectOptions } from "./ws";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -79,6 +80,7 @@ export class Manager extends Engine {
     if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
     k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
       limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
+    wsSetLimit(ptr, limits.maxWsMessageSize);
     super(ptr, network, handler ?? undefined, opts.errorHandler, limits.recvBufferSize);
     this.enableWakeup = opts.enableWakeup === true;
     this.limits = Object.freeze(limits);
@@ -164,6 +166,17 @@ export class Manager extends Engine {
     } finally {
       this._leave(true);
     }
+  }
+
+  /**
+   * Open a WebSocket client connection to `url` ("ws://host:port/path"):
+   * the upgrade request (with `opts.headers`) goes out on connect; the
+   * answer is checked, then MG_EV_WS_OPEN (data: the 101 response), or
+   * MG_EV_ERROR + MG_EV_CLOSE. Frames are masked with fresh random keys.
+   */
+  wsConnect(url: string, opts?: WsConnectOptions): Connection {
+    this.#check("wsConnect");
+    return wsConnect(this, url, opts);
   }
 
   /** Free a connection whose setup failed, without delivering any event. */

@@ -408,6 +408,7 @@ static void serve(struct mg_connection *c) {
       mg_call(c, MG_EV_HTTP_MSG, &hm);
     }
     message_end(c, total);
+    if (c->pfn != mg_http_ev) return;  // upgraded (WebSocket): the new handler takes the rest
     // Answered with raw mgx_send during the handler: that was the response.
     if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT)) ==
         (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {

@@ -16,6 +16,7 @@
 #include "mgx.h"
 #include "netif.h"
 #include "timer.h"
+#include "ws.h"
 
 #if defined(__wasm__)
 // The host reads these structs from linear memory: pin the wasm32 layout.
@@ -242,6 +243,8 @@ size_t mg_recv_cap(struct mg_connection *c) {
   if (c->flags & MG_F_HTTP) {
     // Head + body + room for chunk framing/trailers and a pipelined head.
     cap = (uint64_t) l->max_header_size * 2 + l->max_body_size + MG_RECV_MIN_CHUNK;
+  } else if (c->flags & MG_F_WEBSOCKET) {
+    cap = (uint64_t) mg_ws_max(c->mgr) + MG_RECV_MIN_CHUNK;  // a whole message + the next frames
   } else {
     cap = l->recv_buffer_size;
   }
@@ -335,8 +338,10 @@ void mg_eof(struct mg_connection *c) {
 static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
+  // WebSockets stay open while idle (pings are their keep-alive); shutdown
+  // closes them with a close handshake (ts/ws.ts).
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_WEBSOCKET)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {

@@ -127,6 +127,12 @@ struct mg_connection {
   struct mg_http_scan http_scan;  // head scan progress (before MG_HF_HDRS)
   size_t http_line_pos;           // chunked decoder: resume point in its current
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
+  // WebSocket (ws.c, ws_hs.c).
+  size_t ws_frag_len;             // reassembled bytes of a fragmented message (front of recv)
+  size_t ws_utf8_pos;             // ... of which checked as valid UTF-8
+  uint8_t ws_frag_op;             // its opcode; 0 = no fragmented message in progress
+  uint8_t ws_state;               // MG_WS_* (ws.h)
+  unsigned char ws_nonce[16];     // client: Sec-WebSocket-Key bytes, for the answer
 };
 
 struct mg_timer {
@@ -159,6 +165,7 @@ struct mg_mgr {
   struct mg_iobuf discard;  // reserve target for connections that stopped reading
   bool shutdown_idle_set;   // mgx_shutdown_idle gave a grace: use it in shutdown
   uint32_t shutdown_idle_ms;
+  uint32_t ws_max_message;  // limits.maxWsMessageSize (0: MG_WS_DEFAULT_MAX, ws.h)
 };
 
 // Manager and connection internals behind the mgx_* exports (mgx.c).
