@@ -139,6 +139,11 @@ export class RawWs {
     return this.until(() => this.ended, ms, "the server's close");
   }
 
+  /** Our local port (to find the server-side connection by its remoteAddr). */
+  get localPort(): number {
+    return this.#sock.localPort ?? 0;
+  }
+
   destroy(): void {
     this.#sock.destroy();
   }
