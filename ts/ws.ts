@@ -3,7 +3,7 @@
 // (Connection and Manager keep one-line delegates). The protocol itself is
 // the C core's (wasm/src/ws.c, ws_hs.c): this file checks arguments and
 // moves bytes.
-import { core, u32 } from "./loader";
+import { core, u8, u32 } from "./loader";
 import { copyBytes, readUtf8, toBytes, toScratch, latin1Bytes, sendBuf, connFlags, F_WEBSOCKET, F_CLOSING } from "./core";
 import { ConnectionClosedError, MessageExpiredError, MongooseError, describe } from "./errors";
 import { formatHeaders, type HeadersInit } from "./headers";
@@ -16,6 +16,8 @@ interface WsExports {
   mgx_ws_upgrade(c: number, hm: number, extra: number, extraLen: number): number;
   mgx_ws_connect(c: number, head: number, headLen: number): number;
   mgx_ws_send(c: number, buf: number, len: number, op: number): number;
+  mgx_ws_send_begin(c: number, len: number, op: number): number;
+  mgx_ws_send_end(c: number): number;
   mgx_ws_close(c: number, code: number, reason: number, reasonLen: number): number;
   mgx_ws_set_limit(mgr: number, maxMessage: number): void;
   mgx_ws_open_count(mgr: number): number;
@@ -143,6 +145,8 @@ export function wsUpgrade(conn: Connection, msg: HttpMessage, extraHeaders?: Hea
 }
 
 const OPS = new Set([0, 1, 2, 8, 9, 10]);
+/** Payloads above this many bytes are copied straight into the send buffer. */
+const DIRECT_SEND = 16 * 1024;
 
 /** conn.wsSend(data, op): one frame; returns the bytes queued (header included). */
 export function wsSend(conn: Connection, data: string | Uint8Array, op: number): number {
@@ -152,6 +156,16 @@ export function wsSend(conn: Connection, data: string | Uint8Array, op: number):
   const m = conn.manager;
   m._enter();
   try {
+    if (typeof bytes !== "string" && bytes.length > DIRECT_SEND && op < 8) {
+      // Big payloads go straight into the frame in the send buffer (no scratch copy).
+      const p = ws().mgx_ws_send_begin(c, bytes.length, op);
+      if (p === 0) {
+        if ((connFlags(c) & F_WEBSOCKET) === 0) throw notWebsocket(conn, "wsSend");
+        return 0;
+      }
+      u8().set(bytes, p);
+      return ws().mgx_ws_send_end(c);
+    }
     const [p, n] = toScratch(bytes);
     if (op >= 8 && n > 125) throw new RangeError(`wsSend: a control frame carries at most 125 bytes, got ${n}`);
     const r = ws().mgx_ws_send(c, p, n, op);

@@ -17,6 +17,8 @@
 #define STOP_FLAGS (MG_F_DRAINING | MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT)
 // Our close frame was sent and the peer did not answer within this: close.
 #define MG_WS_CLOSE_WAIT_MS 10000
+// Buffers of a WebSocket quiet for this long are freed (at its MG_EV_POLL).
+#define MG_WS_IDLE_FREE_MS 1000
 
 uint32_t mg_ws_max(const struct mg_mgr *mgr) {
   return mgr->ws_max_message ? mgr->ws_max_message : MG_WS_DEFAULT_MAX;
@@ -138,6 +140,13 @@ static void mask_key(unsigned char out[4]) {
   pos += 4;
 }
 
+// A frame whose payload the host copies in itself (mgx_ws_send_begin/end).
+static struct {
+  struct mg_connection *c;
+  size_t off, hdr, len;
+  unsigned char key[4];
+} s_open_frame;
+
 size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   unsigned char hdr[14], key[4];
   size_t n = 2, off = c->send.len;
@@ -163,6 +172,13 @@ size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) 
     n += 4;
   }
   if (len > (size_t) -1 - n || !mg_iobuf_reserve(&c->send, n + len)) return 0;
+  if (buf == NULL) {  // the host fills the payload in (mgx_ws_send_begin)
+    if (!mg_send(c, hdr, n)) return 0;
+    c->send.len += len;
+    s_open_frame.c = c, s_open_frame.off = off, s_open_frame.hdr = n, s_open_frame.len = len;
+    memcpy(s_open_frame.key, key, 4);
+    return n + len;
+  }
   if (!mg_send(c, hdr, n) || !mg_send(c, buf, len)) {
     c->send.len = off;
     return 0;
@@ -353,6 +369,13 @@ void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data) {
     if (c->ws_state & MG_WS_HANDSHAKE) mg_error(c, "%s", "WebSocket handshake: connection closed");
   } else if (ev == MG_EV_POLL) {
     uint64_t now = c->mgr->now_ms;
+    // An idle WebSocket gives its buffers back: thousands of quiet
+    // connections then cost little more than their struct.
+    if (c->recv.len == 0 && c->send.len == 0 && (c->recv.buf != NULL || c->send.buf != NULL) &&
+        now >= c->last_io_ms && now - c->last_io_ms >= MG_WS_IDLE_FREE_MS) {
+      mg_iobuf_free(&c->recv);
+      mg_iobuf_free(&c->send);
+    }
     if ((c->ws_state & (MG_WS_CLOSE_SENT | MG_WS_CLOSE_RCVD)) == MG_WS_CLOSE_SENT &&
         !(c->flags & STOP_FLAGS) && now >= c->req_start_ms &&
         now - c->req_start_ms >= MG_WS_CLOSE_WAIT_MS) {
@@ -375,6 +398,26 @@ double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op)
     return (double) n;
   }
   return (double) mg_ws_send(c, buf, len, op);
+}
+
+void *mgx_ws_send_begin(struct mg_connection *c, size_t len, int op) {
+  s_open_frame.c = NULL;
+  if (op < 0 || op > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
+      (c->ws_state & MG_WS_CLOSE_SENT) || mg_ws_send(c, NULL, len, op) == 0) {
+    return NULL;
+  }
+  return c->send.buf + s_open_frame.off + s_open_frame.hdr;
+}
+
+double mgx_ws_send_end(struct mg_connection *c) {
+  size_t n;
+  if (s_open_frame.c != c) return 0;
+  s_open_frame.c = NULL;
+  if (c->flags & MG_F_CLIENT) {
+    unmask(c->send.buf + s_open_frame.off + s_open_frame.hdr, s_open_frame.len, s_open_frame.key);
+  }
+  n = s_open_frame.hdr + s_open_frame.len;
+  return (double) n;
 }
 
 int mgx_ws_close(struct mg_connection *c, int code, const char *reason, size_t reason_len) {

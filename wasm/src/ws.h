@@ -91,6 +91,14 @@ int mgx_ws_connect(struct mg_connection *c, const char *head, size_t head_len);
 // over 125 bytes).
 MGX_EXPORT(mgx_ws_send)
 double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op);
+// The same for a data frame (op 0..2) whose payload the host copies in
+// itself, saving a copy of big messages: begin queues the header and
+// returns where the `len` payload bytes go (NULL when refused, as
+// mgx_ws_send); the host copies them there and calls end (which masks them
+// on a client connection) before any other call on the connection. end
+// returns the bytes queued.
+MGX_EXPORT(mgx_ws_send_begin) void *mgx_ws_send_begin(struct mg_connection *c, size_t len, int op);
+MGX_EXPORT(mgx_ws_send_end) double mgx_ws_send_end(struct mg_connection *c);
 // Start the close handshake: a close frame with `code` (0: no code) and
 // `reason` (at most 123 bytes). The connection closes once the peer's close
 // arrives (or at once if it already has). Returns 1 if the frame was queued.

@@ -302,6 +302,22 @@ static void server_close_wait_times_out(void) {
   mgx_mgr_free(s_mgr);
 }
 
+static void server_idle_frees_buffers(void) {
+  uint32_t id = server();
+  struct mg_connection *c = fake_conn(id);
+  ASSERT(send_frame(id, 0x81, "hello"));
+  ASSERT(c->send.buf != NULL || c->recv.buf != NULL);
+  fake_now += 999;
+  mgx_poll(s_mgr);
+  ASSERT(c->send.buf != NULL || c->recv.buf != NULL);
+  fake_now += 1;
+  mgx_poll(s_mgr);
+  ASSERT(c->recv.buf == NULL && c->send.buf == NULL);
+  ASSERT(send_frame(id, 0x81, "again"));  // and they come back when needed
+  ASSERT_HAS(s_log, "MSG 81 5:again\n");
+  mgx_mgr_free(s_mgr);
+}
+
 struct fail_case {
   const char *frame;
   size_t len;
@@ -502,6 +518,7 @@ void suite_ws(void) {
   RUN(server_close_echoed);
   RUN(server_close_initiated);
   RUN(server_close_wait_times_out);
+  RUN(server_idle_frees_buffers);
   RUN(server_failures);
   RUN(server_fragment_rules);
   RUN(server_message_limit);
