@@ -259,8 +259,9 @@ void mg_recv_shrunk(struct mg_connection *c) {
   if (c->flags & MG_F_HTTP) mg_http_input_removed(c);
   if (c->recv.len == 0) {
     c->flags &= ~MG_F_READABLE;
-    // Give back big buffers of idle connections.
-    if (c->recv.size > 8 * MG_IO_SIZE) mg_iobuf_free(&c->recv);
+    // Give back big buffers of idle connections (a WebSocket keeps its own
+    // while busy: ws.c frees them after 1 s of quiet).
+    if (c->recv.size > 8 * MG_IO_SIZE && !(c->flags & MG_F_WEBSOCKET)) mg_iobuf_free(&c->recv);
   } else if (c->recv.size > MG_RECV_MIN_CHUNK && c->recv.len <= c->recv.size / 4) {
     // A big request went, a little of the next one is left: don't keep
     // its buffer (realloc to a smaller size copies only what is left).
@@ -411,7 +412,9 @@ static void flush_one(struct mg_connection *c) {
     if (n > 0) {
       int32_t count = n > 0x7fffffff ? 0x7fffffff : (int32_t) n;
       mg_iobuf_del(&c->send, 0, n);
-      if (c->send.len == 0 && c->send.size > 8 * MG_IO_SIZE) mg_iobuf_free(&c->send);
+      if (c->send.len == 0 && c->send.size > 8 * MG_IO_SIZE && !(c->flags & MG_F_WEBSOCKET)) {
+        mg_iobuf_free(&c->send);
+      }
       c->last_io_ms = mg_millis();
       mg_call(c, MG_EV_WRITE, &count);
       // The output drained below the mark: serve the held requests in the
