@@ -3,12 +3,15 @@
 // second and throughput for 32 B, 4 KiB and 1 MiB messages over 50
 // connections (one message in flight each), and memory per idle WebSocket.
 // Run alone (`node tests/bench/ws.mjs`) or as the "ws" case of run.mjs.
+// The load generator is ws-load-c/ws_load.c (compiled here with cc; one
+// epoll thread, cheaper per echo than either server), else ws-load.mjs.
 // Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s,
 // default 2), BENCH_ROUNDS (default 3; the median is reported),
 // BENCH_IDLE_CONNS (idle WebSockets for the memory case, default 1000),
 // BENCH_PIN (1: server on CPU 0, load generator on CPU 1).
 import { execFile, fork, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import * as net from "node:net";
 import { dirname, join } from "node:path";
@@ -48,9 +51,28 @@ function startServer(name, pin) {
   }));
 }
 
+let nativeLoad; // path of the compiled ws-load-c/ws_load.c, or null (then ws-load.mjs)
+function loadGenerator() {
+  if (nativeLoad !== undefined) return nativeLoad;
+  const out = join(here, "..", "..", "build", "bench", "ws_load");
+  mkdirSync(dirname(out), { recursive: true });
+  nativeLoad = null;
+  for (const cc of [process.env.CC, "cc", "gcc", "clang"].filter(Boolean)) {
+    if (spawnSync(cc, ["-O2", "-o", out, join(here, "ws-load-c", "ws_load.c")], { stdio: "ignore" }).status === 0) {
+      nativeLoad = out;
+      break;
+    }
+  }
+  console.log(`  load generator: ${nativeLoad ? "native (ws-load-c/ws_load.c, epoll)" : "ws-load.mjs (no C compiler)"}`);
+  return nativeLoad;
+}
+
 function load(port, size, warmupMs, durationMs, pin, window = 1) {
-  const args = [join(here, "ws-load.mjs"), port, size, CONNS, warmupMs, durationMs, window].map(String);
-  const [cmd, argv] = pin ? ["taskset", ["-c", "1", process.execPath, ...args]] : [process.execPath, args];
+  const native = loadGenerator();
+  const rest = [port, size, CONNS, warmupMs, durationMs, window].map(String);
+  const args = native ? rest : [join(here, "ws-load.mjs"), ...rest];
+  const exe = native ?? process.execPath;
+  const [cmd, argv] = pin ? ["taskset", ["-c", "1", exe, ...args]] : [exe, args];
   return new Promise((resolve, reject) => {
     execFile(cmd, argv, { timeout: warmupMs + durationMs + 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`load generator failed: ${err.message}\n${stderr}`));
