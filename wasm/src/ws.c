@@ -361,10 +361,23 @@ static void run(struct mg_connection *c) {
   c->flags &= ~MG_F_IN_PROTO;
 }
 
+// The handshake's buffers go as soon as they are empty, so that many
+// connections opening at once reuse the same memory (idle WebSockets cost
+// their struct); after that a WebSocket keeps its buffers while busy.
+static void fresh_buffers(struct mg_connection *c) {
+  if (!(c->ws_state & MG_WS_FRESH) || (c->flags & MG_F_IN_PROTO)) return;
+  if (c->recv.len == 0) mg_iobuf_free(&c->recv);
+  if (c->send.len == 0) mg_iobuf_free(&c->send);
+  if (c->recv.buf == NULL && c->send.buf == NULL) c->ws_state &= (uint8_t) ~MG_WS_FRESH;
+}
+
 void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data) {
   (void) ev_data;
   if (ev == MG_EV_READ || ev == MG_EV_X_RESUME) {
     run(c);
+    fresh_buffers(c);
+  } else if (ev == MG_EV_WRITE) {
+    fresh_buffers(c);
   } else if (ev == MG_EV_X_EOF) {
     if (c->ws_state & MG_WS_HANDSHAKE) mg_error(c, "%s", "WebSocket handshake: connection closed");
   } else if (ev == MG_EV_POLL) {

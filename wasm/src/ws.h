@@ -49,6 +49,7 @@ struct mg_ws_message {
 #define MG_WS_CLOSE_SENT 1u  // our close frame is queued: no more data frames
 #define MG_WS_CLOSE_RCVD 2u  // the peer's close arrived
 #define MG_WS_HANDSHAKE 4u   // client: waiting for the 101 answer
+#define MG_WS_FRESH 8u       // just opened: free the handshake's buffers once empty
 
 // The protocol handler of WebSocket connections (c->pfn).
 void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data);

@@ -114,7 +114,7 @@ int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
   c->hflags = 0;
   c->flags |= MG_F_WEBSOCKET | MG_F_PARSE_PENDING;  // frames behind the request: at the flush
   c->pfn = mg_ws_ev;
-  c->ws_state = 0;
+  c->ws_state = MG_WS_FRESH;
   c->ws_frag_len = 0;
   c->ws_frag_op = 0;
   mg_mark_dirty(c);
@@ -179,7 +179,7 @@ void mg_ws_client_answer(struct mg_connection *c) {
     mg_error(c, "%s", "WebSocket handshake: extension not offered");
     return;
   }
-  c->ws_state = 0;
+  c->ws_state = MG_WS_FRESH;
   c->flags |= MG_F_WEBSOCKET;
   mg_call(c, MG_EV_WS_OPEN, &hm);
   if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) return;
