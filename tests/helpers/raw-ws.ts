@@ -68,7 +68,7 @@ export class RawWs {
   frames: RawFrame[] = [];
   ended = false;
   head = "";
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   #sock: net.Socket;
   #waiters: (() => void)[] = [];
 
