@@ -1,5 +1,6 @@
 // limits.ts: the explicit resource limits of a Manager (struct mg_limits in
 // wasm/src/net.h), validated here and handed to the core by mgx_set_limits.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 /** Resource limits of a Manager; every field is optional in `new Manager(..., { limits })`. */
 export interface Limits {
@@ -36,6 +37,12 @@ export interface Limits {
    */
   requestTimeoutMs: number;
   /**
+   * Largest body reply()/replyJson() accept, bytes (default 512 MiB): a
+   * larger one throws ReplyTooLargeError (ERR_REPLY_TOO_LARGE) and the client
+   * gets 500 + Connection: close. Stream bigger answers with httpChunk().
+   */
+  maxReplySize: number;
+  /**
    * Largest WebSocket message (reassembled from its fragments), bytes; a
    * bigger frame or message fails the connection with close 1009 (default 1 MiB).
    */
@@ -57,6 +64,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 5000,
   headerTimeoutMs: 30000,
   requestTimeoutMs: 300_000,
+  maxReplySize: 512 * 1024 * 1024,
   maxWsMessageSize: 1 << 20,
 });
 

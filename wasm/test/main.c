@@ -60,6 +60,10 @@ int main(void) {
   suite_shutdown();
   suite_hardening();
   suite_backpressure();
+  suite_http_fail();
+  suite_http_form();
+  suite_http_stream();
+  suite_http_rfc9112();
   suite_ws();
   fake_reset();
   printf("%d passed, %d failed\n", s_passed, s_failed);
