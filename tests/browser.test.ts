@@ -35,6 +35,8 @@ const CASES = [
   "error on bad input: typed errors, 400 for a malformed request",
   "connect refused: MG_EV_ERROR then MG_EV_CLOSE",
   "closed connection: methods throw ConnectionClosedError",
+  "websocket: server and client over the memory network (text, binary, ping, close)",
+  "websocket: a message over maxWsMessageSize closes with 1009",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }

@@ -20,6 +20,8 @@ import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "
 import * as mqtt from "./mqtt";
 import type { MqttAckOptions, MqttPubOptions, MqttSubOptions } from "./mqtt";
 import type { MqttProperty } from "./mqtt-message";
+import { wsClose, wsOutputFull, wsSend, wsUpgrade } from "./ws";
+import type { HttpMessage } from "./http-message";
 
 import type { Handler, ShortHandler } from "./event-data";
 export type { Handler };
@@ -126,8 +128,8 @@ export class Connection<U = unknown> {
   get isReadable(): boolean { return (this.#flags() & F_READABLE) !== 0; }
   /** Connected and the socket takes output. */
   get isWritable(): boolean { return (this.#flags() & F_WRITABLE) !== 0; }
-  /** The receive buffer is at its limit (reading is paused). */
-  get isFull(): boolean { return (this.#flags() & F_FULL) !== 0; }
+  /** The receive buffer is at its limit (reading is paused); on a WebSocket, also: output backed up (pace wsSend). */
+  get isFull(): boolean { return (this.#flags() & F_FULL) !== 0 || wsOutputFull(this._ptr); }
   /** drain() was called: no more reads, closes once output is flushed. */
   get isDraining(): boolean { return (this.#flags() & F_DRAINING) !== 0; }
   /** Closes at the next flush; also true once closed. */
@@ -420,6 +422,24 @@ export class Connection<U = unknown> {
   _live(op: string): number {
     return this.#live(op);
   }
+
+  /**
+   * Answer the WebSocket upgrade request `msg` (from MG_EV_HTTP_MSG): 101,
+   * then MG_EV_WS_OPEN. `extraHeaders` go into the 101 (subprotocols). An
+   * invalid upgrade is answered 400 (426 for another version) and closes;
+   * returns false then.
+   */
+  wsUpgrade(msg: HttpMessage, extraHeaders?: HeadersInit): boolean { return wsUpgrade(this, msg, extraHeaders); }
+
+  /**
+   * Send one WebSocket frame (`op`: WEBSOCKET_OP_TEXT by default). Returns
+   * the bytes queued, header included; 0 once our close was sent. Pace big
+   * producers on `isFull` (output backed up).
+   */
+  wsSend(data: string | Uint8Array, op = 1): number { return wsSend(this, data, op); }
+
+  /** Start the WebSocket close handshake with `code` and `reason` (at most 123 bytes). */
+  wsClose(code = 1000, reason = ""): boolean { return wsClose(this, code, reason); }
 
   #simple(op: string, fn: (c: number) => void): void {
     const c = this.#live(op);

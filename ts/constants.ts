@@ -45,6 +45,8 @@ export const MG_EV_WAKEUP = 19;
 /** First number free for user-defined events. */
 export const MG_EV_USER = 20;
 
+/** WebSocket continuation frame opcode (a fragment after the first). */
+export const WEBSOCKET_OP_CONTINUE = 0;
 /** WebSocket text frame opcode. */
 export const WEBSOCKET_OP_TEXT = 1;
 /** WebSocket binary frame opcode. */

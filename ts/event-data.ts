@@ -7,8 +7,10 @@ import { HttpMessage } from "./http-message";
 import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_OPEN, MG_EV_POLL,
   MG_EV_READ, MG_EV_RESOLVE, MG_EV_TLS_HS, MG_EV_WAKEUP, MG_EV_WRITE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN,
+  MG_EV_WS_CTL, MG_EV_WS_MSG, MG_EV_WS_OPEN,
 } from "./constants";
 import { MqttMessage } from "./mqtt-message";
+import { WsMessage } from "./ws";
 import type { Connection } from "./connection";
 
 /**
@@ -63,6 +65,10 @@ export interface EventDataMap {
   [MG_EV_MQTT_CMD]: MqttMessage;
   [MG_EV_MQTT_MSG]: MqttMessage;
   [MG_EV_MQTT_OPEN]: number;
+  /** The upgrade request (server) or the 101 response (client). */
+  [MG_EV_WS_OPEN]: HttpMessage;
+  [MG_EV_WS_MSG]: WsMessage;
+  [MG_EV_WS_CTL]: WsMessage;
 }
 
 /** Every event number the core delivers (MG_EV_ERROR .. MG_EV_USER). */
@@ -102,7 +108,8 @@ export type WithShortHandler<T extends { handler?: unknown }> = Omit<T, "handler
 
 /** Whether `ev`'s data is a message view (HttpMessage), which must be expired after the handler call. */
 export function isMessageEvent(ev: number): boolean {
-  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS || ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG;
+  return ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS || ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG ||
+    (ev >= MG_EV_WS_OPEN && ev <= MG_EV_WS_CTL);
 }
 
 /**
@@ -114,6 +121,9 @@ export function isMessageEvent(ev: number): boolean {
 export function eventData(ev: number, ptr: number, conn?: Connection): unknown {
   if (ev === MG_EV_READ || ev === MG_EV_WRITE) return ptr ? i32()[ptr >>> 2] : 0;
   if (ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS) return new HttpMessage(ptr);
+  // WebSocket: the upgrade request (server) or 101 response (client); messages and control frames.
+  if (ev === MG_EV_WS_MSG || ev === MG_EV_WS_CTL) return new WsMessage(ptr);
+  if (ev === MG_EV_WS_OPEN) return new HttpMessage(ptr);
   if (ev === MG_EV_ERROR) {
     const host = conn?._hostError;
     if (conn) conn._hostError = undefined;

@@ -41,6 +41,12 @@ export class HttpMessage {
     this.#ptr = 0;
   }
 
+  /** @internal The struct's address (wsUpgrade); throws once expired. */
+  get _pointer(): number {
+    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    return this.#ptr;
+  }
+
   /** Whether the view can still be read (false once its handler returned). */
   get valid(): boolean {
     return this.#ptr !== 0;

@@ -48,6 +48,11 @@ export interface Limits {
    * MQTT 5 clients advertise it as Maximum Packet Size.
    */
   maxMqttPacketSize: number;
+  /**
+   * Largest WebSocket message (reassembled from its fragments), bytes; a
+   * bigger frame or message fails the connection with close 1009 (default 1 MiB).
+   */
+  maxWsMessageSize: number;
 }
 
 /**
@@ -67,6 +72,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   requestTimeoutMs: 300_000,
   maxReplySize: 512 * 1024 * 1024,
   maxMqttPacketSize: 1 << 20,
+  maxWsMessageSize: 1 << 20,
 });
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

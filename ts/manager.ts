@@ -21,6 +21,7 @@ import type { ShortHandler, WithShortHandler } from "./event-data";
 import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
 import { strictHttp } from "./http-stream";
 import { mqttConnect, mqttListen, type MqttConnectOptions, type MqttListenOptions } from "./mqtt";
+import { wsConnect, wsSetLimit, type WsConnectOptions } from "./ws";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -100,6 +101,7 @@ export class Manager extends Engine {
     if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
     k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
       limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
+    wsSetLimit(ptr, limits.maxWsMessageSize);
     strictHttp(ptr);
     super(ptr, network, (handler ?? undefined) as Handler | undefined, opts.errorHandler, limits.recvBufferSize);
     this.enableWakeup = opts.enableWakeup === true;
@@ -242,6 +244,17 @@ export class Manager extends Engine {
   mqttListen(url: string, opts?: MqttListenOptions): Connection {
     this.#check("mqttListen");
     return mqttListen(this, url, opts);
+  }
+
+  /**
+   * Open a WebSocket client connection to `url` ("ws://host:port/path"):
+   * the upgrade request (with `opts.headers`) goes out on connect; the
+   * answer is checked, then MG_EV_WS_OPEN (data: the 101 response), or
+   * MG_EV_ERROR + MG_EV_CLOSE. Frames are masked with fresh random keys.
+   */
+  wsConnect(url: string, opts?: WsConnectOptions): Connection {
+    this.#check("wsConnect");
+    return wsConnect(this, url, opts);
   }
 
   /** Free a connection whose setup failed, without delivering any event. */

@@ -35,6 +35,7 @@ import { TypeError, RangeError } from "./errors"; // Node's argument-error codes
 import { core } from "./loader";
 import { ManagerClosedError, describe } from "./errors";
 import type { Manager } from "./manager";
+import { wsShutdown } from "./ws";
 
 /** Options of Manager.shutdown() (API.md "Shutdown"). */
 export interface ShutdownOptions {
@@ -314,6 +315,7 @@ function stopAccepting(mgr: Manager, o: ResolvedShutdownOptions): void {
   mgr._enter();
   try {
     for (const conn of mgr.connections) if (conn.isListening) conn.close();
+    wsShutdown(mgr); // close 1001 to every open WebSocket; each closes when its peer answers
     const k = core();
     k.mgx_shutdown(mgr._ptr, o.serveNewRequests ? SHUTDOWN_SERVE : o.replyStatus);
     k.mgx_shutdown_idle(mgr._ptr, o.idleGraceMs ?? (mgr.limits.idleTimeoutMs || FALLBACK_IDLE_GRACE_MS));

@@ -477,6 +477,61 @@ test("closed connection: methods throw ConnectionClosedError", async () => {
   assertThrows(() => http.conn.reply(700), mg.MongooseError, "reply after close");
 });
 
+// WebSocket over the memory network: the same core runs both ends.
+function wsPair(serverOpts = {}) {
+  const net = mg.memoryNetwork();
+  const srv = { msgs: [], ctl: [], closed: 0 };
+  const server = driven(net, (c, ev, data) => {
+    if (ev === mg.MG_EV_HTTP_MSG) c.wsUpgrade(data);
+    else if (ev === mg.MG_EV_WS_MSG) {
+      srv.msgs.push([data.opcode, data.data.length]);
+      c.wsSend(data.data, data.opcode);
+    } else if (ev === mg.MG_EV_WS_CTL) srv.ctl.push(data.opcode);
+    else if (ev === mg.MG_EV_CLOSE && c.isAccepted) srv.closed++;
+  }, serverOpts);
+  server.mgr.listen("http://chat:80", { http: true });
+  const client = driven(net);
+  const cli = { open: false, msgs: [], ctl: [], errors: [], closed: false };
+  const conn = client.mgr.wsConnect("ws://chat:80/room", {
+    handler: (c, ev, data) => {
+      if (ev === mg.MG_EV_WS_OPEN) cli.open = data.uri === "101";
+      else if (ev === mg.MG_EV_WS_MSG) cli.msgs.push({ op: data.opcode, data: data.data, text: data.opcode === 1 ? data.text : undefined });
+      else if (ev === mg.MG_EV_WS_CTL) cli.ctl.push({ op: data.opcode, code: data.closeCode });
+      else if (ev === mg.MG_EV_ERROR) cli.errors.push(String(data));
+      else if (ev === mg.MG_EV_CLOSE) cli.closed = true;
+    },
+  });
+  return { srv, cli, conn };
+}
+
+test("websocket: server and client over the memory network (text, binary, ping, close)", async () => {
+  const { srv, cli, conn } = wsPair();
+  await until(() => cli.open, 3000, "MG_EV_WS_OPEN");
+  assert(conn.isWebsocket, "isWebsocket");
+  const bin = new Uint8Array(70000).map((_, i) => i % 7 === 0 ? 0 : i & 0xff);
+  conn.wsSend("héllo \u{1F600}");
+  conn.wsSend(bin, mg.WEBSOCKET_OP_BINARY);
+  conn.wsSend("ping!", mg.WEBSOCKET_OP_PING);
+  await until(() => cli.msgs.length === 2 && cli.ctl.length === 1, 3000, "echoes and pong");
+  assertEq(cli.msgs[0].text, "héllo \u{1F600}", "text echo");
+  assertEq(cli.msgs[1].op, mg.WEBSOCKET_OP_BINARY, "binary opcode");
+  assert(cli.msgs[1].data.length === bin.length && cli.msgs[1].data.every((x, i) => x === bin[i]), "binary echo intact");
+  assertEq(cli.ctl[0].op, mg.WEBSOCKET_OP_PONG, "automatic pong");
+  assertEq(srv.ctl, [mg.WEBSOCKET_OP_PING], "server saw the ping");
+  conn.wsClose(1000, "bye");
+  await until(() => cli.closed && srv.closed === 1, 3000, "close handshake");
+  assertEq(cli.ctl.map((c) => c.code), [undefined, 1000], "close echoed with 1000");
+  return `${srv.msgs.length} messages echoed`;
+});
+
+test("websocket: a message over maxWsMessageSize closes with 1009", async () => {
+  const { cli, conn } = wsPair({ limits: { maxWsMessageSize: 1000 } });
+  await until(() => cli.open, 3000, "MG_EV_WS_OPEN");
+  conn.wsSend(new Uint8Array(1001), mg.WEBSOCKET_OP_BINARY);
+  await until(() => cli.closed, 3000, "close");
+  assertEq(cli.ctl.map((c) => c.code), [1009], "close code");
+});
+
 // ---- runner ------------------------------------------------------------------------
 
 async function runCase(c) {

@@ -228,6 +228,7 @@ static void serve(struct mg_connection *c) {
     size_t total = 0;
     bool have_views = false;
     if (c->flags & (STOP_FLAGS | MG_F_REQ_PENDING)) return;
+    if (c->pfn != mg_http_ev) return;  // upgraded (WebSocket): the new handler takes the rest
     if (c->hflags & MG_HF_STREAM) {
       if (!serve_stream(c)) return;
       continue;

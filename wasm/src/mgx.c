@@ -213,7 +213,8 @@ double mgx_req_started(struct mg_connection *c) {
 }
 
 const char *mgx_req_uri(struct mg_connection *c) {
-  return (c->flags & MG_F_REQ_PENDING) ? c->req_uri : NULL;
+  // A WebSocket keeps the URI of its upgrade request (shutdown names it).
+  return (c->flags & (MG_F_REQ_PENDING | MG_F_WEBSOCKET)) ? c->req_uri : NULL;
 }
 
 // ---- timers ------------------------------------------------------------------------

@@ -18,6 +18,9 @@
 //   MG_EV_HTTP_HDRS,
 //   MG_EV_HTTP_MSG     struct mg_http_message *   (layout: http.h)
 //   MG_EV_WAKEUP       struct mg_str *            wakeup payload
+//   MG_EV_WS_OPEN      struct mg_http_message *   upgrade request / 101 answer (ws.h)
+//   MG_EV_WS_MSG,
+//   MG_EV_WS_CTL       struct mg_ws_message *     (layout: ws.h)
 //   anything else      NULL
 #ifndef MG_MGX_H
 #define MG_MGX_H

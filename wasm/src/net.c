@@ -16,6 +16,7 @@
 #include "mgx.h"
 #include "netif.h"
 #include "timer.h"
+#include "ws.h"
 
 #if defined(__wasm__)
 // The host reads these structs from linear memory: pin the wasm32 layout.
@@ -248,6 +249,8 @@ size_t mg_recv_cap(struct mg_connection *c) {
   if (c->flags & MG_F_HTTP) {
     // Head + body + room for chunk framing/trailers and a pipelined head.
     cap = (uint64_t) l->max_header_size * 2 + l->max_body_size + MG_RECV_MIN_CHUNK;
+  } else if (c->flags & MG_F_WEBSOCKET) {
+    cap = (uint64_t) mg_ws_max(c->mgr) + MG_RECV_MIN_CHUNK;  // a whole message + the next frames
   } else {
     cap = l->recv_buffer_size;
   }
@@ -262,8 +265,9 @@ void mg_recv_shrunk(struct mg_connection *c) {
   if (c->flags & MG_F_HTTP) mg_http_input_removed(c);
   if (c->recv.len == 0) {
     c->flags &= ~MG_F_READABLE;
-    // Give back big buffers of idle connections.
-    if (c->recv.size > 8 * MG_IO_SIZE) mg_iobuf_free(&c->recv);
+    // Give back big buffers of idle connections (a WebSocket keeps its own
+    // while busy: ws.c frees them after 1 s of quiet).
+    if (c->recv.size > 8 * MG_IO_SIZE && !(c->flags & MG_F_WEBSOCKET)) mg_iobuf_free(&c->recv);
   } else if (c->recv.size > MG_RECV_MIN_CHUNK && c->recv.len <= c->recv.size / 4) {
     // A big request went, a little of the next one is left: don't keep
     // its buffer (realloc to a smaller size copies only what is left).
@@ -341,8 +345,10 @@ void mg_eof(struct mg_connection *c) {
 static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
+  // WebSockets stay open while idle (pings are their keep-alive); shutdown
+  // closes them with a close handshake (ts/ws.ts).
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE | MG_F_WEBSOCKET)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {
@@ -412,7 +418,9 @@ static void flush_one(struct mg_connection *c) {
     if (n > 0) {
       int32_t count = n > 0x7fffffff ? 0x7fffffff : (int32_t) n;
       mg_iobuf_del(&c->send, 0, n);
-      if (c->send.len == 0 && c->send.size > 8 * MG_IO_SIZE) mg_iobuf_free(&c->send);
+      if (c->send.len == 0 && c->send.size > 8 * MG_IO_SIZE && !(c->flags & MG_F_WEBSOCKET)) {
+        mg_iobuf_free(&c->send);
+      }
       c->last_io_ms = mg_millis();
       mg_call(c, MG_EV_WRITE, &count);
       // The output drained below the mark: serve the held requests in the

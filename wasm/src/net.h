@@ -148,6 +148,12 @@ struct mg_connection {
   struct mg_http_out http_out;    // HTTP client: requests written (http_client.c)
   struct mg_http_stream *http_stream;  // streamed request body (http_stream.c), or NULL
   void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE
+  // WebSocket (ws.c, ws_hs.c).
+  size_t ws_frag_len;             // reassembled bytes of a fragmented message (front of recv)
+  size_t ws_utf8_pos;             // ... of which checked as valid UTF-8
+  uint8_t ws_frag_op;             // its opcode; 0 = no fragmented message in progress
+  uint8_t ws_state;               // MG_WS_* (ws.h)
+  unsigned char ws_nonce[16];     // client: Sec-WebSocket-Key bytes, for the answer
 };
 
 struct mg_timer {
@@ -181,6 +187,7 @@ struct mg_mgr {
   bool shutdown_idle_set;   // mgx_shutdown_idle gave a grace: use it in shutdown
   uint32_t shutdown_idle_ms;
   bool http_strict;         // HTTP/1.1 requests need exactly one Host (mgx_http_strict)
+  uint32_t ws_max_message;  // limits.maxWsMessageSize (0: MG_WS_DEFAULT_MAX, ws.h)
 };
 
 // Manager and connection internals behind the mgx_* exports (mgx.c).

@@ -65,6 +65,7 @@ int main(void) {
   suite_http_stream();
   suite_http_rfc9112();
   suite_mqtt();
+  suite_ws();
   fake_reset();
   printf("%d passed, %d failed\n", s_passed, s_failed);
   return s_failed == 0 ? 0 : 1;

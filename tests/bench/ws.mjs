@@ -1,0 +1,165 @@
+// ws.mjs: WebSocket echo, tsmongoose vs the `ws` npm package, side by side
+// in one run with the same load generator (ws-load.mjs): round trips per
+// second and throughput for 32 B, 4 KiB and 1 MiB messages over 50
+// connections (one message in flight each), and memory per idle WebSocket.
+// Run alone (`node tests/bench/ws.mjs`) or as the "ws" case of run.mjs.
+// The load generator is ws-load-c/ws_load.c (compiled here with cc; one
+// epoll thread, cheaper per echo than either server), else ws-load.mjs.
+// Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s,
+// default 2), BENCH_ROUNDS (default 3; the median is reported),
+// BENCH_IDLE_CONNS (idle WebSockets for the memory case, default 1000),
+// BENCH_PIN (1: server on CPU 0, load generator on CPU 1).
+import { execFile, fork, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import * as net from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SERVERS = { tsmongoose: "ws-tsmongoose.mjs", ws: "ws-ws.mjs" };
+// Small messages run twice: one in flight per connection (latency-bound)
+// and 16 in flight (what a busy chat or feed looks like: several frames per read).
+const SIZES = [
+  { id: "32B", bytes: 32, window: 1 }, { id: "32B x16", bytes: 32, window: 16 },
+  { id: "4KiB", bytes: 4096, window: 1 }, { id: "4KiB x16", bytes: 4096, window: 16 },
+  { id: "1MiB", bytes: 1 << 20, window: 1 },
+];
+const CONNS = 50;
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function startServer(name, pin) {
+  const child = fork(join(here, "servers", SERVERS[name]), [], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  if (pin) spawnSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
+  const next = (type) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no '${type}' within 20 s`)), 20_000);
+    const onMsg = (m) => { if (m?.type === type) { clearTimeout(timer); child.off("message", onMsg); resolve(m); } };
+    child.on("message", onMsg);
+  });
+  return next("ready").then(({ port }) => ({
+    port,
+    mem: () => { const p = next("mem"); child.send({ type: "mem" }); return p; },
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => { clearTimeout(timer); resolve(); });
+      child.send({ type: "stop" });
+    }),
+  }));
+}
+
+let nativeLoad; // path of the compiled ws-load-c/ws_load.c, or null (then ws-load.mjs)
+function loadGenerator() {
+  if (nativeLoad !== undefined) return nativeLoad;
+  const out = join(here, "..", "..", "build", "bench", "ws_load");
+  mkdirSync(dirname(out), { recursive: true });
+  nativeLoad = null;
+  for (const cc of [process.env.CC, "cc", "gcc", "clang"].filter(Boolean)) {
+    if (spawnSync(cc, ["-O2", "-o", out, join(here, "ws-load-c", "ws_load.c")], { stdio: "ignore" }).status === 0) {
+      nativeLoad = out;
+      break;
+    }
+  }
+  console.log(`  load generator: ${nativeLoad ? "native (ws-load-c/ws_load.c, epoll)" : "ws-load.mjs (no C compiler)"}`);
+  return nativeLoad;
+}
+
+function load(port, size, warmupMs, durationMs, pin, window = 1) {
+  const native = loadGenerator();
+  const rest = [port, size, CONNS, warmupMs, durationMs, window].map(String);
+  const args = native ? rest : [join(here, "ws-load.mjs"), ...rest];
+  const exe = native ?? process.execPath;
+  const [cmd, argv] = pin ? ["taskset", ["-c", "1", exe, ...args]] : [exe, args];
+  return new Promise((resolve, reject) => {
+    execFile(cmd, argv, { timeout: warmupMs + durationMs + 60_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`load generator failed: ${err.message}\n${stderr}`));
+      resolve(JSON.parse(stdout.trim().split("\n").pop()));
+    });
+  });
+}
+
+/** Open `n` WebSockets (raw handshakes) and leave them idle. */
+async function openIdle(port, n) {
+  const socks = [];
+  for (let i = 0; i < n; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => new Promise((resolve, reject) => {
+      const key = randomBytes(16).toString("base64");
+      const want = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
+      const s = net.connect(port, "127.0.0.1", () => s.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+      let head = "";
+      s.on("data", (d) => {
+        head += d.toString("latin1");
+        if (head.includes("\r\n\r\n")) { if (head.includes(want)) resolve(); else reject(new Error(head)); }
+      });
+      s.on("error", reject);
+      socks.push(s);
+    })));
+  }
+  return socks;
+}
+
+async function idleMemory(name, n, pin) {
+  const srv = await startServer(name, pin);
+  let socks = [];
+  try {
+    await load(srv.port, 32, 200, 500, pin); // warm the code paths up before the baseline
+    await sleep(300);
+    const before = await srv.mem();
+    socks = await openIdle(srv.port, n);
+    await sleep(2000); // idle: tsmongoose frees the buffers of WebSockets quiet for 1 s
+    const after = await srv.mem();
+    return { server: name, conns: n, rssPerConn: (after.rss - before.rss) / n, heapPerConn: (after.heapUsed - before.heapUsed) / n };
+  } finally {
+    for (const s of socks) s.destroy();
+    await srv.stop();
+  }
+}
+
+/** The whole WebSocket bench; returns the results and prints a table. */
+export async function wsBench(opts = {}) {
+  const env = process.env;
+  const pin = opts.pin ?? (env.BENCH_PIN !== undefined && env.BENCH_PIN !== "" ? env.BENCH_PIN === "1"
+    : cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0);
+  const duration = opts.durationS ?? Number(env.BENCH_DURATION || 10);
+  const warmup = opts.warmupS ?? Number(env.BENCH_WARMUP || Math.min(2, duration));
+  const rounds = opts.rounds ?? Number(env.BENCH_ROUNDS || 3);
+  const idle = opts.idleConns ?? Number(env.BENCH_IDLE_CONNS || 1000);
+  const results = [];
+  console.log(`WebSocket echo, ${CONNS} connections, 1 (or x16) messages in flight each (${rounds} round(s) of ${duration} s${pin ? ", server on CPU 0, load on CPU 1" : ""}):`);
+  for (const size of SIZES) {
+    const runs = { tsmongoose: [], ws: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const name of Object.keys(SERVERS)) {
+        const srv = await startServer(name, pin);
+        try {
+          const x = await load(srv.port, size.bytes, warmup * 1000, duration * 1000, pin, size.window);
+          runs[name].push(x.roundTrips / x.seconds);
+          console.log(`  ${size.id.padEnd(5)} ${name.padEnd(10)} round ${r + 1}: ${(x.roundTrips / x.seconds).toFixed(0)} round trips/s`);
+        } finally {
+          await srv.stop();
+        }
+      }
+    }
+    const ours = median(runs.tsmongoose), theirs = median(runs.ws);
+    results.push({ size: size.id, bytes: size.bytes, tsmongoose: ours, ws: theirs, ratio: ours / theirs,
+      mbPerSecOurs: (ours * size.bytes * 2) / 2 ** 20, mbPerSecWs: (theirs * size.bytes * 2) / 2 ** 20 });
+  }
+  const memory = [];
+  for (const name of Object.keys(SERVERS)) memory.push(await idleMemory(name, idle, pin));
+  const lines = ["", "| message (in flight) | tsmongoose rt/s | ws rt/s | ratio | tsmongoose MiB/s | ws MiB/s |", "|---|---:|---:|---:|---:|---:|"];
+  for (const r of results) {
+    lines.push(`| ${r.size} | ${r.tsmongoose.toFixed(0)} | ${r.ws.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.mbPerSecOurs.toFixed(1)} | ${r.mbPerSecWs.toFixed(1)} |`);
+  }
+  lines.push("", `| idle WebSockets (${idle}) | RSS per connection | JS heap per connection |`, "|---|---:|---:|");
+  for (const m of memory) lines.push(`| ${m.server} | ${(m.rssPerConn / 1024).toFixed(1)} KiB | ${(m.heapPerConn / 1024).toFixed(1)} KiB |`);
+  console.log(lines.join("\n"));
+  return { connections: CONNS, rounds, durationS: duration, results, memory, table: lines.join("\n") };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await wsBench();
+}

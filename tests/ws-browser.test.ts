@@ -1,0 +1,76 @@
+// ws-browser.test.ts: a real browser as the WebSocket peer. Headless
+// Chromium (Debian's, driven by playwright-core) loads a page from a Node
+// server built on this package; the page opens
+// `new WebSocket("ws://127.0.0.1:PORT/echo")` to that same server and
+// exchanges text and binary messages (NULs included) with it; the server
+// pushes a message of its own and finally closes with 4001.
+import { chromium } from "playwright-core";
+import { MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_WS_OPEN, WEBSOCKET_OP_BINARY } from "tsmongoose";
+import type { HttpMessage, WsMessage } from "tsmongoose";
+import { CHROMIUM_ARGS, chromiumUnavailableTest, ensureChromium } from "./browser/chromium";
+import { startServer, stopAllServers } from "./helpers/server";
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>ws</title><script>
+window.__ws = { log: [] };
+const ws = new WebSocket("ws://" + location.host + "/echo");
+ws.binaryType = "arraybuffer";
+const got = [];
+ws.onopen = () => {
+  ws.send("héllo from Chromium \\u{1F600}");
+  const bin = new Uint8Array(100000);
+  for (let i = 0; i < bin.length; i++) bin[i] = i % 5 === 0 ? 0 : (i * 13) & 255;
+  ws.send(bin);
+  window.__ws.sentSum = bin.reduce((a, b) => (a + b) % 65521, 0);
+};
+ws.onmessage = (e) => {
+  if (typeof e.data === "string") got.push(["text", e.data]);
+  else { const b = new Uint8Array(e.data); got.push(["binary", b.length, b.reduce((a, x) => (a + x) % 65521, 0), b[0], b[5]]); }
+};
+ws.onclose = (e) => { window.__ws.done = { got, code: e.code, reason: e.reason, clean: e.wasClean }; };
+ws.onerror = () => window.__ws.log.push("error");
+</script>`;
+
+const found = ensureChromium();
+if (!found.path) {
+  chromiumUnavailableTest("WebSocket with Chromium", found);
+} else {
+  afterEach(() => stopAllServers());
+
+  test("Chromium's WebSocket talks to our server: text and binary both ways, server close 4001", async () => {
+    const serverSaw: string[] = [];
+    const srv = await startServer((c, ev, data) => {
+      if (ev === MG_EV_HTTP_MSG) {
+        const hm = data as HttpMessage;
+        if (hm.uri === "/echo") c.wsUpgrade(hm);
+        else c.reply(200, PAGE, { "Content-Type": "text/html; charset=utf-8" });
+      } else if (ev === MG_EV_WS_OPEN) {
+        serverSaw.push(`open ${(data as HttpMessage).header("Origin")}`);
+      } else if (ev === MG_EV_WS_MSG) {
+        const m = data as WsMessage;
+        serverSaw.push(m.opcode === WEBSOCKET_OP_BINARY ? `binary ${m.data.length}` : `text ${m.text}`);
+        c.wsSend(m.data, m.opcode);
+        if (m.opcode === WEBSOCKET_OP_BINARY) {
+          c.wsSend("server push");
+          c.wsClose(4001, "done here");
+        }
+      }
+    });
+    const browser = await chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${srv.port}/`);
+      await page.waitForFunction(() => (window as unknown as { __ws: { done?: unknown } }).__ws.done !== undefined, null, { timeout: 20_000 });
+      const r = await page.evaluate(() => (window as unknown as { __ws: { done: { got: unknown[]; code: number; reason: string; clean: boolean }; sentSum: number; log: string[] } }).__ws);
+      expect(r.log).toEqual([]);
+      expect(r.done.got).toEqual([
+        ["text", "héllo from Chromium \u{1F600}"],
+        ["binary", 100000, r.sentSum, 0, 0],
+        ["text", "server push"],
+      ]);
+      expect(r.done).toMatchObject({ code: 4001, reason: "done here", clean: true });
+      expect(serverSaw).toEqual([`open http://127.0.0.1:${srv.port}`, "text héllo from Chromium \u{1F600}", "binary 100000"]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+}
