@@ -9,7 +9,7 @@
 // poison pill (null) per worker on the queue, behind the jobs already
 // queued, so every accepted job is still computed and answered; then it
 // joins the workers, terminating any still busy after JOIN_TIMEOUT_MS
-// (default 5000) and answering its job with 503.
+// (default 5000) and answering every job left unanswered with 503.
 //
 // GET /?n=1000000 counts the primes below n. PORT (default 8000; 0 = any free
 // port), WORKERS (default 4).
@@ -42,6 +42,13 @@ class WorkQueue {
     this.current.delete(worker);
     if (this.#items.length > 0) this.#give(worker, this.#items.shift()!);
     else this.#idle.push(worker);
+  }
+
+  /** Take every job no worker picked up (left behind when workers are terminated). */
+  takeQueuedJobs(): Job[] {
+    const jobs = this.#items.filter((item): item is Job => item !== null);
+    this.#items.length = 0;
+    return jobs;
   }
 
   #give(worker: Worker, item: Job | null): void {
@@ -103,13 +110,15 @@ mgr.onShutdown(async (signal) => {
   for (let i = 0; i < workers.length; i++) workQueue.put(null);
   console.log("Waiting for workers...");
   const exited = await Promise.all(workers.map((w) => join(w, joinTimeoutMs)));
+  // Jobs that will never be answered: the one each terminated worker was
+  // computing, and any still queued (a worker terminated before it took
+  // them, e.g. one still starting up). Their clients get 503, not a hang.
+  const lost = workQueue.takeQueuedJobs();
   workers.forEach((worker, i) => {
-    if (exited[i]) return;
-    // Terminated mid-job: answer that job's client instead of leaving it hanging.
     const job = workQueue.current.get(worker);
-    const conn = job && waiting.get(job.connId);
-    if (conn) conn.reply(503, "Server shutting down\n");
+    if (!exited[i] && job) lost.push(job);
   });
+  for (const job of lost) waiting.get(job.connId)?.reply(503, "Server shutting down\n");
   const n = exited.filter(Boolean).length;
   console.log(`Workers stopped: ${n} exited, ${workers.length - n} terminated`);
 });

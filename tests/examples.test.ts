@@ -238,8 +238,9 @@ describe("worker-pool: worker_threads answering through wakeup, stopped by poiso
 
   test("a worker still busy at the join timeout is terminated and its client gets 503", async () => {
     const ex = await startExample("worker-pool", { WORKERS: "1", JOIN_TIMEOUT_MS: "150" });
+    expect((await get(ex.port, "/?n=10")).status).toBe(200); // the worker is up
     const pending = get(ex.port, "/?n=100000000"); // far longer than 150 ms
-    await sleep(150);
+    await sleep(300);
     const status = await stopWith(ex, "SIGTERM", 3000);
     expect(await pending).toMatchObject({ status: 503, body: "Server shutting down\n" });
     expect(status).toMatchObject({ code: 0, signal: null });
