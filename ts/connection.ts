@@ -13,6 +13,8 @@ import { ConnectionClosedError, describe } from "./errors";
 import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
 import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
+import { udpSend } from "./udp";
+import { sntpRequest } from "./sntp";
 
 /**
  * The event handler: `(conn, ev, data)`. It may return a promise: the
@@ -54,6 +56,8 @@ export class Connection {
   _eofPending = false;
   /** @internal host_close was called for it. */
   _socketClosed = false;
+  /** @internal A udp:// connection (datagrams). */
+  _udp = false;
   /** @internal Bound/known addresses. */
   _local: Address | undefined;
   _remote: Address | undefined;
@@ -177,6 +181,7 @@ export class Connection {
   /** Queue raw bytes for sending. Returns false if the core refused (closing, out of memory). */
   send(data: string | Uint8Array): boolean {
     const c = this.#live("send");
+    if (this._udp) return udpSend(this, c, data);
     const bytes = toBytes("send", data);
     const m = this.manager;
     m._enter();
@@ -267,6 +272,11 @@ export class Connection {
     } finally {
       m._leave(true);
     }
+  }
+
+  /** SNTP connections (mgr.sntpConnect): send another time request; the answer is MG_EV_SNTP_TIME. */
+  sntpRequest(): void {
+    sntpRequest(this, this.#live("sntpRequest"));
   }
 
   /** Stop reading, flush what is queued, then close. */

@@ -15,6 +15,8 @@ import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
 import type { Network } from "../shim/network";
+import { udpConnect, udpListen } from "./udp";
+import { sntpConnect, SNTP_DEFAULT_URL, type SntpOptions } from "./sntp";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -117,6 +119,7 @@ export class Manager extends Engine {
     this.#check("listen");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("listen", opts, ep.scheme);
+    if (ep.scheme === "udp") return udpListen(this, url, ep, handler);
     const k = core();
     this._enter();
     try {
@@ -145,6 +148,7 @@ export class Manager extends Engine {
     this.#check("connect");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("connect", opts, ep.scheme);
+    if (ep.scheme === "udp") return udpConnect(this, ep, handler);
     const k = core();
     this._enter();
     try {
@@ -164,6 +168,21 @@ export class Manager extends Engine {
     } finally {
       this._leave(true);
     }
+  }
+
+  /**
+   * An SNTP client (udp://, default time.google.com:123): a request goes out
+   * once connected, each reply fires MG_EV_SNTP_TIME (data: milliseconds since
+   * the epoch) or MG_EV_ERROR; `conn.sntpRequest()` asks again.
+   */
+  sntpConnect(url: string = SNTP_DEFAULT_URL, opts: SntpOptions = {}): Connection {
+    this.#check("sntpConnect");
+    return sntpConnect(this, url, opts);
+  }
+
+  /** @internal Free a connection whose setup failed, without delivering any event. */
+  _discardConnection(conn: Connection): void {
+    this.#discard(conn);
   }
 
   /** Free a connection whose setup failed, without delivering any event. */

@@ -336,7 +336,7 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_UDP)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {

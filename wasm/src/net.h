@@ -127,6 +127,11 @@ struct mg_connection {
   struct mg_http_scan http_scan;  // head scan progress (before MG_HF_HDRS)
   size_t http_line_pos;           // chunked decoder: resume point in its current
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
+  struct {                        // SNTP client state (sntp.c)
+    uint64_t sent_ms;             // when the request went out (mg_millis)
+    unsigned char tx[8];          // its transmit timestamp: a nonce the reply echoes
+    unsigned char state;          // MG_SNTP_*
+  } sntp;
 };
 
 struct mg_timer {
