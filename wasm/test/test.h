@@ -87,5 +87,7 @@ void suite_http_client(void);
 void suite_shutdown(void);
 void suite_hardening(void);
 void suite_backpressure(void);
+void suite_util(void);
+void suite_udp_sntp(void);
 
 #endif
