@@ -3,7 +3,7 @@
 // the method as JSON text, and a method answers with ok(resultJson) or
 // err(code, message) — or simply returns (or resolves to) a value, which
 // becomes the result through JSON.stringify.
-import { describe } from "./errors";
+import { MongooseError, describe } from "./errors";
 import { jsonGet, jsonGetStr } from "./util-json";
 
 /** Standard JSON-RPC 2.0 error codes. */
@@ -19,6 +19,8 @@ export const RPC_INTERNAL_ERROR = -32603;
 
 /** A method: answers through `req.ok()`/`req.err()`, or returns the result value (or a promise of it). */
 export type RpcMethod = (req: RpcReq) => unknown;
+// A method returning undefined without answering is the reference's "handler
+// forgot to respond": an internal error, never a silent null result.
 
 /** One request being handled. */
 export class RpcReq {
@@ -50,14 +52,14 @@ export class RpcReq {
     return this.#response;
   }
 
-  /** Answer with `resultJson` (JSON text, e.g. `"42"` or `'{"a":1}'`); later calls are ignored. */
+  /** Answer with `resultJson` (JSON text, e.g. `"42"` or `'{"a":1}'`). A second answer throws (ERR_RPC_ANSWERED). */
   ok(resultJson: string): void {
     if (typeof resultJson !== "string") throw new TypeError(`RpcReq.ok: resultJson must be JSON text, got ${describe(resultJson)}`);
     if (jsonGet(resultJson, "$") === undefined) throw new TypeError(`RpcReq.ok: resultJson is not valid JSON: ${describe(resultJson)}`);
     this.#answer(`"result":${resultJson}`);
   }
 
-  /** Answer with an error object `{ code, message }`; later calls are ignored. */
+  /** Answer with an error object `{ code, message }`. A second answer throws (ERR_RPC_ANSWERED). */
   err(code: number, message: string): void {
     if (!Number.isInteger(code)) throw new RangeError(`RpcReq.err: code must be an integer, got ${describe(code)}`);
     if (typeof message !== "string") throw new TypeError(`RpcReq.err: message must be a string, got ${describe(message)}`);
@@ -65,7 +67,9 @@ export class RpcReq {
   }
 
   #answer(member: string): void {
-    if (this.#response !== undefined) return;
+    if (this.#response !== undefined) {
+      throw new MongooseError("ERR_RPC_ANSWERED", `RpcReq: a response for ${this.method} was already sent`);
+    }
     this.#response = this.id === undefined ? "" : `{"jsonrpc":"2.0","id":${this.id},${member}}`;
   }
 }
@@ -79,14 +83,11 @@ function errorFrame(id: string, code: number, message: string): string {
  * `await rpc.process(frame)` gives the response frame ("" for
  * notifications). Errors follow the spec: -32700 parse error, -32600
  * invalid request, -32601 unknown method, -32603 a method that threw.
- * Batches (arrays) are answered with -32600. `rpc.list` lists the methods.
+ * Batches (arrays) are answered with -32600. A method that neither answers
+ * nor returns a value (nor a promise of one) gets -32603.
  */
 export class Rpc {
   readonly #methods = new Map<string, RpcMethod>();
-
-  constructor() {
-    this.#methods.set("rpc.list", () => this.methods);
-  }
 
   /** Register (or replace) `method`. */
   add(method: string, fn: RpcMethod): void {
@@ -140,9 +141,12 @@ function finish(req: RpcReq, value: unknown, err?: unknown, failed = err !== und
   if (!req.answered) {
     if (failed) {
       req.err(RPC_INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+    } else if (value === undefined) {
+      req.err(RPC_INTERNAL_ERROR, `method ${req.method} did not answer`);
     } else {
-      const json = JSON.stringify(value === undefined ? null : value);
-      req.ok(json ?? "null");
+      const json = JSON.stringify(value);
+      if (json === undefined) req.err(RPC_INTERNAL_ERROR, `method ${req.method} returned a value JSON cannot carry`);
+      else req.ok(json);
     }
   }
   return req._response ?? "";

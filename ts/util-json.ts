@@ -45,8 +45,8 @@ export function jsonGetBool(json: string | Uint8Array, path: string, dflt?: bool
   return c === 0x74 ? true : c === 0x66 ? false : dflt;
 }
 
-/** The number at `path` truncated to an integer, else `dflt`. */
-export function jsonGetLong(json: string | Uint8Array, path: string, dflt?: number): number | undefined {
+/** The number at `path` truncated to an integer, else `dflt` (0, as in the reference library). */
+export function jsonGetLong(json: string | Uint8Array, path: string, dflt = 0): number {
   const v = jsonGetNum(json, path);
   return v === undefined ? dflt : Math.trunc(v);
 }

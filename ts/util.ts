@@ -85,7 +85,10 @@ function wildcards(p: string): number {
  * without "/", `#` any run including "/". Returns the captures (one per
  * wildcard, in order) on a match, else undefined:
  * `match("/api/v1/users", "/api/*\/#")` is `["v1", "users"]`.
- * Patterns with more than 16 wildcards report their first 16 captures.
+ * Patterns with more than 16 wildcards report their first 16 captures. As
+ * in Mongoose, a mismatch backtracks into the last `*`/`#` only (linear
+ * memory, O(n·m) time), which is exact for `#` patterns and for `*`
+ * patterns without `?`; `match("ba/a", "*?*?*")` is a known miss.
  */
 export function match(s: string, pattern: string): string[] | undefined {
   const str = stringArg("match", "s", s), pat = stringArg("match", "pattern", pattern);

@@ -388,7 +388,7 @@ test("error on bad input: typed errors, 400 for a malformed request", async () =
   });
   const mgr = server.mgr;
   assertThrows(() => mgr.listen("bogus"), TypeError, 'listen("bogus")');
-  assertThrows(() => mgr.listen("udp://app:9"), TypeError, "listen(udp://)");
+  assertThrows(() => mgr.listen("ftp://app:9"), TypeError, "listen(ftp://)");
   assertThrows(() => mgr.timerAdd(-1, () => {}), RangeError, "timerAdd(-1)");
   assertThrows(() => mgr.poll(-5), RangeError, "poll(-5)");
   mgr.listen("http://app:80");
