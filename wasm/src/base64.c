@@ -29,13 +29,23 @@ size_t mg_base64_encode(const unsigned char *s, size_t len, char *dst) {
   return o;
 }
 
+// Decoding table: 0..63, or 64 for anything outside the alphabet.
+static const unsigned char s_val[256] = {
+#define X64 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+    X64, X64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64, 64, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+    64, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 64,
+    64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+    X64, X64, X64, X64, X64, X64, X64, X64
+#undef X64
+};
+
 static int b64val(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
+  unsigned char v = s_val[(unsigned char) c];
+  return v == 64 ? -1 : v;
 }
 
 long mg_base64_decode(const char *s, size_t len, unsigned char *dst) {
@@ -50,12 +60,10 @@ long mg_base64_decode(const char *s, size_t len, unsigned char *dst) {
   if (len % 4 == 1) return -1;  // "x===" and the like
   tail = len % 4;
   for (i = 0; i + 4 <= len; i += 4) {
-    v = 0;
-    for (k = 0; k < 4; k++) {
-      int d = b64val(s[i + (size_t) k]);
-      if (d < 0) return -1;
-      v = v << 6 | (unsigned) d;
-    }
+    const unsigned char *q = (const unsigned char *) s + i;
+    unsigned a = s_val[q[0]], b = s_val[q[1]], c = s_val[q[2]], e = s_val[q[3]];
+    if ((a | b | c | e) & 64) return -1;
+    v = a << 18 | b << 12 | c << 6 | e;
     dst[o++] = (unsigned char) (v >> 16);
     dst[o++] = (unsigned char) (v >> 8);
     dst[o++] = (unsigned char) v;
