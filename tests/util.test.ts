@@ -10,6 +10,33 @@ import {
   jsonGetStr, logGet, logSet, match, md5, millis, randomBytes, randomStr, sha1, sha256, urlDecode, urlEncode, urlHost,
   urlIsSsl, urlPass, urlPort, urlUri, urlUser, MG_LL_DEBUG, MG_LL_ERROR, MG_LL_NONE,
 } from "tsmongoose";
+import * as api from "tsmongoose";
+
+/**
+ * A second copy of the package with TSMONGOOSE_UTIL_ACCEL=0: every call
+ * stays in the core. The Node entry hands inputs of ACCEL_MIN (512) bytes
+ * and more to node:crypto/zlib/Buffer, so the differential runs check both.
+ */
+function coreOnly(): typeof api {
+  const saved = process.env.TSMONGOOSE_UTIL_ACCEL;
+  process.env.TSMONGOOSE_UTIL_ACCEL = "0";
+  let mod: typeof api | undefined;
+  try {
+    jest.isolateModules(() => {
+      mod = require("tsmongoose") as typeof api;
+    });
+  } finally {
+    if (saved === undefined) delete process.env.TSMONGOOSE_UTIL_ACCEL;
+    else process.env.TSMONGOOSE_UTIL_ACCEL = saved;
+  }
+  return mod!;
+}
+const core = coreOnly();
+test("the core-only copy is a separate instance of the package", () => {
+  expect(core.sha256).not.toBe(api.sha256);
+  expect(hex(core.sha256(new Uint8Array(600)))).toBe(hex(api.sha256(new Uint8Array(600))));
+});
+const builds: [string, typeof api][] = [["core only", core], ["node entry", api]];
 
 /** A small seeded PRNG (mulberry32): the generated inputs are the same every run. */
 function rng(seed: number): () => number {
@@ -59,7 +86,8 @@ class Diffs {
 }
 const MAX_LEN = 2100;
 
-describe("hashes, CRC-32 and base64 against node:crypto, zlib and Buffer, every length 0..2100", () => {
+describe.each(builds)("hashes, CRC-32 and base64 against node:crypto, zlib and Buffer, every length 0..2100 (%s)", (_build, m) => {
+  const { md5, sha1, sha256, hmacSha256, crc32, base64Encode, base64Decode } = m;
   test("md5, sha1, sha256, hmacSha256, crc32, base64Encode/Decode of random bytes", () => {
     const r = rng(1);
     const d$ = new Diffs();

@@ -6,6 +6,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
+import { nodeUtilAccel } from "../shim/node-util";
+import { setUtilAccel } from "./util-accel";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
@@ -30,6 +32,8 @@ setPlatform({
   loadWasm: async (src) => WebAssembly.compile(await readSource(src ?? defaultWasmPath())),
   defaultNetwork: () => nodeNetwork(),
 });
+// Large inputs to hashes, CRC-32 and base64Encode go to node:crypto/zlib/Buffer (identical results).
+if (process.env.TSMONGOOSE_UTIL_ACCEL !== "0") setUtilAccel(nodeUtilAccel);
 
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";

@@ -5,10 +5,13 @@ import { setHostLogLevel, setHostLogSink, type LogSink } from "./loader";
 import { u32 } from "./loader";
 import { describe } from "./errors";
 import { dataArg, stage, stringArg, ucore } from "./util-core";
+import { accel, large } from "./util-accel";
 
 /** Base64 (standard alphabet, "=" padding) of `data` (UTF-8 for strings). */
 export function base64Encode(data: string | Uint8Array): string {
   const d = dataArg("base64Encode", data);
+  const a = accel();
+  if (a !== undefined && large(d)) return a.base64Encode(d);
   const max = typeof d === "string" ? d.length * 3 : d.byteLength;
   const [p, n, , , out] = stage(d, undefined, Math.ceil(max / 3) * 4 + 4);
   return readLatin1(out, ucore().mgx_base64_encode(p, n, out));
@@ -36,23 +39,31 @@ function digest(fn: string, data: unknown, size: number,
 
 /** MD5 digest (16 bytes). For checksums and legacy protocols, not for security. */
 export function md5(data: string | Uint8Array): Uint8Array {
-  return digest("md5", data, 16, (p, n, o) => ucore().mgx_md5(p, n, o));
+  const d = dataArg("md5", data), a = accel();
+  if (a !== undefined && large(d)) return a.md5(d);
+  return digest("md5", d, 16, (p, n, o) => ucore().mgx_md5(p, n, o));
 }
 
 /** SHA-1 digest (20 bytes). */
 export function sha1(data: string | Uint8Array): Uint8Array {
-  return digest("sha1", data, 20, (p, n, o) => ucore().mgx_sha1(p, n, o));
+  const d = dataArg("sha1", data), a = accel();
+  if (a !== undefined && large(d)) return a.sha1(d);
+  return digest("sha1", d, 20, (p, n, o) => ucore().mgx_sha1(p, n, o));
 }
 
 /** SHA-256 digest (32 bytes). */
 export function sha256(data: string | Uint8Array): Uint8Array {
-  return digest("sha256", data, 32, (p, n, o) => ucore().mgx_sha256(p, n, o));
+  const d = dataArg("sha256", data), a = accel();
+  if (a !== undefined && large(d)) return a.sha256(d);
+  return digest("sha256", d, 32, (p, n, o) => ucore().mgx_sha256(p, n, o));
 }
 
 /** HMAC-SHA256 of `data` under `key` (32 bytes). */
 export function hmacSha256(key: string | Uint8Array, data: string | Uint8Array): Uint8Array {
   const k = dataArg("hmacSha256", key);
   const d = dataArg("hmacSha256", data);
+  const a = accel();
+  if (a !== undefined && large(d)) return a.hmacSha256(k, d);
   const [kp, kn, dp, dn, out] = stage(k, d, 32);
   ucore().mgx_hmac_sha256(kp, kn, dp, dn, out);
   return copyBytes(out, 32);
@@ -67,6 +78,8 @@ export function crc32(data: string | Uint8Array, initial = 0): number {
   if (!Number.isInteger(initial) || initial < 0 || initial > 0xffffffff) {
     throw new RangeError(`crc32: initial must be an integer in 0..0xffffffff, got ${describe(initial)}`);
   }
+  const crc = accel()?.crc32;
+  if (crc !== undefined && large(d)) return crc(d, initial);
   const [p, n] = stage(d, undefined, 0);
   return ucore().mgx_crc32(initial, p, n);
 }
