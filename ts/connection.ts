@@ -335,7 +335,7 @@ export class Connection {
 
   /** `Connection(id=3, accepted, http)`. */
   toString(): string {
-    const parts = [`id=${this.id}`, this._role, this._http ? "http" : "raw"];
+    const parts = [`id=${this.id}`, this._role, this._udp ? "udp" : this._http ? "http" : "raw"];
     if (this._ptr === 0) parts.push("closed");
     else if (this.isDraining) parts.push("draining");
     else if (this.isClosing) parts.push("closing");
