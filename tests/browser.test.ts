@@ -34,6 +34,8 @@ const CASES = [
   "error on bad input: typed errors, 400 for a malformed request",
   "connect refused: MG_EV_ERROR then MG_EV_CLOSE",
   "closed connection: methods throw ConnectionClosedError",
+  "udp:// datagrams over the memory network",
+  "utilities from the core: JSON, base64, SHA-256, match, Rpc",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }
