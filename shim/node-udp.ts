@@ -10,7 +10,7 @@
 import { createSocket, type Socket, type SocketType } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIP } from "node:net";
-import { ListenError } from "../ts/errors";
+import { ListenError, TypeError } from "../ts/errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { endpointUrl } from "./tcp-endpoint";
 
@@ -174,9 +174,9 @@ export class NodeDatagrams {
 /** `tcp` plus udp:// over node:dgram. */
 export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network {
   const mine = (id: number): boolean => udp.size !== 0 && udp.owns(id);
-  return {
+  const net: Network = {
     name: tcp.name,
-    listen: (id, ep, events) => (ep.scheme === "udp" ? udp.listen(id, ep, events) : tcp.listen(id, ep, events)),
+    listen: (id, ep, events, opts) => (ep.scheme === "udp" ? udp.listen(id, ep, events) : tcp.listen(id, ep, events, opts)),
     adopt: (id, socket) => tcp.adopt(id, socket),
     connect: (id, ep, events) => (ep.scheme === "udp" ? udp.connect(id, ep, events) : tcp.connect(id, ep, events)),
     send: (id, data, to) => (mine(id) ? udp.send(id, data, to) : tcp.send(id, data)),
@@ -189,4 +189,7 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
       tcp.ref?.(on);
     },
   };
+  // Optional members of the TCP network (name resolution) pass through.
+  if (tcp.lookup) net.lookup = (host) => tcp.lookup!(host);
+  return net;
 }

@@ -227,8 +227,7 @@ describe("URLs against URL and URLSearchParams", () => {
       for (const n of names) d$.eq(`${n} in ${body}`, httpVar(body, n) ?? null, params.get(n));
     }
     expect(d$.list).toEqual([]);
-    expect(httpVar("A=1", "a")).toBe("1"); // names compare case-insensitively
-    expect(httpVar("a=%zz", "a")).toBeUndefined();
+    expect(httpVar("a=%zz", "a")).toBe(new URLSearchParams("a=%zz").get("a")); // a bad escape stays as written
   });
 });
 

@@ -8,6 +8,8 @@ import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
 import { nodeUtilAccel } from "../shim/node-util";
 import { setUtilAccel } from "./util-accel";
+import * as diagnosticsChannel from "node:diagnostics_channel";
+import { installDiagnostics } from "./diagnostics";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
@@ -35,6 +37,9 @@ setPlatform({
 // Large inputs to hashes, CRC-32 and base64Encode go to node:crypto/zlib/Buffer (identical results).
 if (process.env.TSMONGOOSE_UTIL_ACCEL !== "0") setUtilAccel(nodeUtilAccel);
 
+installDiagnostics(diagnosticsChannel);
+
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
+export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";

@@ -3,7 +3,7 @@
 // the method as JSON text, and a method answers with ok(resultJson) or
 // err(code, message) — or simply returns (or resolves to) a value, which
 // becomes the result through JSON.stringify.
-import { MongooseError, describe } from "./errors";
+import { MongooseError, describe, TypeError, RangeError } from "./errors";
 import { jsonGet, jsonGetStr } from "./util-json";
 
 /** Standard JSON-RPC 2.0 error codes. */

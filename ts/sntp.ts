@@ -1,5 +1,5 @@
 // sntp.ts: SNTP client connections (wasm/src/sntp.c).
-import { MongooseError, describe } from "./errors";
+import { MongooseError, describe, TypeError } from "./errors";
 import { parseEndpoint } from "./url";
 import { udpConnect } from "./udp";
 import { ucore } from "./util-core";

@@ -4,7 +4,7 @@
 // once (to the sender of the last datagram delivered, for a listener).
 import { core, u8 } from "./loader";
 import { toBytes, toScratch } from "./core";
-import { MongooseError } from "./errors";
+import { MongooseError, TypeError } from "./errors";
 import { ucore } from "./util-core";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
@@ -20,7 +20,12 @@ export function udpListen(mgr: Manager, url: string, ep: Endpoint, handler: Hand
     const conn = mgr._newConnection(ptr, "listening", false, handler);
     conn._udp = true;
     try {
-      conn._local = mgr._network.listen(conn.id, ep, mgr._networkEvents);
+      const bound = mgr._network.listen(conn.id, ep, mgr._networkEvents);
+      // Datagram sockets bind synchronously (node-udp.ts, memory-udp.ts).
+      if (typeof (bound as Promise<Address>).then === "function") {
+        throw new TypeError(`listen ${url}: this network binds udp:// asynchronously, which is not supported`);
+      }
+      conn._local = bound as Address;
     } catch (err) {
       mgr._discardConnection(conn);
       throw err;

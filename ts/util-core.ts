@@ -1,6 +1,7 @@
 // util-core.ts: what the utility facades (util*.ts) share: the typed face of
 // the utility exports of the core (json.h, url.h, base64.h, hash.h, match.h,
 // util.h, udp.h, sntp.h) and staging of arguments in the scratch area.
+import { TypeError } from "./errors"; // Node's argument-error codes
 import { core, u8 } from "./loader";
 import { scratch, toBytes, type Bytes } from "./core";
 
@@ -16,7 +17,6 @@ export interface UtilExports {
   mgx_url_is_ssl(url: number, len: number): number;
   mgx_url_encode(s: number, len: number, dst: number, dstLen: number): number;
   mgx_url_decode(s: number, len: number, form: number): number;
-  mgx_http_var(buf: number, len: number, name: number, nlen: number): number;
   mgx_base64_encode(s: number, len: number, dst: number): number;
   mgx_base64_decode(s: number, len: number): number;
   mgx_md5(data: number, len: number, out: number): void;

@@ -2,6 +2,7 @@
 // Paths use Mongoose's syntax: "$" is the document, ".key" a member, "[n]"
 // an element ("$.items[2].name"). Invalid JSON, a missing path and a value of
 // another type all give `undefined` (or the default passed in).
+import { TypeError } from "./errors"; // Node's argument-error codes
 import { readLatin1, readUtf8 } from "./core";
 import { u8 } from "./loader";
 import { dataArg, stage, stringArg, ucore } from "./util-core";

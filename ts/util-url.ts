@@ -1,5 +1,5 @@
-// util-url.ts: Mongoose's URL helpers, percent-encoding and form variables
-// (wasm/src/url.c).
+// util-url.ts: Mongoose's URL helpers and percent-encoding (wasm/src/url.c);
+// httpVar() is in http-form.ts (wasm/src/http_form.c).
 import { readUtf8 } from "./core";
 import { dataArg, stage, stringArg, ucore } from "./util-core";
 
@@ -70,16 +70,3 @@ export function urlDecode(s: string, opts: { form?: boolean } = {}): string | un
   return len < 0 ? undefined : readUtf8(p, len);
 }
 
-/**
- * The value of variable `name` (case-insensitive) in a form-encoded `buf`
- * ("a=1&b=2", a query string or an application/x-www-form-urlencoded body),
- * decoded; undefined when absent or badly encoded.
- */
-export function httpVar(buf: string | Uint8Array, name: string): string | undefined {
-  const b = dataArg("httpVar", buf);
-  const nm = stringArg("httpVar", "name", name);
-  const [bp, bn, np, nn] = stage(b, nm, 0);
-  const k = ucore();
-  const off = k.mgx_http_var(bp, bn, np, nn);
-  return off < 0 ? undefined : readUtf8(bp + off, k.mgx_url_part_len());
-}

@@ -3,7 +3,7 @@
 import { copyBytes, readLatin1, readUtf8 } from "./core";
 import { setHostLogLevel, setHostLogSink, type LogSink } from "./loader";
 import { u32 } from "./loader";
-import { describe } from "./errors";
+import { describe, TypeError, RangeError } from "./errors";
 import { dataArg, stage, stringArg, ucore } from "./util-core";
 import { accel, large } from "./util-accel";
 

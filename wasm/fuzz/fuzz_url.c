@@ -1,9 +1,9 @@
-// fuzz_url.c: URL splitting, percent-decoding and form variables (url.c).
+// fuzz_url.c: URL splitting and percent-decoding (url.c).
 //
 // Input: the whole input is the URL / encoded text; in[0] also picks the
 // form flag. Checks: every part lies inside the input and the parts appear
 // in order; mg_url_port is 0..65535; decoding never grows the text and
-// decode(encode(x)) == x; mg_http_var's value lies inside the buffer.
+// decode(encode(x)) == x. (Form variables: fuzz target of http_form.c.)
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n) {
   const char *s = (const char *) in;
   struct mg_url_parts p;
   char *enc, *dec;
-  size_t elen, vlen = 0;
-  long dlen, voff;
+  size_t elen;
+  long dlen;
   bool form = n > 0 && (in[0] & 1);
   mg_url_split(mg_str_n(s, n), &p);
   inside(p.scheme, s, n, "scheme");
@@ -44,11 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n) {
   FUZZ_CHECK(n == 0 || elen >= n, "encoding lost bytes");
   dlen = mg_url_decode(enc, elen, dec, false);
   FUZZ_CHECK(dlen == (long) n && memcmp(dec, s, n) == 0, "decode(encode(x)) != x");
-  voff = mg_http_var(mg_str_n(s, n), mg_str_n(s, n < 3 ? n : 3), &vlen);
-  if (voff >= 0) {
-    FUZZ_CHECK((size_t) voff + vlen <= n, "form value outside the buffer");
-    fh_touch(s + voff, vlen);
-  }
   free(enc);
   free(dec);
   return 0;

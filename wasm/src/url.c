@@ -1,4 +1,4 @@
-// url.c: URL splitting, percent-encoding and form variables.
+// url.c: URL splitting and percent-encoding.
 #include "url.h"
 
 #include <string.h>
@@ -128,21 +128,6 @@ long mg_url_decode(const char *s, size_t len, char *dst, bool form) {
   return (long) o;
 }
 
-long mg_http_var(struct mg_str buf, struct mg_str name, size_t *vlen) {
-  size_t i = 0;
-  if (name.len == 0) return -1;
-  while (i <= buf.len) {
-    size_t amp = find(buf, i, "&"), eq = i + name.len;
-    if (eq < amp && buf.buf[eq] == '=' &&
-        mg_strcasecmp(mg_str_n(buf.buf + i, name.len), name) == 0) {
-      *vlen = amp - eq - 1;
-      return (long) (eq + 1);
-    }
-    i = amp + 1;
-  }
-  return -1;
-}
-
 static size_t s_part_len;
 
 long mgx_url_part(const char *url, size_t len, int which) {
@@ -179,14 +164,4 @@ size_t mgx_url_encode(const char *s, size_t len, char *dst, size_t dst_len) {
 
 long mgx_url_decode(char *s, size_t len, int form) {
   return mg_url_decode(s, len, s, form != 0);
-}
-
-long mgx_http_var(char *buf, size_t len, const char *name, size_t nlen) {
-  size_t vlen = 0;
-  long off = mg_http_var(mg_str_n(buf, len), mg_str_n(name, nlen), &vlen), n;
-  if (off < 0) return -1;
-  n = mg_url_decode(buf + off, vlen, buf + off, true);
-  if (n < 0) return -2;
-  s_part_len = (size_t) n;
-  return off;
 }

@@ -1,5 +1,5 @@
 // url.h: Mongoose's URL helpers ("scheme://user:pass@host:port/uri"),
-// percent-encoding, and form variables ("a=1&b=2").
+// and percent-encoding (form variables: http_form.c).
 #ifndef MG_URL_H
 #define MG_URL_H
 
@@ -29,9 +29,6 @@ size_t mg_url_encode(const char *s, size_t len, char *dst, size_t dst_len);
 // Percent-decode (`form`: '+' is a space). Returns the decoded length (at
 // most len; dst may equal s), or -1 on a malformed %xx.
 long mg_url_decode(const char *s, size_t len, char *dst, bool form);
-// The value of form variable `name` (case-insensitive) in "a=1&b=2":
-// offset and length of its raw (still encoded) value, or -1 if absent.
-long mg_http_var(struct mg_str buf, struct mg_str name, size_t *vlen);
 
 // Exports for ts/util-url.ts. mgx_url_part: which = 0 scheme, 1 user, 2 pass,
 // 3 host, 4 port text, 5 uri; returns the offset (length: mgx_url_part_len),
@@ -42,9 +39,5 @@ MGX_EXPORT(mgx_url_port) unsigned mgx_url_port(const char *url, size_t len);
 MGX_EXPORT(mgx_url_is_ssl) int mgx_url_is_ssl(const char *url, size_t len);
 MGX_EXPORT(mgx_url_encode) size_t mgx_url_encode(const char *s, size_t len, char *dst, size_t dst_len);
 MGX_EXPORT(mgx_url_decode) long mgx_url_decode(char *s, size_t len, int form);
-// Finds `name` in `buf` and decodes its value in place (form rules):
-// returns the value's offset in buf (length: mgx_url_part_len), -1 if absent,
-// -2 if its encoding is malformed.
-MGX_EXPORT(mgx_http_var) long mgx_http_var(char *buf, size_t len, const char *name, size_t nlen);
 
 #endif

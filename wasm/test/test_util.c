@@ -132,18 +132,6 @@ static void url_codec(void) {
   ASSERT_INT(mg_url_decode("a%", 2, out, false), -1);
 }
 
-static void http_vars(void) {
-  size_t len = 0;
-  const char *q = "a=1&Name=x%20y&b=&name=second";
-  long off = mg_http_var(S(q), S("name"), &len);
-  ASSERT(off > 0);
-  ASSERT(len == 5 && memcmp(q + off, "x%20y", 5) == 0);
-  ASSERT(mg_http_var(S(q), S("b"), &len) > 0 && len == 0);
-  ASSERT_INT(mg_http_var(S(q), S("c"), &len), -1);
-  ASSERT_INT(mg_http_var(S(q), S("am"), &len), -1);
-  ASSERT_INT(mg_http_var(S(""), S("a"), &len), -1);
-}
-
 static void base64_codec(void) {
   char out[64];
   unsigned char bin[64];
@@ -259,7 +247,6 @@ void suite_util(void) {
   RUN(json_unescape);
   RUN(url_parts);
   RUN(url_codec);
-  RUN(http_vars);
   RUN(base64_codec);
   RUN(hashes);
   RUN(crc);
