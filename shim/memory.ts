@@ -18,11 +18,14 @@
 import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
 import { ListenError } from "../ts/errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
+import { MemoryDatagrams, type MemoryDatagramOptions } from "./memory-udp";
 
 /** Options of {@link memoryNetwork}. */
 export interface MemoryNetworkOptions {
   /** Undelivered bytes a socket buffers for its reader before send() returns short. Default 64 KiB. */
   windowBytes?: number;
+  /** udp:// behaviour: loss and reordering for tests (also switchable later through `datagrams`). */
+  datagrams?: MemoryDatagramOptions;
 }
 
 /** An Error carrying a socket-style `code` ("ECONNREFUSED", "EADDRINUSE", ...). */
@@ -110,11 +113,14 @@ export class MemoryNetwork implements Network {
   private tasks: (() => void)[] = [];
   private flushQueued = false;
   private readonly schedule = macrotaskScheduler();
+  /** The udp:// sockets; set `datagrams.loss` / `datagrams.reorder` to simulate a lossy network. */
+  readonly datagrams: MemoryDatagrams;
 
   constructor(opts: MemoryNetworkOptions = {}) {
     const w = opts.windowBytes ?? MEMORY_WINDOW_BYTES;
     if (!Number.isInteger(w) || w < 1) throw new RangeError(`memoryNetwork: windowBytes must be a positive integer, got ${String(w)}`);
     this.windowBytes = w;
+    this.datagrams = new MemoryDatagrams((task) => this.enqueue(task), opts.datagrams);
   }
 
   /** Names (host:port keys) currently listening, for diagnostics. */
@@ -123,6 +129,7 @@ export class MemoryNetwork implements Network {
   }
 
   listen(id: number, ep: Endpoint, events: NetworkEvents): Address {
+    if (ep.scheme === "udp") return this.datagrams.listen(id, { ...ep, host: this.checkEndpoint(ep) }, events);
     const host = this.checkEndpoint(ep);
     let port = ep.port;
     if (port === 0 && ep.scheme !== "mem") port = this.allocatePort(host);
@@ -152,6 +159,7 @@ export class MemoryNetwork implements Network {
   }
 
   connect(id: number, ep: Endpoint, events: NetworkEvents): void {
+    if (ep.scheme === "udp") return this.datagrams.connect(id, { ...ep, host: this.checkEndpoint(ep) }, events);
     const host = this.checkEndpoint(ep);
     const key = `${host}:${ep.port}`;
     const local: Address = { address: host, port: this.allocatePort(host), family: "mem" };
@@ -179,8 +187,9 @@ export class MemoryNetwork implements Network {
     });
   }
 
-  send(id: number, data: Uint8Array): number {
+  send(id: number, data: Uint8Array, to?: Address): number {
     const s = this.entries.get(id);
+    if (s === undefined && this.datagrams.owns(id)) return this.datagrams.send(id, data, to);
     if (!(s instanceof MemorySocket) || s.closed || !s.peer) return 0;
     const peer = s.peer;
     if (peer.closed) return data.length;      // the reader is gone: bytes are discarded, like after a half-close
@@ -197,6 +206,7 @@ export class MemoryNetwork implements Network {
   }
 
   pause(id: number, paused: boolean): void {
+    if (this.datagrams.owns(id)) return this.datagrams.pause(id, paused);
     const s = this.entries.get(id);
     if (!(s instanceof MemorySocket) || s.paused === paused) return;
     s.paused = paused;
@@ -204,6 +214,7 @@ export class MemoryNetwork implements Network {
   }
 
   close(id: number, force: boolean): void {
+    if (this.datagrams.owns(id)) return this.datagrams.close(id);
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
@@ -216,12 +227,14 @@ export class MemoryNetwork implements Network {
   }
 
   localAddr(id: number): Address | undefined {
+    if (this.datagrams.owns(id)) return this.datagrams.localAddr(id);
     const e = this.entries.get(id);
     if (!e) return undefined;
     return { ...(e instanceof MemoryListener ? e.address : e.local) };
   }
 
   remoteAddr(id: number): Address | undefined {
+    if (this.datagrams.owns(id)) return this.datagrams.remoteAddr(id);
     const e = this.entries.get(id);
     return e instanceof MemorySocket ? { ...e.remote } : undefined;
   }
@@ -230,7 +243,6 @@ export class MemoryNetwork implements Network {
   ref(_on: boolean): void {}
 
   private checkEndpoint(ep: Endpoint): string {
-    if (ep.scheme === "udp") throw new TypeError("the memory network cannot carry udp:// (stream sockets only)");
     const host = ep.host.toLowerCase();
     if (!host) throw new TypeError(`the memory network needs a name, as in mem://app or http://app:80, got ${JSON.stringify(ep.host)}`);
     if (!Number.isInteger(ep.port) || ep.port < 0 || ep.port > 65535) throw new RangeError(`memory network: bad port ${String(ep.port)}`);

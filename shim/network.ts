@@ -41,8 +41,11 @@ export interface NetworkEvents {
   resolved(id: number): void;
   /** The outbound connection is established. */
   connected(id: number): void;
-  /** Bytes arrived. The chunk may be reused by the network after the call. */
-  data(id: number, chunk: Uint8Array): void;
+  /**
+   * Bytes arrived. The chunk may be reused by the network after the call.
+   * On a udp:// socket each call is one datagram and `from` its sender.
+   */
+  data(id: number, chunk: Uint8Array, from?: Address): void;
   /** The socket can take output again after send() took less than offered. */
   writable(id: number): void;
   /** The peer closed (EOF) or the socket was reset/destroyed. */
@@ -68,9 +71,11 @@ export interface Network {
   connect(id: number, ep: Endpoint, events: NetworkEvents): void;
   /**
    * Offer bytes. Returns how many were taken (copied); fewer than offered
-   * means "full": call again after `events.writable(id)`.
+   * means "full": call again after `events.writable(id)`. On a udp:// socket
+   * `data` is one datagram, sent to `to` (a bound socket) or the connected
+   * peer, and always taken (datagrams that cannot go are dropped).
    */
-  send(id: number, data: Uint8Array): number;
+  send(id: number, data: Uint8Array, to?: Address): number;
   /** Stop (true) or resume (false) delivering `data` events for `id`. */
   pause(id: number, paused: boolean): void;
   /**

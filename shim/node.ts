@@ -8,6 +8,7 @@ import type { Address, Network } from "./network";
 import { handleNetwork } from "./node-handle";
 import { socketNetwork } from "./node-socket";
 import { tcpBindings } from "./uv";
+import { withDatagrams } from "./node-udp";
 
 /** How a node network reaches the sockets. */
 export type NodeTransport = "handle" | "socket";
@@ -31,14 +32,14 @@ export function defaultTransport(): NodeTransport {
   return tcpBindings() === undefined ? "socket" : "handle";
 }
 
-/** A Network over TCP in Node: listeners and clients, IPv4 and IPv6. */
+/** A Network over TCP (and udp:// over node:dgram) in Node: listeners and clients, IPv4 and IPv6. */
 export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
   if (opts === null || typeof opts !== "object") throw new TypeError(`nodeNetwork: options must be an object, got ${String(opts)}`);
   const { backlog, transport = defaultTransport() } = opts;
   if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 1)) {
     throw new RangeError(`nodeNetwork: backlog must be a positive integer, got ${String(backlog)}`);
   }
-  if (transport === "socket") return withLookup(socketNetwork({ backlog }));
+  if (transport === "socket") return withDatagrams(withLookup(socketNetwork({ backlog })));
   if (transport !== "handle") {
     throw new TypeError(`nodeNetwork: transport must be "handle" or "socket", got ${JSON.stringify(transport)}`);
   }
@@ -48,7 +49,7 @@ export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
       `nodeNetwork: transport "handle" needs process.binding('tcp_wrap'), which this Node (${process.version}) ` +
       `does not offer as expected; use transport "socket"`);
   }
-  return withLookup(handleNetwork(bindings, { backlog }));
+  return withDatagrams(withLookup(handleNetwork(bindings, { backlog })));
 }
 
 /** Name resolution for conn.resolve(): dns.lookup, as connect() uses. */

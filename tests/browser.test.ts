@@ -37,6 +37,8 @@ const CASES = [
   "closed connection: methods throw ConnectionClosedError",
   "websocket: server and client over the memory network (text, binary, ping, close)",
   "websocket: a message over maxWsMessageSize closes with 1009",
+  "udp:// datagrams over the memory network",
+  "utilities from the core: JSON, base64, SHA-256, match, Rpc",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }

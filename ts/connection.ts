@@ -14,6 +14,8 @@ import { ConnectionClosedError, describe } from "./errors";
 import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
 import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
+import { udpSend } from "./udp";
+import { sntpRequest } from "./sntp";
 import { checkNotAnswered, guardedReply } from "./request-guard";
 import { streamBody, type BodySink } from "./http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
@@ -61,6 +63,8 @@ export class Connection<U = unknown> {
   _eofPending = false;
   /** @internal host_close was called for it. */
   _socketClosed = false;
+  /** @internal A udp:// connection (datagrams). */
+  _udp = false;
   /** @internal A listener's asynchronous bind (cluster worker, reusePort). */
   _bound: Promise<Address> | undefined;
   /** @internal Protocol bookkeeping run before the handler (MQTT client session). */
@@ -206,6 +210,7 @@ export class Connection<U = unknown> {
   /** Queue raw bytes for sending. Returns false if the core refused (closing, out of memory). */
   send(data: string | Uint8Array): boolean {
     const c = this.#live("send");
+    if (this._udp) return udpSend(this, c, data);
     const bytes = toBytes("send", data);
     const m = this.manager;
     m._enter();
@@ -305,6 +310,11 @@ export class Connection<U = unknown> {
     } finally {
       m._leave(true);
     }
+  }
+
+  /** SNTP connections (mgr.sntpConnect): send another time request; the answer is MG_EV_SNTP_TIME. */
+  sntpRequest(): void {
+    sntpRequest(this, this.#live("sntpRequest"));
   }
 
   /**
@@ -454,7 +464,7 @@ export class Connection<U = unknown> {
 
   /** `Connection(id=3, accepted, http)`. */
   toString(): string {
-    const parts = [`id=${this.id}`, this._role, this._http ? "http" : "raw"];
+    const parts = [`id=${this.id}`, this._role, this._udp ? "udp" : this._http ? "http" : "raw"];
     if (this._ptr === 0) parts.push("closed");
     else if (this.isDraining) parts.push("draining");
     else if (this.isClosing) parts.push("closing");

@@ -32,7 +32,8 @@ import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
 import { EV_HTTP_BODY, endBody, routeBody } from "./http-stream";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
-import type { Network, NetworkEvents } from "../shim/network";
+import type { Address, Network, NetworkEvents } from "../shim/network";
+import { udpDeliver } from "./udp";
 import type { Timer, TimerCallback } from "./timer";
 
 /** Reports a handler/timer error; never throws (errors it throws are logged). */
@@ -52,7 +53,7 @@ export interface ManagerObserver {
 
 // Queue item kinds.
 const Q_OPEN = 0, Q_DATA = 1, Q_EOF = 2, Q_ERROR = 3, Q_RESOLVED = 4, Q_CONNECTED = 5, Q_WRITABLE = 6;
-interface QueueItem { kind: number; conn: Connection; chunk?: Uint8Array; err?: Error }
+interface QueueItem { kind: number; conn: Connection; chunk?: Uint8Array; err?: Error; from?: Address }
 
 // OPEN -> CLOSING (close() requested inside a core entry) -> FREEING (mgx_mgr_free running) -> CLOSED.
 const STATE_OPEN = 0, STATE_CLOSING = 1, STATE_FREEING = 2, STATE_CLOSED = 3;
@@ -103,7 +104,7 @@ export abstract class Engine {
       accepted: (lid, socket) => this.#accepted(lid, socket),
       resolved: (id) => this.#push(Q_RESOLVED, id),
       connected: (id) => this.#push(Q_CONNECTED, id),
-      data: (id, chunk) => this.#push(Q_DATA, id, chunk),
+      data: (id, chunk, from) => this.#push(Q_DATA, id, chunk, undefined, from),
       writable: (id) => this.#push(Q_WRITABLE, id),
       ended: (id) => this.#push(Q_EOF, id),
       error: (id, err) => this.#push(Q_ERROR, id, undefined, err),
@@ -193,7 +194,7 @@ export abstract class Engine {
   abstract _newConnection(ptr: number, role: "listening" | "client" | "accepted", http: boolean,
     handler: Handler | undefined): Connection;
 
-  #push(kind: number, id: number, chunk?: Uint8Array, err?: Error): void {
+  #push(kind: number, id: number, chunk?: Uint8Array, err?: Error, from?: Address): void {
     if (this._state !== STATE_OPEN) return;
     // Through the registry: its hot entry then answers the host calls this
     // activity causes (events, host_send) without another map lookup.
@@ -203,7 +204,7 @@ export abstract class Engine {
     if (driver.driven && this._depth === 0 && this.#qHead === this.#queue.length) {
       this._depth++;
       try {
-        this.#process(kind, conn, chunk, err, false);
+        this.#process(kind, conn, chunk, err, false, from);
         this.#flushRound();
       } finally {
         this._leave(false);
@@ -216,7 +217,7 @@ export abstract class Engine {
       conn._queuedBytes += chunk.length;
       this.#updatePause(conn);
     }
-    this.#queue.push({ kind, conn, chunk, err });
+    this.#queue.push({ kind, conn, chunk, err, from });
     if (!driver.driven && kind === Q_OPEN) noteUndriven(this as unknown as Manager);
     if (driver.driven && this._depth === 0) this.#runQueue();
   }
@@ -244,7 +245,7 @@ export abstract class Engine {
         item.conn._queuedBytes -= item.chunk.length;
         this.#updatePause(item.conn);
       }
-      this.#process(item.kind, item.conn, item.chunk, item.err, true);
+      this.#process(item.kind, item.conn, item.chunk, item.err, true, item.from);
     }
     if (this.#qHead >= q.length) {
       this.#queue = [];
@@ -269,13 +270,17 @@ export abstract class Engine {
     return this.#queue.length - this.#qHead;
   }
 
-  #process(kind: number, conn: Connection, chunk: Uint8Array | undefined, err: Error | undefined, owned: boolean): void {
+  #process(kind: number, conn: Connection, chunk: Uint8Array | undefined, err: Error | undefined, owned: boolean,
+    from?: Address): void {
     const c = conn._ptr;
     if (c === 0) return;
     const k = core();
     switch (kind) {
       case Q_OPEN: k.mgx_open(c); break;
-      case Q_DATA: this.#deliver(conn, chunk!, owned); break;
+      case Q_DATA:
+        if (conn._udp) udpDeliver(conn, chunk!, from); // one datagram: all or nothing
+        else this.#deliver(conn, chunk!, owned);
+        break;
       case Q_EOF:
         if (conn._backlog.length > 0) conn._eofPending = true;
         else k.mgx_eof(c);

@@ -6,7 +6,7 @@ import { copyBytes, readCString } from "./core";
 import { HttpMessage } from "./http-message";
 import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_OPEN, MG_EV_POLL,
-  MG_EV_READ, MG_EV_RESOLVE, MG_EV_TLS_HS, MG_EV_WAKEUP, MG_EV_WRITE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN,
+  MG_EV_READ, MG_EV_RESOLVE, MG_EV_SNTP_TIME, MG_EV_TLS_HS, MG_EV_WAKEUP, MG_EV_WRITE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN,
   MG_EV_WS_CTL, MG_EV_WS_MSG, MG_EV_WS_OPEN,
 } from "./constants";
 import { MqttMessage } from "./mqtt-message";
@@ -41,7 +41,7 @@ export class ConnectionError extends Error {
 
 /**
  * The `data` a handler receives for each event. Events not listed here
- * (MG_EV_WS_*, MG_EV_MQTT_*, MG_EV_SNTP_TIME, MG_EV_USER) carry `unknown`
+ * (MG_EV_WS_*, MG_EV_MQTT_*, MG_EV_USER) carry `unknown`
  * until their module adds an entry by declaration merging:
  *
  *     declare module "tsmongoose" {            // in the repo: declare module "./event-data"
@@ -69,6 +69,8 @@ export interface EventDataMap {
   [MG_EV_WS_OPEN]: HttpMessage;
   [MG_EV_WS_MSG]: WsMessage;
   [MG_EV_WS_CTL]: WsMessage;
+  /** Milliseconds since the epoch (sntp.c). */
+  [MG_EV_SNTP_TIME]: number;
 }
 
 /** Every event number the core delivers (MG_EV_ERROR .. MG_EV_USER). */
@@ -105,6 +107,7 @@ export type ShortHandler<U = any> = (conn: Connection<U>, ev: EventNumber) => un
 
 /** Options carrying a ShortHandler instead of a Handler (listen/connect overloads). */
 export type WithShortHandler<T extends { handler?: unknown }> = Omit<T, "handler"> & { handler?: ShortHandler };
+import { u8 } from "./loader";
 
 /** Whether `ev`'s data is a message view (HttpMessage), which must be expired after the handler call. */
 export function isMessageEvent(ev: number): boolean {
@@ -131,6 +134,8 @@ export function eventData(ev: number, ptr: number, conn?: Connection): unknown {
   }
   if (ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG) return new MqttMessage(ptr);
   if (ev === MG_EV_MQTT_OPEN) return ptr ? i32()[ptr >>> 2] : 0; // the CONNACK code
+  // A double * (sntp.c): milliseconds since the epoch.
+  if (ev === MG_EV_SNTP_TIME) return ptr ? new DataView(u8().buffer).getFloat64(ptr, true) : 0;
   if (ev === MG_EV_WAKEUP) {
     if (!ptr) return new Uint8Array(0);
     const w = u32();

@@ -38,3 +38,15 @@ export { memoryNetwork, MemoryNetwork, MEMORY_WINDOW_BYTES } from "../shim/memor
 export type { MemoryNetworkOptions, MemoryNetworkError } from "../shim/memory";
 export { fetchHandler, type FetchFunction, type FetchEnv, type FetchContext, type FetchHandlerOptions } from "./fetch";
 export { serve, FetchServer, type ServeOptions } from "./fetch-serve";
+export { jsonGet, jsonGetNum, jsonGetBool, jsonGetLong, jsonGetStr } from "./util-json";
+export { urlEncode, urlDecode, urlPort, urlHost, urlUser, urlPass, urlUri, urlIsSsl } from "./util-url";
+export {
+  base64Encode, base64Decode, md5, sha1, sha256, hmacSha256, crc32, match, globMatch, millis,
+  randomBytes, randomStr, logSet, logGet, type LogSink,
+} from "./util";
+export {
+  Rpc, RpcReq, RPC_PARSE_ERROR, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_INVALID_PARAMS, RPC_INTERNAL_ERROR,
+  type RpcMethod,
+} from "./rpc";
+export { SNTP_DEFAULT_URL, type SntpOptions } from "./sntp";
+export { MemoryDatagrams, type MemoryDatagramOptions } from "../shim/memory-udp";

@@ -52,6 +52,15 @@ export function setHostLogLevel(level: number): void {
   logLevel = level;
 }
 
+/** Receives the core's log lines (logSet): level MG_LL_*, the line without a newline. */
+export type LogSink = (level: number, line: string) => void;
+let logSink: LogSink | undefined;
+
+/** Where core log lines go; undefined/null: the console. */
+export function setHostLogSink(sink: LogSink | null | undefined): void {
+  logSink = sink ?? undefined;
+}
+
 /** Re-create the views after memory.grow detached the old buffer. */
 export function refreshViews(): void {
   const buf = memory!.buffer;
@@ -180,6 +189,14 @@ const decoder = new TextDecoder();
 function logLine(level: number, ptr: number, len: number): void {
   if (level > logLevel) return;
   const text = decoder.decode(u8().subarray(ptr, ptr + len));
+  if (logSink !== undefined) {
+    try {
+      logSink(level, text);
+    } catch {
+      // a failing sink must not break the core call that logged
+    }
+    return;
+  }
   (level <= 1 ? console.error : console.log)(`tsmongoose core: ${text}`);
 }
 

@@ -22,6 +22,8 @@ import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
 import { strictHttp } from "./http-stream";
 import { mqttConnect, mqttListen, type MqttConnectOptions, type MqttListenOptions } from "./mqtt";
 import { wsConnect, wsSetLimit, type WsConnectOptions } from "./ws";
+import { udpConnect, udpListen } from "./udp";
+import { sntpConnect, SNTP_DEFAULT_URL, type SntpOptions } from "./sntp";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -151,6 +153,7 @@ export class Manager extends Engine {
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
     const { reusePort, exclusive } = checkListenOptions(opts as ConnectOptions);
+    if (ep.scheme === "udp") return udpListen(this, url, ep, handler as Handler | undefined);
     const k = core();
     this._enter();
     try {
@@ -207,6 +210,7 @@ export class Manager extends Engine {
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("connect", opts as ConnectOptions, ep.scheme);
     const client = checkClientOptions(opts as ConnectOptions);
+    if (ep.scheme === "udp") return udpConnect(this, ep, handler as Handler | undefined);
     const k = core();
     this._enter();
     try {
@@ -255,6 +259,21 @@ export class Manager extends Engine {
   wsConnect(url: string, opts?: WsConnectOptions): Connection {
     this.#check("wsConnect");
     return wsConnect(this, url, opts);
+  }
+
+  /**
+   * An SNTP client (udp://, default time.google.com:123): a request goes out
+   * once connected, each reply fires MG_EV_SNTP_TIME (data: milliseconds since
+   * the epoch) or MG_EV_ERROR; `conn.sntpRequest()` asks again.
+   */
+  sntpConnect(url: string = SNTP_DEFAULT_URL, opts: SntpOptions = {}): Connection {
+    this.#check("sntpConnect");
+    return sntpConnect(this, url, opts);
+  }
+
+  /** @internal Free a connection whose setup failed, without delivering any event. */
+  _discardConnection(conn: Connection): void {
+    this.#discard(conn);
   }
 
   /** Free a connection whose setup failed, without delivering any event. */

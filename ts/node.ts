@@ -6,6 +6,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
+import { nodeUtilAccel } from "../shim/node-util";
+import { setUtilAccel } from "./util-accel";
 import * as diagnosticsChannel from "node:diagnostics_channel";
 import { installDiagnostics } from "./diagnostics";
 
@@ -32,6 +34,8 @@ setPlatform({
   loadWasm: async (src) => WebAssembly.compile(await readSource(src ?? defaultWasmPath())),
   defaultNetwork: () => nodeNetwork(),
 });
+// Large inputs to hashes, CRC-32 and base64Encode go to node:crypto/zlib/Buffer (identical results).
+if (process.env.TSMONGOOSE_UTIL_ACCEL !== "0") setUtilAccel(nodeUtilAccel);
 
 installDiagnostics(diagnosticsChannel);
 

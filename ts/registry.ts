@@ -37,7 +37,8 @@ setHostHooks({
     const conn = connectionById(id);
     if (conn === undefined) return len; // nobody to send to: drop, so the core does not wait forever
     try {
-      return conn.manager._network.send(id, u8().subarray(ptr, ptr + len));
+      // A UDP listener answers the sender of the last datagram delivered.
+      return conn.manager._network.send(id, u8().subarray(ptr, ptr + len), conn._udp ? conn._remote : undefined);
     } catch {
       return len; // socket already gone; the close arrives through the network events
     }

@@ -3,9 +3,9 @@ import { InvalidUrlError, TypeError } from "./errors"; // Node's argument-error 
 import type { Endpoint } from "../shim/network";
 
 /** Schemes the facade serves today. */
-const SUPPORTED = new Set(["http", "tcp", "mem"]);
+const SUPPORTED = new Set(["http", "tcp", "mem", "udp"]);
 /** Schemes the API reserves; they arrive with their issue. */
-const RESERVED = new Set(["https", "ws", "wss", "udp", "mqtt", "mqtts", "tls", "ssl"]);
+const RESERVED = new Set(["https", "ws", "wss", "mqtt", "mqtts", "tls", "ssl"]);
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443, mqtt: 1883, mqtts: 8883 };
 
 /**

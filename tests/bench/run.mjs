@@ -13,8 +13,9 @@
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net,raw-handle
 //                   (default all; raw-handle is the ceiling of the libuv
 //                   handles tsmongoose's default transport uses)
-//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,ws (default all;
-//                   ws = WebSocket echo vs the ws package, tests/bench/ws.mjs)
+//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,ws,utils (default all;
+//                   ws = WebSocket echo vs the ws package, tests/bench/ws.mjs;
+//                   utils: tests/bench/utils.mjs, each utility against Node's)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
@@ -53,7 +54,7 @@ const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
-const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws"]);
+const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
 const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
@@ -241,6 +242,7 @@ async function main() {
     const { wsBench } = await import("./ws.mjs");
     report.ws = await wsBench({ pin: PIN, durationS: DURATION, warmupS: WARMUP, rounds: ROUNDS, idleConns: IDLE });
   }
+  if (CASES.includes("utils")) report.utils = await (await import("./utils.mjs")).benchUtils();
 
   const q = Object.entries(report.quietRounds);
   const noisyCases = q.filter(([, v]) => v.quiet === 0).map(([id]) => id);

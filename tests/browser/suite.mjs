@@ -428,7 +428,7 @@ test("error on bad input: typed errors, 400 for a malformed request", async () =
   });
   const mgr = server.mgr;
   assertThrows(() => mgr.listen("bogus"), TypeError, 'listen("bogus")');
-  assertThrows(() => mgr.listen("udp://app:9"), TypeError, "listen(udp://)");
+  assertThrows(() => mgr.listen("ftp://app:9"), TypeError, "listen(ftp://)");
   assertThrows(() => mgr.timerAdd(-1, () => {}), RangeError, "timerAdd(-1)");
   assertThrows(() => mgr.poll(-5), RangeError, "poll(-5)");
   mgr.listen("http://app:80");
@@ -530,6 +530,39 @@ test("websocket: a message over maxWsMessageSize closes with 1009", async () => 
   conn.wsSend(new Uint8Array(1001), mg.WEBSOCKET_OP_BINARY);
   await until(() => cli.closed, 3000, "close");
   assertEq(cli.ctl.map((c) => c.code), [1009], "close code");
+});
+
+test("udp:// datagrams over the memory network", async () => {
+  const net = mg.memoryNetwork();
+  const senders = [];
+  const server = driven(net, (c, ev) => {
+    if (ev !== mg.MG_EV_READ) return;
+    senders.push(c.remoteAddr.port);
+    c.send(`echo:${new TextDecoder().decode(c.recvData())}`);
+  });
+  server.mgr.listen("udp://app:53");
+  const got = [];
+  const client = driven(net, (c, ev) => {
+    if (ev === mg.MG_EV_CONNECT) for (const m of ["a", "b", "c"]) c.send(m);
+    if (ev === mg.MG_EV_READ) got.push(new TextDecoder().decode(c.recvData()));
+  });
+  const conn = client.mgr.connect("udp://app:53");
+  await until(() => got.length === 3, 3000, "3 echoes");
+  assertEq(got, ["echo:a", "echo:b", "echo:c"], "echoes, one per datagram");
+  assertEq(senders, [conn.localAddr.port, conn.localAddr.port, conn.localAddr.port], "sender ports");
+  assert(conn.isUdp, "isUdp");
+});
+
+test("utilities from the core: JSON, base64, SHA-256, match, Rpc", async () => {
+  assertEq(mg.jsonGetStr('{"a":[1,{"b":"\\u00e9\\ud83d\\ude00"}]}', "$.a[1].b"), "\u00e9\u{1f600}", "jsonGetStr");
+  assertEq(mg.jsonGet("{bad", "$"), undefined, "invalid JSON");
+  assertEq(mg.base64Encode("hello"), "aGVsbG8=", "base64Encode");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc".repeat(300))));
+  assertEq([...mg.sha256("abc".repeat(300))], [...digest], "sha256 vs WebCrypto");
+  assertEq(mg.match("/api/v1/x/y", "/api/*/#"), ["v1", "x/y"], "match");
+  const rpc = new mg.Rpc();
+  rpc.add("sum", (req) => mg.jsonGetNum(req.params, "$[0]") + mg.jsonGetNum(req.params, "$[1]"));
+  assertEq(JSON.parse(await rpc.process('{"jsonrpc":"2.0","id":1,"method":"sum","params":[2,3]}')).result, 5, "rpc");
 });
 
 // ---- runner ------------------------------------------------------------------------

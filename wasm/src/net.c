@@ -348,7 +348,7 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   // WebSockets stay open while idle (pings are their keep-alive); shutdown
   // closes them with a close handshake (ts/ws.ts).
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE | MG_F_WEBSOCKET)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE | MG_F_WEBSOCKET | MG_F_UDP)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {

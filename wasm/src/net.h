@@ -145,6 +145,11 @@ struct mg_connection {
   struct mg_http_scan http_scan;  // head scan progress (before MG_HF_HDRS)
   size_t http_line_pos;           // chunked decoder: resume point in its current
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
+  struct {                        // SNTP client state (sntp.c)
+    uint64_t sent_ms;             // when the request went out (mg_millis)
+    unsigned char tx[8];          // its transmit timestamp: a nonce the reply echoes
+    unsigned char state;          // MG_SNTP_*
+  } sntp;
   struct mg_http_out http_out;    // HTTP client: requests written (http_client.c)
   struct mg_http_stream *http_stream;  // streamed request body (http_stream.c), or NULL
   void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE

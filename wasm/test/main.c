@@ -60,6 +60,8 @@ int main(void) {
   suite_shutdown();
   suite_hardening();
   suite_backpressure();
+  suite_util();
+  suite_udp_sntp();
   suite_http_fail();
   suite_http_form();
   suite_http_stream();

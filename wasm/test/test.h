@@ -87,6 +87,8 @@ void suite_http_client(void);
 void suite_shutdown(void);
 void suite_hardening(void);
 void suite_backpressure(void);
+void suite_util(void);
+void suite_udp_sntp(void);
 void suite_http_fail(void);
 void suite_http_form(void);    // http_form.c: creds, vars, multipart
 void suite_http_stream(void);  // http_stream.c: streamed request bodies
