@@ -13,13 +13,18 @@
 //   handed over to the pending write and replaced;
 // - a graceful close is shutdown() after the queued writes, reading and
 //   discarding until the peer's FIN or a linger timeout, then close().
+// TLS: tlsInit() hands the connection's handle to node:tls (node-tls.ts),
+// wrapped in a net.Socket, and an inner socketNetwork drives it from then on.
 import { lookup } from "node:dns";
-import { isIP } from "node:net";
+import { isIP, Socket } from "node:net";
 import type { LookupAddress } from "node:dns";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, uvError } from "./uv";
 import type { SockName, TcpBindings, TcpHandle, UvReq } from "./uv";
+import { socketNetwork, type SocketNetwork } from "./node-socket";
+import { prepareTls } from "./node-tls";
+import type { TlsParams } from "./tls-params";
 
 /** The slab a send is copied into grows to this size; bigger sends get a one-off Buffer. */
 const SLAB_MAX = 1 << 20;
@@ -205,6 +210,8 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
   const sockets = new Map<number, HandleState>();
   const servers = new Map<number, ListenerState>();
   let refd = true;
+  /** Connections handed to node:tls (tlsInit), driven as node:net sockets. */
+  let tlsNet: SocketNetwork | undefined;
   /** The handle being offered through events.accepted(), which adopt() takes. */
   let accepting: { handle: TcpHandle; events: NetworkEvents } | undefined;
 
@@ -335,6 +342,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
     send(id: number, data: Uint8Array): number {
       const hot = hotState;
       const st = hot !== undefined && hot.id === id && hot.owner === sockets ? hot : sockets.get(id);
+      if (st === undefined && tlsNet !== undefined) return tlsNet.send(id, data);
       if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
       if (!st.connected || st.handle.writeQueueSize >= HIGH_WATER) {
         st.wantWritable = true;
@@ -346,6 +354,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
 
     pause(id: number, paused: boolean): void {
       const st = sockets.get(id);
+      if (st === undefined) tlsNet?.pause(id, paused);
       if (st === undefined || st.closed || st.destroyed) return;
       st.paused = paused;
       if (st.connected && !st.eof) setReading(st, !paused);
@@ -359,7 +368,10 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
         return;
       }
       const st = sockets.get(id);
-      if (st === undefined) return;
+      if (st === undefined) {
+        tlsNet?.close(id, force);
+        return;
+      }
       if (force || !st.connected) {
         st.closed = true;
         destroy(st);
@@ -386,13 +398,38 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       const srv = servers.get(id);
       if (srv) return srv.address;
       const st = sockets.get(id);
-      return st === undefined || st.destroyed ? undefined : sockName(st.handle, false);
+      if (st === undefined) return tlsNet?.localAddr(id);
+      return st.destroyed ? undefined : sockName(st.handle, false);
     },
 
     remoteAddr(id: number): Address | undefined {
       const st = sockets.get(id);
-      return st === undefined || st.destroyed || !st.connected ? undefined : sockName(st.handle, true);
+      if (st === undefined) return tlsNet?.remoteAddr(id);
+      return st.destroyed || !st.connected ? undefined : sockName(st.handle, true);
     },
+
+    tlsInit(id: number, params: TlsParams, pending: readonly Uint8Array[]): void {
+      const st = sockets.get(id);
+      if (st === undefined) {
+        tlsNet?.tlsInit?.(id, params, pending);
+        return;
+      }
+      if (st.closed || st.destroyed || !st.connected) return;
+      // Let go of the handle (without closing it) and give it to node:tls.
+      setReading(st, false);
+      st.destroyed = true;
+      if (st.linger) clearTimeout(st.linger);
+      sockets.delete(id);
+      if (hotState === st) hotState = undefined;
+      const socket = new Socket({ handle: st.handle, readable: true, writable: true, allowHalfOpen: true,
+        manualStart: true } as ConstructorParameters<typeof Socket>[0]);
+      tlsNet ??= socketNetwork({ backlog });
+      tlsNet.adoptSocket(id, socket, st.events);
+      if (!refd) socket.unref();
+      tlsNet.tlsInit?.(id, params, pending);
+    },
+
+    tlsPrepare: prepareTls,
 
     ref(on: boolean): void {
       refd = on;
@@ -404,6 +441,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
         if (on) handle.ref();
         else handle.unref();
       }
+      tlsNet?.ref?.(on);
     },
   };
 }

@@ -43,6 +43,8 @@ export interface CoreExports {
   mgx_timer_cancel(mgr: Ptr, id: number): number;
   mgx_scratch(len: number): Ptr;
   mgx_heap_used(): number;
+  mgx_tls_set(c: Ptr, on: number): void;
+  mgx_tls_hs(c: Ptr): void;
 }
 
 // mgx_conn_new kinds and protocols; timer flags (mgx.h).

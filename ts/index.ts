@@ -11,6 +11,7 @@ export { Timer, type TimerCallback } from "./timer";
 export { MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError } from "./errors";
 export * from "./constants";
 export { DEFAULT_LIMITS, type Limits } from "./limits";
+export type { TlsOpts, TlsCredentials, Pem } from "./tls";
 export type { HeadersInit } from "./headers";
 export type { Network, NetworkEvents, Address, Endpoint } from "../shim/network";
 export type { WasmSource } from "./platform";

@@ -14,6 +14,7 @@ import { connectionsById, timersById } from "./registry";
 import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
+import { checkConnectTls, checkListenTls, setClientTls, setListenerParams, setTlsContext, type TlsOpts } from "./tls";
 import type { Network } from "../shim/network";
 
 /** Options of `new Manager(handler, opts)`. */
@@ -34,6 +35,12 @@ export interface ConnectOptions {
   handler?: Handler;
   /** Speak HTTP; default true for http:// and false for tcp://. */
   http?: boolean;
+  /**
+   * TLS: listen: tlsInit(tls) on every accepted connection (https://...);
+   * connect: tlsInit(tls) at MG_EV_CONNECT, default {} for https://, wss://,
+   * mqtts://, tls:// (the handler may call tlsInit itself instead).
+   */
+  tls?: TlsOpts;
 }
 
 /** Options of timerAdd(). */
@@ -117,6 +124,7 @@ export class Manager extends Engine {
     this.#check("listen");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("listen", opts, ep.scheme);
+    const tls = checkListenTls(this, ep, opts.tls, http);
     const k = core();
     this._enter();
     try {
@@ -125,6 +133,7 @@ export class Manager extends Engine {
       const conn = this._newConnection(ptr, "listening", http, handler);
       try {
         conn._local = this._network.listen(conn.id, ep, this._networkEvents);
+        setListenerParams(conn, tls);
       } catch (err) {
         this.#discard(conn);
         throw err;
@@ -145,12 +154,14 @@ export class Manager extends Engine {
     this.#check("connect");
     const ep = parseEndpoint(url);
     const { handler, http } = checkConnectOptions("connect", opts, ep.scheme);
+    const tls = checkConnectTls(this, ep, opts.tls);
     const k = core();
     this._enter();
     try {
       const ptr = k.mgx_conn_new(this._ptr, KIND_CLIENT, http ? PROTO_HTTP : PROTO_RAW, 0);
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `connect ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "client", http, handler);
+      setClientTls(conn, ep, tls);
       k.mgx_open(ptr);
       if (conn._ptr !== 0) {
         try {
@@ -289,6 +300,17 @@ export class Manager extends Engine {
    */
   wakeupHandle(): WakeupHandle {
     return managerExtensions.wakeupHandle(this);
+  }
+
+  /**
+   * Certificate rotation: new cert/key (and ca) for the connections that TLS
+   * listeners (all of this manager's, or `listener`) accept from now on;
+   * established ones keep theirs. Unusable credentials throw and change
+   * nothing. Returns how many listeners were updated.
+   */
+  setTlsContext(opts: TlsOpts, listener?: Connection): number {
+    this.#check("setTlsContext");
+    return setTlsContext(this, opts, listener);
   }
 
   /**

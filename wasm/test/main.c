@@ -60,6 +60,7 @@ int main(void) {
   suite_shutdown();
   suite_hardening();
   suite_backpressure();
+  suite_tls();
   fake_reset();
   printf("%d passed, %d failed\n", s_passed, s_failed);
   return s_failed == 0 ? 0 : 1;
