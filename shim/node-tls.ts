@@ -56,10 +56,17 @@ function sniLookup(sni: ReadonlyMap<string, TlsCredentials>, servername: string)
   return dot > 0 ? sni.get(`*${name.slice(dot)}`) : undefined;
 }
 
-/** An Error whose message names why the handshake failed ("certificate has expired"...). */
-export function tlsFailure(err: Error & { code?: string }): Error {
+/**
+ * An Error whose message names why the handshake failed: "TLS handshake
+ * failed (CERT_HAS_EXPIRED): certificate has expired". The code comes first
+ * because the core keeps at most 199 bytes of an error message.
+ */
+export function tlsFailure(err: Error & { code?: string; reason?: string }): Error {
+  // OpenSSL's messages carry addresses and source paths, Node's identity
+  // check repeats itself: `reason`, where there is one, is the part that says why.
+  const why = typeof err.reason === "string" && err.reason !== "" ? err.reason : err.message.trim();
   const code = err.code ? ` (${err.code})` : "";
-  return Object.assign(new Error(`TLS handshake failed: ${err.message}${code}`, { cause: err }), { code: err.code });
+  return Object.assign(new Error(`TLS handshake failed${code}: ${why}`, { cause: err }), { code: err.code });
 }
 
 type Verifiable = tls.TLSSocket & { _handle?: { verifyError?: () => (Error & { code?: string }) | null } };

@@ -13,7 +13,8 @@
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net,raw-handle
 //                   (default all; raw-handle is the ceiling of the libuv
 //                   handles tsmongoose's default transport uses)
-//   BENCH_CASES     comma list among hello,100k,upload,memory (default all)
+//   BENCH_CASES     comma list among hello,100k,upload,memory,tls (default all;
+//                   tls = HTTPS vs node:https, tests/bench/tls.mjs)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
@@ -49,7 +50,7 @@ const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
-const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory"]);
+const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "tls"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
 const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
@@ -226,6 +227,11 @@ async function main() {
     }
   }
 
+  if (CASES.includes("tls")) {
+    const { tlsBench } = await import("./tls.mjs");
+    report.tls = await tlsBench({ duration: DURATION, warmup: WARMUP, rounds: ROUNDS, pin: PIN, threads: THREADS });
+  }
+
   const q = Object.entries(report.quietRounds);
   const noisyCases = q.filter(([, v]) => v.quiet === 0).map(([id]) => id);
   report.roundsNote = `medians over the rounds in which no other work used more than ${BUSY * 100}% of the CPU ` +
@@ -236,7 +242,8 @@ async function main() {
   for (const r of heads) console.log(`${LABEL[r.server]} response head (${r.responseHeadBytes} bytes):\n  ${r.responseHead.split("\r\n").join("\n  ")}`);
   mkdirSync(join(root, "build"), { recursive: true });
   writeFileSync(join(root, "build", "bench.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(join(root, "build", "bench.md"), render(report, true));
+  writeFileSync(join(root, "build", "bench.md"), render(report, true) + (report.tls ? `\n${report.tls.text}` : ""));
+  if (report.tls) console.log("\n" + report.tls.text);
   console.log("\nwrote build/bench.json and build/bench.md");
 }
 
