@@ -492,7 +492,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
 
     remoteAddr(id: number): Address | undefined {
       const st = sockets.get(id);
-      return st === undefined || st.destroyed || !st.connected ? undefined : sockName(st.handle, true);
+      return st === undefined || st.destroyed || (!st.connected && !st.handshaking) ? undefined : sockName(st.handle, true);
     },
 
     tlsInit(id: number, params: TlsParams, pending: readonly Uint8Array[]): void {

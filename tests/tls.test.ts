@@ -57,7 +57,13 @@ function agent(extra: Record<string, unknown> = {}): Agent {
 
 describe("TLS server", () => {
   test("https:// listen shorthand: curl --cacert by IP and by name, MG_EV_TLS_HS once, isTls", async () => {
-    const { port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key });
+    const { mgr, port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key });
+    const peers: string[] = [];
+    const logged = mgr.handler!;
+    mgr.handler = (c: Connection, ev: number, data: unknown) => {
+      if (ev === MG_EV_ACCEPT) peers.push(`${c.isTls} ${c.remoteAddr.address} ${c.localAddr.port === port}`);
+      return logged(c, ev, data);
+    };
     for (const host of ["127.0.0.1", "localhost"]) {
       const r = await curl(["-s", "--cacert", certs.ca.certFile, `https://${host}:${port}/a`, `https://${host}:${port}/b`]);
       expect(r.stderr).toBe("");
@@ -66,6 +72,7 @@ describe("TLS server", () => {
     }
     const served = log.idsWith("MG_EV_HTTP_MSG");
     expect(served).toHaveLength(2); // curl reused one connection per host
+    expect(peers).toEqual(["true 127.0.0.1 true", "true 127.0.0.1 true"]); // known on MG_EV_ACCEPT, before the handshake
     for (const id of served) {
       const ev = log.events.get(id)!;
       expect(ev.filter((e) => e === "MG_EV_TLS_HS")).toHaveLength(1);
