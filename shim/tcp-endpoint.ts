@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import type { Endpoint } from "./network";
 
 /** Schemes carried over TCP (a TLS one like https:// is TLS over TCP: node-tls.ts). */
-const TCP_SCHEMES = new Set(["http", "tcp", "https", "tls", "ssl"]);
+const TCP_SCHEMES = new Set(["http", "tcp", "https", "tls", "ssl", "wss", "mqtts"]);
 
 /** Whether `scheme` is a TCP one, or its TLS form ("wss" for "ws"). */
 function isTcpScheme(scheme: string): boolean {

@@ -1,6 +1,6 @@
 // url.ts: listen/connect URLs -> the Endpoint a Network understands.
 import type { Endpoint } from "../shim/network";
-import { TLS_SCHEMES, isTlsScheme } from "./tls";
+import { isTlsScheme } from "./tls";
 
 /** Schemes the facade serves today. */
 const SUPPORTED = new Set(["http", "tcp", "mem"]);
@@ -23,8 +23,9 @@ export function parseEndpoint(url: string): Endpoint {
     throw new TypeError(`invalid URL ${JSON.stringify(url)}`);
   }
   const scheme = u.protocol.slice(0, -1).toLowerCase();
-  // A TLS scheme (https, wss, mqtts, tls, ssl) works wherever its plain one does.
-  const ok = SUPPORTED.has(scheme) || (isTlsScheme(scheme) && SUPPORTED.has(TLS_SCHEMES[scheme]));
+  // A TLS scheme (https, wss, mqtts, tls, ssl) is TLS over TCP: the core
+  // speaks the protocol on the plaintext, whichever module drives it.
+  const ok = SUPPORTED.has(scheme) || isTlsScheme(scheme);
   if (!ok && RESERVED.has(scheme)) throw new TypeError(`${scheme}:// is not supported yet (url ${JSON.stringify(url)})`);
   if (!ok) throw new TypeError(`unsupported URL scheme ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
   let host = u.hostname;
