@@ -6,6 +6,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
+import * as diagnosticsChannel from "node:diagnostics_channel";
+import { installDiagnostics } from "./diagnostics";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
@@ -31,6 +33,9 @@ setPlatform({
   defaultNetwork: () => nodeNetwork(),
 });
 
+installDiagnostics(diagnosticsChannel);
+
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
+export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";
