@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ensure-tool.sh TOOL: makes sure a command the tests or the bench need is on
 # PATH. Known tools: curl, wrk, clang, chromium, nginx, mosquitto, mosquitto_pub,
-# mosquitto_sub. When TOOL is missing and we
+# mosquitto_sub, openssl. When TOOL is missing and we
 # run as root with apt-get, installs its Debian package; otherwise prints how
 # to install it and exits 1. Prints nothing and exits 0 when TOOL is present.
 set -euo pipefail
@@ -15,8 +15,9 @@ case "$tool" in
   nginx) pkg=nginx-light; PATH="$PATH:/usr/sbin" ;;
   mosquitto) pkg=mosquitto; PATH="$PATH:/usr/sbin" ;;  # the broker lives in sbin
   mosquitto_pub|mosquitto_sub) pkg=mosquitto-clients ;;
+  openssl) pkg=openssl ;;
   *)
-    echo "usage: ensure-tool.sh curl|wrk|clang|chromium|nginx|mosquitto|mosquitto_pub|mosquitto_sub (got '${tool}')" >&2
+    echo "usage: ensure-tool.sh curl|wrk|clang|chromium|nginx|mosquitto|mosquitto_pub|mosquitto_sub|openssl (got '${tool}')" >&2
     exit 2
     ;;
 esac

@@ -4,6 +4,7 @@
 // Manager gives it connection ids (allocated by the core) and receives socket
 // activity through the NetworkEvents it passes in. shim/node.ts implements it
 // over node:net; shim/memory.ts over an in-process loopback network.
+import type { TlsParams } from "./tls-params";
 
 /** A socket address as reported by `Connection.localAddr` / `remoteAddr`. */
 export interface Address {
@@ -52,6 +53,8 @@ export interface NetworkEvents {
   ended(id: number): void;
   /** A socket error; the connection is being closed. */
   error(id: number, err: Error): void;
+  /** The TLS handshake started by `Network.tlsInit` completed (peer verified). */
+  tlsReady?(id: number): void;
 }
 
 /** The per-host socket layer behind a Manager. */
@@ -90,4 +93,14 @@ export interface Network {
   lookup?(host: string): Promise<Address>;
   /** Keep the process alive (ref) or not (unref) on account of this network. */
   ref?(on: boolean): void;
+  /**
+   * Start TLS on connection `id` (absent: this network has no TLS). From now
+   * on `data` carries plaintext, `send` takes plaintext; `events.tlsReady`
+   * reports the handshake, a failed one is `events.error`. `pending`: bytes
+   * read from the socket but not yet given to the core (they belong to the
+   * handshake).
+   */
+  tlsInit?(id: number, tls: TlsParams, pending: readonly Uint8Array[]): void;
+  /** Build (and cache) what `tls` needs now, so bad certificates throw here. */
+  tlsPrepare?(tls: TlsParams): void;
 }

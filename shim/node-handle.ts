@@ -13,14 +13,22 @@
 //   handed over to the pending write and replaced;
 // - a graceful close is shutdown() after the queued writes, reading and
 //   discarding until the peer's FIN or a linger timeout, then close().
+// TLS: tlsInit() hands the connection's handle to node:tls (node-tls.ts),
+// wrapped in a net.Socket, for the handshake. Once it is done the TLSWrap
+// (node:tls's C++ stream over the TCP handle, the same StreamBase interface)
+// is driven like a TCP handle: reads into the shared buffer, writeBuffer(),
+// shutdown() (close_notify, then FIN), without the TLSSocket's JS stream.
 import { lookup } from "node:dns";
-import { isIP } from "node:net";
+import { isIP, Socket } from "node:net";
 import type { LookupAddress } from "node:dns";
 import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from "./network";
 import { checkReusePort, needsNetListen, netListen, type NetListener } from "./net-listen";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, uvError } from "./uv";
 import type { SockName, TcpBindings, TcpHandle, UvReq } from "./uv";
+import { prepareTls, startTls, tlsFailure } from "./node-tls";
+import type { TLSSocket } from "node:tls";
+import type { TlsParams } from "./tls-params";
 
 /** The slab a send is copied into grows to this size; bigger sends get a one-off Buffer. */
 const SLAB_MAX = 1 << 20;
@@ -54,6 +62,14 @@ interface HandleState {
   /** send() returned short; report writable once the queue drains. */
   wantWritable: boolean;
   linger?: ReturnType<typeof setTimeout>;
+  /** TLS: node:tls's socket; during the handshake it owns the connection. */
+  tls?: TLSSocket;
+  /** TLS handshake under way (handle is still the raw TCP handle, unused). */
+  handshaking?: boolean;
+  /** TLS: bytes in writes not completed yet (the TLSWrap's writeQueueSize is not libuv's). */
+  tlsQueued?: number;
+  /** TLS: close() waits for tlsQueued to reach 0 before the shutdown. */
+  shutdownWaits?: boolean;
 }
 
 /** A write request that went asynchronous: what it must keep alive. */
@@ -90,7 +106,19 @@ function destroy(st: HandleState): void {
   if (st.linger) clearTimeout(st.linger);
   if (st.owner.get(st.id) === st) st.owner.delete(st.id);
   if (hotState === st) hotState = undefined;
-  st.handle.close();
+  if (st.tls === undefined) {
+    st.handle.close();
+  } else if (st.handshaking) {
+    st.tls.destroy();
+  } else {
+    st.handle.close(); // the TLSWrap passes it to the TCP handle
+    (st.handle as unknown as { destroySSL?: () => void }).destroySSL?.();
+  }
+}
+
+/** Bytes written but not yet completed. */
+function queued(st: HandleState): number {
+  return st.tlsQueued ?? st.handle.writeQueueSize;
 }
 
 /** Report a socket error (unless closed or already reported), then destroy. */
@@ -130,11 +158,15 @@ function onRead(this: StatefulHandle): void {
 function afterWrite(this: PendingWrite, status: number): void {
   const st = this.state as HandleState;
   this.state = undefined;
+  if (st.tlsQueued !== undefined && this.buffer !== undefined) st.tlsQueued -= this.buffer.length;
   this.buffer = undefined;
   if (st.destroyed) return;
   if (status < 0) {
     fail(st, uvError(status, "write"));
-  } else if (st.wantWritable && !st.closed && st.handle.writeQueueSize === 0) {
+  } else if (st.shutdownWaits && st.tlsQueued === 0) {
+    st.shutdownWaits = false;
+    shutDown(st);
+  } else if (st.wantWritable && !st.closed && queued(st) === 0) {
     st.wantWritable = false;
     st.events.writable(st.id);
   }
@@ -161,9 +193,22 @@ function write(st: HandleState, data: Uint8Array): void {
     // libuv holds on to the bytes and the request until the write completes.
     req.state = st;
     req.buffer = buf;
+    if (st.tlsQueued !== undefined) st.tlsQueued += buf.length;
     spareReq = new uv.WriteWrap();
     if (buf.buffer === slab?.buffer) slab = undefined;
   }
+}
+
+/** Start the graceful shutdown (FIN; TLS: close_notify first); false if the handle refused (then destroyed). */
+function shutDown(st: HandleState): boolean {
+  const req: UvReq & { state?: HandleState } = new uv.ShutdownWrap();
+  req.oncomplete = afterShutdown;
+  req.state = st;
+  if (st.handle.shutdown(req) < 0) {
+    destroy(st);
+    return false;
+  }
+  return true;
 }
 
 function afterShutdown(this: UvReq & { state?: HandleState }, status: number): void {
@@ -175,6 +220,65 @@ function afterShutdown(this: UvReq & { state?: HandleState }, status: number): v
 
 function lingerExpired(st: HandleState): void {
   destroy(st);
+}
+
+// node:tls's socket during the handshake (this = the TLSSocket, state on it).
+type TlsOwned = TLSSocket & { [kState]: HandleState };
+
+function onTlsError(this: TlsOwned, err: Error): void {
+  const st = this[kState];
+  if (st.handshaking) {
+    if (!st.closed && !st.reported) {
+      st.reported = true;
+      st.events.error(st.id, tlsFailure(err));
+    }
+    destroy(st);
+  } else {
+    fail(st, err); // a TLS alert or bad record on an established session
+  }
+}
+
+function onTlsGone(this: TlsOwned): void {
+  const st = this[kState];
+  if (!st.handshaking) return;
+  if (!st.closed && !st.reported) {
+    st.reported = true;
+    st.events.ended(st.id);
+  }
+  destroy(st);
+}
+
+/** A safety net: plaintext the TLSSocket delivers itself before the takeover. */
+function onTlsData(this: TlsOwned, chunk: Buffer): void {
+  const st = this[kState];
+  if (!st.closed) st.events.data(st.id, chunk);
+}
+
+/** Handshake done, peer verified: drive the TLSWrap like a TCP handle from now on. */
+function onTlsSecure(this: TLSSocket): void {
+  const s = this as TlsOwned;
+  const st = s[kState];
+  const h = (s as unknown as { _handle?: TcpHandle })._handle;
+  if (h === undefined || h === null || st.destroyed) return;
+  s.removeListener("data", onTlsData);
+  s.removeListener("end", onTlsGone);
+  s.removeListener("close", onTlsGone);
+  st.handshaking = false;
+  st.tlsQueued = 0;
+  st.handle = h;
+  (h as StatefulHandle)[kState] = st;
+  h.onread = onRead;
+  h.useUserBuffer(readBuffer);
+  st.reading = true; // the TLSSocket started reading for the handshake
+  st.connected = true;
+  if (st.closed) return;
+  st.events.tlsReady?.(st.id);
+  if (st.closed || st.destroyed) return;
+  if (st.paused) setReading(st, false);
+  if (st.wantWritable) {
+    st.wantWritable = false;
+    st.events.writable(st.id);
+  }
 }
 
 function sockName(handle: TcpHandle, peer: boolean): Address | undefined {
@@ -296,7 +400,8 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
         return;
       }
       st.events.connected(st.id);
-      if (!st.closed && !st.destroyed) {
+      // (TLS started inside that event: node:tls owns the handle until its handshake is done.)
+      if (!st.closed && !st.destroyed && st.tls === undefined) {
         if (!st.paused) setReading(st, true);
         if (st.wantWritable) {
           st.wantWritable = false;
@@ -353,7 +458,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       const hot = hotState;
       const st = hot !== undefined && hot.id === id && hot.owner === sockets ? hot : sockets.get(id);
       if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
-      if (!st.connected || st.handle.writeQueueSize >= HIGH_WATER) {
+      if (!st.connected || queued(st) >= HIGH_WATER) {
         st.wantWritable = true;
         return 0;
       }
@@ -387,14 +492,10 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       st.closed = true;
       // Our FIN after what was written; keep reading (and discarding) so
       // unread input does not turn into a TCP RST; close on the peer's FIN
-      // or after the linger timeout.
-      const req: UvReq & { state?: HandleState } = new uv.ShutdownWrap();
-      req.oncomplete = afterShutdown;
-      req.state = st;
-      if (st.handle.shutdown(req) < 0) {
-        destroy(st);
-        return;
-      }
+      // or after the linger timeout. TLS: close_notify goes out with the
+      // shutdown only when no write is in flight, so wait for them first.
+      if (st.tlsQueued !== undefined && st.tlsQueued > 0) st.shutdownWaits = true;
+      else if (!shutDown(st)) return;
       if (!st.eof) setReading(st, true);
       st.linger = setTimeout(lingerExpired, LINGER_MS, st);
       st.linger.unref();
@@ -409,8 +510,29 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
 
     remoteAddr(id: number): Address | undefined {
       const st = sockets.get(id);
-      return st === undefined || st.destroyed || !st.connected ? undefined : sockName(st.handle, true);
+      return st === undefined || st.destroyed || (!st.connected && !st.handshaking) ? undefined : sockName(st.handle, true);
     },
+
+    tlsInit(id: number, params: TlsParams, pending: readonly Uint8Array[]): void {
+      const st = sockets.get(id);
+      if (st === undefined || st.closed || st.destroyed || !st.connected || st.tls !== undefined) return;
+      // node:tls needs a net.Socket around the handle for the handshake.
+      setReading(st, false);
+      const raw = new Socket({ handle: st.handle, readable: true, writable: true, allowHalfOpen: true,
+        manualStart: true } as ConstructorParameters<typeof Socket>[0]);
+      const s = startTls(raw, params, pending, onTlsSecure) as TlsOwned;
+      s[kState] = st;
+      st.tls = s;
+      st.handshaking = true;
+      st.connected = false; // output waits for the handshake (send() answers 0)
+      if (!refd) s.unref();
+      s.on("error", onTlsError);
+      s.on("end", onTlsGone);
+      s.on("close", onTlsGone);
+      s.on("data", onTlsData);
+    },
+
+    tlsPrepare: prepareTls,
 
     ref(on: boolean): void {
       refd = on;
@@ -422,6 +544,12 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       for (const { handle } of sockets.values()) {
         if (on) handle.ref();
         else handle.unref();
+      }
+      for (const st of sockets.values()) {
+        if (st.tls !== undefined && st.handshaking) {
+          if (on) st.tls.ref();
+          else st.tls.unref();
+        }
       }
     },
   };

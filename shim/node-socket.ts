@@ -12,6 +12,8 @@ import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from ".
 import { checkReusePort, needsNetListen, netListen } from "./net-listen";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, tcpBindings } from "./uv";
+import { prepareTls, startTls, tlsFailure } from "./node-tls";
+import type { TlsParams } from "./tls-params";
 
 /**
  * Sends from this size up are copied into a reusable slab instead of a fresh
@@ -55,6 +57,8 @@ interface SocketState {
   /** send() returned short; report 'drain' as writable. */
   wantWritable: boolean;
   resolved: boolean;
+  /** A TLS handshake is under way: an error now is a failed handshake. */
+  tlsPending: boolean;
   /** The socket map of the network that owns it. */
   owner: Map<number, SocketState>;
   linger?: ReturnType<typeof setTimeout>;
@@ -96,7 +100,14 @@ function onError(this: StatefulSocket, err: Error): void {
   const st = this[kState];
   if (st.closed || st.reported) return;
   st.reported = true;
-  st.events.error(st.id, err);
+  st.events.error(st.id, st.tlsPending ? tlsFailure(err) : err);
+}
+
+/** The TLS handshake completed (node-tls.ts verified the peer). */
+function onSecure(this: net.Socket): void {
+  const st = (this as StatefulSocket)[kState];
+  st.tlsPending = false;
+  if (!st.closed) st.events.tlsReady?.(st.id);
 }
 
 function onClose(this: StatefulSocket): void {
@@ -152,8 +163,16 @@ export interface SocketNetworkOptions {
   backlog?: number;
 }
 
+/** socketNetwork()'s Network, plus what node-handle.ts uses to hand TLS connections over. */
+export interface SocketNetwork extends Network {
+  /** Drive `socket` (connected) as connection `id` from now on. */
+  adoptSocket(id: number, socket: net.Socket, events: NetworkEvents): void;
+  /** Whether `id` is one of this network's sockets. */
+  has(id: number): boolean;
+}
+
 /** A Network over node:net sockets: TCP listeners and clients, IPv4 and IPv6. */
-export function socketNetwork(opts: SocketNetworkOptions = {}): Network {
+export function socketNetwork(opts: SocketNetworkOptions = {}): SocketNetwork {
   const backlog = opts.backlog ?? 511;
   const sockets = new Map<number, SocketState>();
   const servers = new Map<number, ServerState>();
@@ -162,7 +181,7 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): Network {
 
   function attach(id: number, socket: net.Socket, events: NetworkEvents): SocketState {
     const st: SocketState = { id, socket, events, closed: false, reported: false, wantWritable: false, resolved: false,
-      owner: sockets };
+      tlsPending: false, owner: sockets };
     sockets.set(id, st);
     if (hotState !== undefined && hotState.id === id) hotState = undefined;
     (socket as StatefulSocket)[kState] = st;
@@ -325,6 +344,32 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): Network {
       if (!s || s.remoteAddress === undefined || s.remotePort === undefined) return undefined;
       return { address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily === "IPv6" ? "IPv6" : "IPv4" };
     },
+
+    adoptSocket(id: number, socket: net.Socket, events: NetworkEvents): void {
+      attach(id, socket, events).resolved = true;
+    },
+
+    has(id: number): boolean {
+      return sockets.has(id);
+    },
+
+    tlsInit(id: number, params: TlsParams, pending: readonly Uint8Array[]): void {
+      const st = sockets.get(id);
+      if (!st || st.closed || st.socket.destroyed) return;
+      const raw = st.socket;
+      raw.removeListener("data", onData);
+      raw.removeListener("end", onEnd);
+      raw.removeListener("error", onError);
+      raw.removeListener("close", onClose);
+      raw.removeListener("drain", onDrain);
+      const s = startTls(raw, params, pending, onSecure);
+      const next = attach(id, s, st.events);
+      next.tlsPending = true;
+      next.resolved = true;
+      next.wantWritable = st.wantWritable;
+    },
+
+    tlsPrepare: prepareTls,
 
     ref(on: boolean): void {
       for (const { server } of servers.values()) {

@@ -189,7 +189,9 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
       tcp.ref?.(on);
     },
   };
-  // Optional members of the TCP network (name resolution) pass through.
+  // Optional members of the TCP network (name resolution, TLS) pass through.
   if (tcp.lookup) net.lookup = (host) => tcp.lookup!(host);
+  if (tcp.tlsInit) net.tlsInit = (id, tls, pending) => tcp.tlsInit!(id, tls, pending);
+  if (tcp.tlsPrepare) net.tlsPrepare = (tls) => tcp.tlsPrepare!(tls);
   return net;
 }

@@ -3,6 +3,14 @@ import { TypeError } from "../ts/errors"; // Node's argument-error codes (errors
 import { isIP } from "node:net";
 import type { Endpoint } from "./network";
 
+/** Schemes carried over TCP (a TLS one like https:// is TLS over TCP: node-tls.ts). */
+const TCP_SCHEMES = new Set(["http", "tcp", "https", "tls", "ssl", "wss", "mqtts"]);
+
+/** Whether `scheme` is a TCP one, or its TLS form ("wss" for "ws"). */
+function isTcpScheme(scheme: string): boolean {
+  return TCP_SCHEMES.has(scheme) || (scheme.endsWith("s") && TCP_SCHEMES.has(scheme.slice(0, -1)));
+}
+
 /** The endpoint as a URL string, for error messages. */
 export function endpointUrl(ep: Endpoint): string {
   return `${ep.scheme}://${ep.host.includes(":") ? `[${ep.host}]` : ep.host}:${ep.port}`;
@@ -14,7 +22,7 @@ export function endpointUrl(ep: Endpoint): string {
  * listener takes an address, not a name to resolve: "localhost" is 127.0.0.1.
  */
 export function tcpListenHost(ep: Endpoint): { host: string; family: number } {
-  if (ep.scheme !== "http" && ep.scheme !== "tcp") {
+  if (!isTcpScheme(ep.scheme)) {
     throw new TypeError(`the node network cannot listen on ${ep.scheme}:// (url ${endpointUrl(ep)})`);
   }
   const host = ep.host === "localhost" ? "127.0.0.1" : ep.host;
@@ -28,7 +36,7 @@ export function tcpListenHost(ep: Endpoint): { host: string; family: number } {
 
 /** Throws a TypeError unless `ep` can be connected to over TCP. */
 export function checkTcpConnect(ep: Endpoint): void {
-  if (ep.scheme !== "http" && ep.scheme !== "tcp") {
+  if (!isTcpScheme(ep.scheme)) {
     throw new TypeError(`the node network cannot connect to ${ep.scheme}://`);
   }
 }

@@ -16,6 +16,7 @@ import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
 import { udpSend } from "./udp";
 import { sntpRequest } from "./sntp";
+import { tlsFree, tlsInit, type TlsOpts } from "./tls";
 import { checkNotAnswered, guardedReply } from "./request-guard";
 import { streamBody, type BodySink } from "./http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
@@ -461,6 +462,18 @@ export class Connection<U = unknown> {
       m._leave(true);
     }
   }
+
+  /**
+   * Start TLS: on MG_EV_ACCEPT (server: `cert`, `key`; `ca` asks for and
+   * verifies client certificates) or MG_EV_CONNECT (client: verified against
+   * `ca` or Node's root store, host name checked). MG_EV_TLS_HS follows; a
+   * failed handshake is MG_EV_ERROR naming the reason, then MG_EV_CLOSE.
+   * On a listener: TLS for every connection it accepts from now on.
+   */
+  tlsInit(opts: TlsOpts): void { tlsInit(this, opts); }
+
+  /** Drop TLS options not yet in use (listener, unconnected client); drains a running TLS session. */
+  tlsFree(): void { tlsFree(this); }
 
   /** `Connection(id=3, accepted, http)`. */
   toString(): string {

@@ -44,6 +44,8 @@ export interface CoreExports {
   mgx_timer_cancel(mgr: Ptr, id: number): number;
   mgx_scratch(len: number): Ptr;
   mgx_heap_used(): number;
+  mgx_tls_set(c: Ptr, on: number): void;
+  mgx_tls_hs(c: Ptr): void;
   mgx_http_fail(c: Ptr, status: number): number;
   // MQTT (wasm/src/mqtt.h)
   mgx_mqtt_init(c: Ptr, version: number, maxPacket: number): number;

@@ -26,6 +26,7 @@ import { feed, retryBacklog } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
+import { tlsOnAccept, tlsOnConnect } from "./tls";
 import { beforeEvent, handlerFailed } from "./request-guard";
 import { noteUndriven } from "./undriven";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
@@ -52,7 +53,9 @@ export interface ManagerObserver {
 }
 
 // Queue item kinds.
-const Q_OPEN = 0, Q_DATA = 1, Q_EOF = 2, Q_ERROR = 3, Q_RESOLVED = 4, Q_CONNECTED = 5, Q_WRITABLE = 6;
+const Q_OPEN = 0, Q_DATA = 1, Q_EOF = 2, Q_ERROR = 3, Q_RESOLVED = 4, Q_CONNECTED = 5, Q_WRITABLE = 6, Q_TLS_HS = 7;
+/** A queue item whose input was taken back (_takeQueuedInput): skipped. */
+const Q_TAKEN = -1;
 interface QueueItem { kind: number; conn: Connection; chunk?: Uint8Array; err?: Error; from?: Address }
 
 // OPEN -> CLOSING (close() requested inside a core entry) -> FREEING (mgx_mgr_free running) -> CLOSED.
@@ -108,6 +111,7 @@ export abstract class Engine {
       writable: (id) => this.#push(Q_WRITABLE, id),
       ended: (id) => this.#push(Q_EOF, id),
       error: (id, err) => this.#push(Q_ERROR, id, undefined, err),
+      tlsReady: (id) => this.#push(Q_TLS_HS, id),
     };
   }
 
@@ -185,6 +189,11 @@ export abstract class Engine {
     if (!ptr) return 0; // limits.maxConnections reached: the network refuses the socket
     const conn = this._newConnection(ptr, "accepted", parent._http, parent._handler);
     this._network.adopt(conn.id, socket);
+    try {
+      tlsOnAccept(parent, conn); // a TLS listener: before any byte is read
+    } catch (err) {
+      this._reportError(err, conn);
+    }
     this.#learnAddresses(conn);
     this.#push(Q_OPEN, conn.id);
     return conn.id;
@@ -265,6 +274,25 @@ export abstract class Engine {
     return { numAccepted: w[i + 11], shutdownStatus: w[i + 12] | 0, completed: w[i + 13], rejected: w[i + 14], drained: w[i + 15] };
   }
 
+  /**
+   * @internal Take back the input queued for `conn` and not yet given to the
+   * core (TLS starts: those bytes belong to the handshake).
+   */
+  _takeQueuedInput(conn: Connection): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const q = this.#queue;
+    for (let i = this.#qHead; i < q.length; i++) {
+      const item = q[i];
+      if (item.conn !== conn || item.kind !== Q_DATA || item.chunk === undefined) continue;
+      out.push(item.chunk);
+      conn._queuedBytes -= item.chunk.length;
+      item.kind = Q_TAKEN;
+      item.chunk = undefined;
+    }
+    if (out.length > 0) this.#updatePause(conn);
+    return out;
+  }
+
   /** @internal Number of queued activity items (not yet given to the core). */
   get _queuedItems(): number {
     return this.#queue.length - this.#qHead;
@@ -295,7 +323,9 @@ export abstract class Engine {
       case Q_CONNECTED:
         this.#learnAddresses(conn);
         k.mgx_connected(c);
+        tlsOnConnect(conn);
         break;
+      case Q_TLS_HS: k.mgx_tls_hs(c); break;
       case Q_WRITABLE: k.mgx_writable(c); break;
     }
   }

@@ -28,6 +28,7 @@ export {
 } from "./errors";
 export * from "./constants";
 export { DEFAULT_LIMITS, type Limits } from "./limits";
+export type { TlsOpts, TlsCredentials, Pem } from "./tls";
 export type { HeadersInit } from "./headers";
 export type { Network, NetworkEvents, Address, Endpoint, ListenOptions } from "../shim/network";
 export type { WasmSource } from "./platform";

@@ -15,6 +15,7 @@ import { connectionsById, timersById } from "./registry";
 import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
+import { checkConnectTls, checkListenTls, setClientTls, setListenerParams, setTlsContext, type TlsOpts } from "./tls";
 import type { Address, Network } from "../shim/network";
 import { pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
@@ -43,6 +44,12 @@ export interface ConnectOptions extends ClientOptions {
   handler?: Handler;
   /** Speak HTTP; default true for http:// and false for tcp://. */
   http?: boolean;
+  /**
+   * TLS: listen: tlsInit(tls) on every accepted connection (https://...);
+   * connect: tlsInit(tls) at MG_EV_CONNECT, default {} for https://, wss://,
+   * mqtts://, tls:// (the handler may call tlsInit itself instead).
+   */
+  tls?: TlsOpts;
   /**
    * listen() only: bind with SO_REUSEPORT so independent processes share the
    * port (Node 22.12+/23.1+ on Linux, FreeBSD, macOS; elsewhere listen()
@@ -154,6 +161,7 @@ export class Manager extends Engine {
     const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
     const { reusePort, exclusive } = checkListenOptions(opts as ConnectOptions);
     if (ep.scheme === "udp") return udpListen(this, url, ep, handler as Handler | undefined);
+    const tls = checkListenTls(this, ep, (opts as ConnectOptions).tls, http);
     const k = core();
     this._enter();
     try {
@@ -164,6 +172,7 @@ export class Manager extends Engine {
       try {
         bound = this._network.listen(conn.id, ep, this._networkEvents,
           reusePort || exclusive ? { reusePort, exclusive } : undefined);
+        setListenerParams(conn, tls);
       } catch (err) {
         this.#discard(conn);
         throw err;
@@ -211,12 +220,14 @@ export class Manager extends Engine {
     const { handler, http } = checkConnectOptions("connect", opts as ConnectOptions, ep.scheme);
     const client = checkClientOptions(opts as ConnectOptions);
     if (ep.scheme === "udp") return udpConnect(this, ep, handler as Handler | undefined);
+    const tls = checkConnectTls(this, ep, (opts as ConnectOptions).tls);
     const k = core();
     this._enter();
     try {
       const ptr = k.mgx_conn_new(this._ptr, KIND_CLIENT, http ? PROTO_HTTP : PROTO_RAW, 0);
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `connect ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "client", http, handler);
+      setClientTls(conn, ep, tls);
       k.mgx_open(ptr);
       if (conn._ptr !== 0) watchConnect(this, conn, client, ep.host);
       if (conn._ptr !== 0) {
@@ -399,6 +410,17 @@ export class Manager extends Engine {
    */
   wakeupHandle(): WakeupHandle {
     return managerExtensions.wakeupHandle(this);
+  }
+
+  /**
+   * Certificate rotation: new cert/key (and ca) for the connections that TLS
+   * listeners (all of this manager's, or `listener`) accept from now on;
+   * established ones keep theirs. Unusable credentials throw and change
+   * nothing. Returns how many listeners were updated.
+   */
+  setTlsContext(opts: TlsOpts, listener?: Connection): number {
+    this.#check("setTlsContext");
+    return setTlsContext(this, opts, listener);
   }
 
   /**

@@ -1,6 +1,7 @@
 // url.ts: listen/connect URLs -> the Endpoint a Network understands.
 import { InvalidUrlError, TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import type { Endpoint } from "../shim/network";
+import { isTlsScheme } from "./tls";
 
 /** Schemes the facade serves today. */
 const SUPPORTED = new Set(["http", "tcp", "mem", "udp"]);
@@ -23,8 +24,11 @@ export function parseEndpoint(url: string): Endpoint {
     throw new InvalidUrlError(url, `invalid URL ${JSON.stringify(url)}`);
   }
   const scheme = u.protocol.slice(0, -1).toLowerCase();
-  if (RESERVED.has(scheme)) throw new InvalidUrlError(url, `${scheme}:// is not supported yet (url ${JSON.stringify(url)})`);
-  if (!SUPPORTED.has(scheme)) throw new InvalidUrlError(url, `unsupported URL scheme ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
+  // A TLS scheme (https, wss, mqtts, tls, ssl) is TLS over TCP: the core
+  // speaks the protocol on the plaintext, whichever module drives it.
+  const ok = SUPPORTED.has(scheme) || isTlsScheme(scheme);
+  if (!ok && RESERVED.has(scheme)) throw new InvalidUrlError(url, `${scheme}:// is not supported yet (url ${JSON.stringify(url)})`);
+  if (!ok) throw new InvalidUrlError(url, `unsupported URL scheme ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
   let host = u.hostname;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   if (scheme === "mem") {

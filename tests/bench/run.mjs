@@ -13,9 +13,10 @@
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net,raw-handle
 //                   (default all; raw-handle is the ceiling of the libuv
 //                   handles tsmongoose's default transport uses)
-//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,ws,utils (default all;
+//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,ws,utils,tls (default all;
 //                   ws = WebSocket echo vs the ws package, tests/bench/ws.mjs;
-//                   utils: tests/bench/utils.mjs, each utility against Node's)
+//                   utils: tests/bench/utils.mjs, each utility against Node's;
+//                   tls = HTTPS vs node:https, tests/bench/tls.mjs)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
@@ -54,7 +55,7 @@ const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
-const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils"]);
+const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils", "tls"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
 const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
@@ -234,6 +235,10 @@ async function main() {
   if (env.BENCH_FETCH !== "0") {
     report.fetch = await (await import("./fetch.mjs")).runFetchBench({ duration: DURATION, warmup: WARMUP, rounds: ROUNDS, pin: PIN, threads: THREADS });
   }
+  if (CASES.includes("tls")) {
+    const { tlsBench } = await import("./tls.mjs");
+    report.tls = await tlsBench({ duration: DURATION, warmup: WARMUP, rounds: ROUNDS, pin: PIN, threads: THREADS });
+  }
   if (CASES.includes("cluster")) {
     const { benchCluster } = await import("./cluster.mjs");
     report.cluster = await benchCluster({ root, here, durationS: DURATION, warmupS: WARMUP, rounds: ROUNDS });
@@ -254,7 +259,8 @@ async function main() {
   for (const r of heads) console.log(`${LABEL[r.server]} response head (${r.responseHeadBytes} bytes):\n  ${r.responseHead.split("\r\n").join("\n  ")}`);
   mkdirSync(join(root, "build"), { recursive: true });
   writeFileSync(join(root, "build", "bench.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(join(root, "build", "bench.md"), render(report, true) + (report.ws ? `\n## WebSocket echo (tsmongoose vs ws)\n${report.ws.table}\n` : ""));
+  writeFileSync(join(root, "build", "bench.md"), render(report, true) + (report.ws ? `\n## WebSocket echo (tsmongoose vs ws)\n${report.ws.table}\n` : "") + (report.tls ? `\n${report.tls.text}` : ""));
+  if (report.tls) console.log("\n" + report.tls.text);
   console.log("\nwrote build/bench.json and build/bench.md");
   if (env.BENCH_MQTT !== "0") await (await import("./mqtt.mjs")).benchMqtt(); // MQTT part (BENCH_MQTT=0 skips)
 }

@@ -62,6 +62,7 @@ int main(void) {
   suite_backpressure();
   suite_util();
   suite_udp_sntp();
+  suite_tls();
   suite_http_fail();
   suite_http_form();
   suite_http_stream();
