@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "fmt.h"
+#include "fs.h"
 #include "http.h"
 #include "mgx.h"
 #include "netif.h"
@@ -80,6 +81,24 @@ void mg_close_conn(struct mg_connection *c) {
   if (c->flags & MG_F_CLOSE_SENT) return;
   c->send.len = 0;
   c->flags |= MG_F_CLOSING;
+  mg_mark_dirty(c);
+}
+
+#define MG_F_BODY (MG_F_BODY_QUEUED | MG_F_BODY_HOST)
+
+void mg_body_queue(struct mg_connection *c, uint32_t fd, uint64_t offset, uint64_t len) {
+  if (c->flags & (MG_F_BODY | MG_F_CLOSING | MG_F_CLOSE_SENT)) {
+    host_fs_close(fd);  // one host body at a time (callers check); never leak the handle
+    return;
+  }
+  c->body_fd = fd;
+  c->body_off = offset;
+  c->body_len = len;
+  c->flags |= MG_F_BODY_QUEUED;
+  if ((c->flags & (MG_F_HTTP | MG_F_CLIENT | MG_F_REQ_PENDING)) ==
+      (MG_F_HTTP | MG_F_REQ_PENDING)) {
+    c->flags |= MG_F_RESP_STARTED;
+  }
   mg_mark_dirty(c);
 }
 
@@ -166,6 +185,7 @@ static void conn_free(struct mg_connection *c) {
     }
   }
   if ((c->flags & MG_F_ACCEPTED) && mgr->num_accepted > 0) mgr->num_accepted--;
+  if (c->flags & MG_F_BODY_QUEUED) host_fs_close(c->body_fd);  // never handed over
   mg_iobuf_free(&c->recv);
   mg_iobuf_free(&c->send);
   mg_free(c);
@@ -322,7 +342,7 @@ void mg_eof(struct mg_connection *c) {
     return;
   }
   if (c->flags & MG_F_CLOSING) return;
-  if (c->send.len > 0 || (c->flags & MG_F_REQ_PENDING)) {
+  if (c->send.len > 0 || (c->flags & (MG_F_REQ_PENDING | MG_F_BODY))) {
     c->flags |= MG_F_DRAINING;  // finish the answer, flush it, then close
   } else {
     c->flags |= MG_F_CLOSING;
@@ -336,7 +356,7 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_BODY)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {
@@ -374,13 +394,13 @@ int mg_poll(struct mg_mgr *mgr) {
 }
 
 bool mg_send_backed_up(const struct mg_connection *c) {
-  return (c->flags & MG_F_BLOCKED) || c->send.len > MG_SEND_HIGH;
+  return (c->flags & (MG_F_BLOCKED | MG_F_BODY)) || c->send.len > MG_SEND_HIGH;
 }
 
 static bool can_send(const struct mg_connection *c) {
   return c->send.len > 0 && (c->flags & MG_F_HAS_SOCKET) &&
          !(c->flags & (MG_F_BLOCKED | MG_F_CLOSING | MG_F_LISTENING | MG_F_RESOLVING |
-                       MG_F_CONNECTING));
+                       MG_F_CONNECTING | MG_F_BODY_HOST));
 }
 
 static bool resume_due(const struct mg_connection *c) {
@@ -414,9 +434,16 @@ static void flush_one(struct mg_connection *c) {
       if (resume_due(c)) mg_mark_dirty(c);
     }
   }
+  // The head is out: hand the body over to the host (fs.h).
+  if ((c->flags & MG_F_BODY) == MG_F_BODY_QUEUED && c->send.len == 0 &&
+      (c->flags & MG_F_HAS_SOCKET) && !(c->flags & (MG_F_BLOCKED | MG_F_CLOSING))) {
+    c->flags &= ~MG_F_BODY_QUEUED;
+    c->flags |= MG_F_BODY_HOST;
+    host_body(c->id, c->body_fd, (double) c->body_off, (double) c->body_len);
+  }
   // Draining ends once everything is out and no request awaits its answer.
   if ((c->flags & (MG_F_DRAINING | MG_F_CLOSING)) == MG_F_DRAINING && c->send.len == 0 &&
-      !(c->flags & MG_F_REQ_PENDING)) {
+      !(c->flags & (MG_F_REQ_PENDING | MG_F_BODY))) {
     c->flags |= MG_F_CLOSING;
     c->mgr->drained++;
   }

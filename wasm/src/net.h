@@ -58,6 +58,8 @@ enum {
 #define MG_F_IN_PROTO (1u << 26)     // protocol handler busy (no re-entry)
 #define MG_F_OUT_HELD (1u << 27)     // next buffered request held: output backed up
 #define MG_F_EOF_HELD (1u << 28)     // peer's EOF waits behind the held input
+#define MG_F_BODY_QUEUED (1u << 29)  // a host-side body waits behind c->send (fs.h)
+#define MG_F_BODY_HOST (1u << 30)    // the host is writing that body: send nothing
 
 // Pipelining backpressure. An HTTP server connection does not start on the
 // next buffered request while its output is backed up: host_send came back
@@ -127,6 +129,8 @@ struct mg_connection {
   struct mg_http_scan http_scan;  // head scan progress (before MG_HF_HDRS)
   size_t http_line_pos;           // chunked decoder: resume point in its current
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
+  uint32_t body_fd;               // host-side body (fs.h): handle, range
+  uint64_t body_off, body_len;
 };
 
 struct mg_timer {

@@ -87,5 +87,6 @@ void suite_http_client(void);
 void suite_shutdown(void);
 void suite_hardening(void);
 void suite_backpressure(void);
+void suite_http_static(void);
 
 #endif
