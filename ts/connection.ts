@@ -13,6 +13,8 @@ import { ConnectionClosedError, describe } from "./errors";
 import { formatHeaders, hasHeader, type HeadersInit } from "./headers";
 import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
+import { replyHost, serveDir, serveFile, type ServeDirOptions, type ServeFileOptions } from "./static";
+import type { HttpMessage } from "./http-message";
 
 /**
  * The event handler: `(conn, ev, data)`. It may return a promise: the
@@ -216,7 +218,7 @@ export class Connection {
     const m = this.manager;
     m._enter();
     try {
-      return httpReply(c, status, block, body) !== 0;
+      return replyHost(c, status, block, body) ?? httpReply(c, status, block, body) !== 0;
     } finally {
       m._leave(true);
     }
@@ -267,6 +269,21 @@ export class Connection {
     } finally {
       m._leave(true);
     }
+  }
+
+  /**
+   * Answer `msg` from the web root `rootDir` as Mongoose's mg_http_serve_dir
+   * does (see docs/static-files.md): index.html, validators, ranges, HEAD,
+   * precompressed `.gz`, 404 (or `page404`). Returns false if the request
+   * was answered already.
+   */
+  serveDir(msg: HttpMessage, rootDir: string, opts?: ServeDirOptions): boolean {
+    return serveDir(this, msg, rootDir, opts);
+  }
+
+  /** Answer `msg` with the file at `path` (validators, ranges, HEAD, `.gz`), or 404. */
+  serveFile(msg: HttpMessage, path: string, opts?: ServeFileOptions): boolean {
+    return serveFile(this, msg, path, opts);
   }
 
   /** Stop reading, flush what is queued, then close. */

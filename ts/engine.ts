@@ -25,6 +25,7 @@ import { feed, retryBacklog } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
+import { bodyWritable, cancelBody } from "./static";
 import { MG_EV_CLOSE } from "./constants";
 import type { Connection, Handler } from "./connection";
 import type { Network, NetworkEvents } from "../shim/network";
@@ -284,7 +285,7 @@ export abstract class Engine {
         this.#learnAddresses(conn);
         k.mgx_connected(c);
         break;
-      case Q_WRITABLE: k.mgx_writable(c); break;
+      case Q_WRITABLE: if (!bodyWritable(conn.id)) k.mgx_writable(c); break;
     }
   }
 
@@ -383,6 +384,7 @@ export abstract class Engine {
     if (conn._ptr === 0) return;
     conn._ptr = 0;
     conn._backlog = [];
+    cancelBody(conn.id);
     unregisterConnection(conn.id);
     this._conns.delete(conn.id);
     this.#blocked.delete(conn);

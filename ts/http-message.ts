@@ -39,6 +39,11 @@ export class HttpMessage {
     this.#ptr = 0;
   }
 
+  /** @internal The core's struct mg_http_message (0 once expired). */
+  get _ptr(): number {
+    return this.#ptr;
+  }
+
   /** Whether the view can still be read (false once its handler returned). */
   get valid(): boolean {
     return this.#ptr !== 0;

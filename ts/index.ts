@@ -19,3 +19,6 @@ export { wakeup, type WakeupHandle } from "./wakeup";
 export { AsyncManager, SHUTDOWN_WAITING, SHUTDOWN_FORCED, type AsyncManagerOptions } from "./async-manager";
 export { memoryNetwork, MemoryNetwork, MEMORY_WINDOW_BYTES } from "../shim/memory";
 export type { MemoryNetworkOptions, MemoryNetworkError } from "../shim/memory";
+export { PackedFs } from "../shim/packed-fs";
+export type { FileSystem, FileStat } from "../shim/fs";
+export { HOST_REPLY_MIN, type ServeDirOptions, type ServeFileOptions } from "./static";

@@ -6,6 +6,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
+import { nodeFileSystem } from "../shim/node-fs";
+import { setDefaultFileSystem } from "./static";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
@@ -30,6 +32,7 @@ setPlatform({
   loadWasm: async (src) => WebAssembly.compile(await readSource(src ?? defaultWasmPath())),
   defaultNetwork: () => nodeNetwork(),
 });
+setDefaultFileSystem(nodeFileSystem());
 
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
