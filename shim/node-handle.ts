@@ -69,6 +69,13 @@ let uv: TcpBindings;
 let readBuffer: Buffer;
 /** The send slab and the write request, reused while writes finish synchronously. */
 let slab: Buffer | undefined;
+/**
+ * Slabs whose asynchronous write completed, for reuse: a long body to a
+ * socket that keeps filling up (a big file) then cycles through a few slabs
+ * instead of leaving one garbage Buffer per write for the GC (RSS growth).
+ */
+const spareSlabs: Buffer[] = [];
+const SPARE_SLABS_MAX = 8;
 let spareReq: PendingWrite;
 // The socket that delivered data last: the answer to it usually follows at
 // once (send() for the same id), which then needs no map lookup.
@@ -129,6 +136,11 @@ function onRead(this: StatefulHandle): void {
 function afterWrite(this: PendingWrite, status: number): void {
   const st = this.state as HandleState;
   this.state = undefined;
+  const done = this.buffer as Buffer | undefined;
+  if (done !== undefined && done.length <= SLAB_MAX && done.byteOffset === 0 &&
+      done.buffer.byteLength >= SLAB_MIN && spareSlabs.length < SPARE_SLABS_MAX) {
+    spareSlabs.push(Buffer.from(done.buffer, 0, done.buffer.byteLength));
+  }
   this.buffer = undefined;
   if (st.destroyed) return;
   if (status < 0) {
@@ -146,6 +158,7 @@ function write(st: HandleState, data: Uint8Array): void {
   if (len > SLAB_MAX) {
     buf = Buffer.allocUnsafeSlow(len);
   } else {
+    if (slab === undefined && spareSlabs.length > 0) slab = spareSlabs.pop();
     if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
     buf = len === slab.length ? slab : slab.subarray(0, len);
   }
