@@ -24,7 +24,8 @@ module.exports = {
       displayName: "socket",
       setupFiles: ["<rootDir>/tests/helpers/transport-socket.cjs"],
       testPathIgnorePatterns: ["/node_modules/", "/tests/browser", "bundlers\\.test", "package\\.test",
-        "memory-network", "api-surface\\.test", "timers\\.test", "node-network\\.test"],
+        "memory-network", "api-surface\\.test", "timers\\.test", "node-network\\.test",
+        "static-site\\.test"],
     },
   ],
 };
