@@ -34,6 +34,7 @@ const CASES = [
   "error on bad input: typed errors, 400 for a malformed request",
   "connect refused: MG_EV_ERROR then MG_EV_CLOSE",
   "closed connection: methods throw ConnectionClosedError",
+  "static files: a packed web root through serveDir",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }

@@ -120,10 +120,25 @@ class BodyPump {
       } catch {
         n = chunk.length; // socket gone: its close arrives through the network events
       }
-      this.pos += Math.min(n, chunk.length);
+      n = Math.min(n, chunk.length);
+      this.pos += n;
+      if (n > 0 && !this.#sent(n)) return; // closing: host_close cancels us
       if (n < chunk.length) return; // full: `writable` resumes us (positional reads: nothing kept)
     }
     this.#done(true);
+  }
+
+  /** MG_EV_WRITE for `n` bytes; false when the connection is closing. */
+  #sent(n: number): boolean {
+    const c = this.conn._ptr;
+    if (c === 0 || pumps.get(this.conn.id) !== this) return false;
+    const m = this.conn.manager;
+    m._enter();
+    try {
+      return statics().mgx_body_sent(c, n) !== 0 && pumps.get(this.conn.id) === this;
+    } finally {
+      m._leave(true);
+    }
   }
 
   #done(ok: boolean): void {
@@ -223,6 +238,7 @@ interface StaticExports {
   mgx_http_serve_file(c: number, hm: number, path: number, pathLen: number, extra: number, extraLen: number,
     mime: number, mimeLen: number): number;
   mgx_http_reply_host(c: number, status: number, headers: number, headersLen: number, len: number, fd: number): number;
+  mgx_body_sent(c: number, n: number): number;
   mgx_body_done(c: number): void;
 }
 

@@ -399,6 +399,19 @@ int mgx_http_reply_host(struct mg_connection *c, int status, const char *headers
   return mg_http_reply_src(c, status, headers, headers_len, &src) ? 1 : 0;
 }
 
+int mgx_body_sent(struct mg_connection *c, double n) {
+  struct mg_mgr *mgr = c->mgr;
+  int32_t count = n >= 2147483647.0 ? 0x7fffffff : n > 0 ? (int32_t) n : 0;
+  if (!(c->flags & MG_F_BODY_HOST) || (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT))) return 0;
+  c->last_io_ms = mg_millis();
+  if (count > 0) {
+    enter_(mgr);
+    mg_call(c, MG_EV_WRITE, &count);
+    leave_(mgr);
+  }
+  return (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) ? 0 : 1;
+}
+
 void mgx_body_done(struct mg_connection *c) {
   if (!(c->flags & MG_F_BODY_HOST)) return;
   c->flags &= ~MG_F_BODY_HOST;

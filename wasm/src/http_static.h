@@ -56,6 +56,11 @@ int mgx_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, con
 MGX_EXPORT(mgx_http_reply_host)
 int mgx_http_reply_host(struct mg_connection *c, int status, const char *headers,
                         size_t headers_len, double len, uint32_t fd);
+// The host's socket took `n` more bytes of the host_body() range: fires
+// MG_EV_WRITE (as host_send would) and counts as I/O for idle timeouts.
+// Returns 0 when the connection no longer wants the body (closing): the
+// host stops writing it (host_close follows).
+MGX_EXPORT(mgx_body_sent) int mgx_body_sent(struct mg_connection *c, double n);
 // The host wrote the whole body of host_body() (or gave up on it).
 MGX_EXPORT(mgx_body_done) void mgx_body_done(struct mg_connection *c);
 

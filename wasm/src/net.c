@@ -356,13 +356,13 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING | MG_F_BODY)) {
+                  MG_F_DRAINING | MG_F_CLOSING)) {
     return false;
   }
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {
     // Shutdown grace: only truly idle connections (nothing half-received,
     // nothing left to send); the others finish or meet their timeouts.
-    if (c->recv.len > 0 || c->send.len > 0) return false;
+    if (c->recv.len > 0 || c->send.len > 0 || (c->flags & MG_F_BODY)) return false;
     ms = mgr->shutdown_idle_ms;
   } else if (ms == 0) {
     return false;
@@ -380,7 +380,7 @@ int mg_poll(struct mg_mgr *mgr) {
   for (c = mgr->conns; c != NULL; c = c->next) {
     if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) continue;
     if (idle_expired(c, mgr->now_ms)) {
-      if (c->send.len > 0) {
+      if (c->send.len > 0 || (c->flags & MG_F_BODY)) {
         mg_close_conn(c);  // the peer stopped reading: nothing will drain
       } else {
         mg_drain_conn(c);

@@ -325,7 +325,35 @@ static void reply_host_body(void) {
   fs_fake_reset();
 }
 
+// Progress from the host counts as I/O; a peer that stops reading meets the
+// idle timeout and is closed (not drained: the body would never finish).
+static void host_body_progress_and_idle(void) {
+  uint32_t id;
+  struct mg_connection *c;
+  setup();
+  id = fake_http_server(&s_mgr, serve_handler);
+  mgx_set_limits(s_mgr, 0, 0, 0, 0, 0, 1000, 0, 0);
+  fake_feeds(s_mgr, id, "GET /big.bin HTTP/1.1\r\n\r\n");
+  c = fake_conn(id);
+  ASSERT(c != NULL && (c->flags & MG_F_BODY_HOST));
+  fake_now += 900;
+  ASSERT_INT(mgx_body_sent(c, 65536), 1);
+  fake_now += 900;
+  mgx_poll(s_mgr);
+  mgx_flush(s_mgr);
+  ASSERT_INT(fake_closes(id), 0);  // 900 ms since the last progress
+  fake_now += 200;
+  mgx_poll(s_mgr);
+  mgx_flush(s_mgr);
+  ASSERT_INT(fake_closes(id), 1);  // closed with the body still out
+  host_fs_close(fs_fake_body.fd);   // the host's pump drops it on host_close
+  ASSERT_INT(fs_fake_open_handles(), 0);
+  mgx_mgr_free(s_mgr);
+  fs_fake_reset();
+}
+
 void suite_http_static(void) {
+  RUN(host_body_progress_and_idle);
   RUN(path_normalize);
   RUN(dates_ranges_mime);
   RUN(serves_file_with_validators);
