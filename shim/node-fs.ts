@@ -1,6 +1,6 @@
 // node-fs.ts: the FileSystem over node:fs (synchronous calls: the core asks
 // from inside a handler; a stat or a read of a cached page is microseconds).
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from "node:fs";
 import { sep } from "node:path";
 import type { FileStat, FileSystem } from "./fs";
 
@@ -21,6 +21,16 @@ function realRoot(root: string): string | undefined {
   return real;
 }
 
+/**
+ * Recent within() answers: resolving a path (realpath) costs a syscall per
+ * component, more than the rest of serving a small file. An answer is
+ * reused for WITHIN_TTL_MS; a link changed inside the root takes effect
+ * after that (whoever can change links there can change the files too).
+ */
+const WITHIN_TTL_MS = 1000;
+const WITHIN_MAX = 4096;
+const withinCache = new Map<string, { ok: boolean; at: number }>();
+
 /** The FileSystem over node:fs. */
 export function nodeFileSystem(): FileSystem {
   return {
@@ -30,13 +40,10 @@ export function nodeFileSystem(): FileSystem {
       return { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), isDirectory: st.isDirectory() };
     },
     open(path: string): number | undefined {
+      // The core stat()ed it a moment ago (a directory opened here reads as
+      // nothing: the core then cuts the response short).
       try {
-        const fd = openSync(path, "r");
-        if (!fstatSync(fd).isFile()) {
-          closeSync(fd);
-          return undefined;
-        }
-        return fd;
+        return openSync(path, "r");
       } catch {
         return undefined;
       }
@@ -65,15 +72,27 @@ export function nodeFileSystem(): FileSystem {
       }
     },
     within(root: string, path: string): boolean {
-      const r = realRoot(root);
-      if (r === undefined) return false;
-      let p: string;
-      try {
-        p = realpathSync.native(path);
-      } catch {
-        return false;
-      }
-      return p === r || p.startsWith(r.endsWith(sep) ? r : r + sep);
+      const key = `${root}\0${path}`;
+      const now = performance.now();
+      const hit = withinCache.get(key);
+      if (hit !== undefined && now - hit.at < WITHIN_TTL_MS) return hit.ok;
+      const ok = resolvedWithin(root, path);
+      if (withinCache.size >= WITHIN_MAX) withinCache.clear();
+      withinCache.set(key, { ok, at: now });
+      return ok;
     },
   };
+}
+
+/** Does `path`, with links resolved, lie inside `root` (resolved too)? */
+function resolvedWithin(root: string, path: string): boolean {
+  const r = realRoot(root);
+  if (r === undefined) return false;
+  let p: string;
+  try {
+    p = realpathSync.native(path);
+  } catch {
+    return false;
+  }
+  return p === r || p.startsWith(r.endsWith(sep) ? r : r + sep);
 }

@@ -151,18 +151,23 @@ function afterWrite(this: PendingWrite, status: number): void {
   }
 }
 
+/** A write buffer of `len` bytes: the slab (or a spare one) while it fits, else a one-off. */
+function writeBuf(len: number): Buffer {
+  if (len > SLAB_MAX) return Buffer.allocUnsafeSlow(len);
+  if (slab === undefined && spareSlabs.length > 0) slab = spareSlabs.pop();
+  if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
+  return len === slab.length ? slab : slab.subarray(0, len);
+}
+
 /** Copy `data` out of linear memory and write it: one copy, one write. */
 function write(st: HandleState, data: Uint8Array): void {
-  const len = data.length;
-  let buf: Buffer;
-  if (len > SLAB_MAX) {
-    buf = Buffer.allocUnsafeSlow(len);
-  } else {
-    if (slab === undefined && spareSlabs.length > 0) slab = spareSlabs.pop();
-    if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
-    buf = len === slab.length ? slab : slab.subarray(0, len);
-  }
+  const buf = writeBuf(data.length);
   buf.set(data);
+  writeOut(st, buf);
+}
+
+/** Write `buf` (a writeBuf() buffer, filled). */
+function writeOut(st: HandleState, buf: Buffer): void {
   const req = spareReq;
   req.oncomplete = afterWrite;
   const err = st.handle.writeBuffer(req, buf);
@@ -355,6 +360,21 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       }
       write(st, data);
       return data.length;
+    },
+
+    sendWith(id: number, len: number, fill: (buf: Uint8Array) => number): number {
+      const st = sockets.get(id);
+      if (st === undefined || st.closed || st.destroyed) return -1; // gone
+      if (!st.connected || st.handle.writeQueueSize >= HIGH_WATER) {
+        st.wantWritable = true;
+        return 0;
+      }
+      // The bytes go straight into the write buffer: no copy in between.
+      const buf = writeBuf(len);
+      const n = fill(buf);
+      if (n <= 0) return -1;
+      writeOut(st, n === buf.length ? buf : buf.subarray(0, n));
+      return n;
     },
 
     pause(id: number, paused: boolean): void {

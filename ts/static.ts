@@ -112,7 +112,27 @@ class BodyPump {
     if (h === undefined) return this.#done(false);
     pumpBuf ??= new Uint8Array(PUMP_CHUNK);
     while (this.pos < this.end) {
-      const chunk = readHandle(h, this.pos, Math.min(PUMP_CHUNK, this.end - this.pos), pumpBuf);
+      const want = Math.min(PUMP_CHUNK, this.end - this.pos);
+      if (h.fs !== undefined && h.fs.view === undefined && net.sendWith !== undefined) {
+        // The file is read straight into the socket's write buffer.
+        const pos = this.pos;
+        let n: number;
+        try {
+          n = net.sendWith(id, want, (buf) => h.fs.read(h.fd, buf, pos));
+        } catch {
+          n = -1;
+        }
+        if (n < 0) return this.#done(false);
+        if (n === 0) return; // full: `writable` resumes us
+        this.pos += n;
+        if (!this.#sent(n)) return;
+        continue;
+      }
+      // Bytes already in memory go in one send: the transport copies them
+      // once (as it would from linear memory) and the kernel drains them
+      // without waiting for this event loop, busy or not.
+      const inMemory = h.bytes !== undefined || h.fs.view !== undefined;
+      const chunk = readHandle(h, this.pos, inMemory ? this.end - this.pos : want, pumpBuf);
       if (chunk.length === 0) return this.#done(false); // the file shrank: the length was promised
       let n: number;
       try {
