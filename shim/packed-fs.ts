@@ -47,6 +47,7 @@ export class PackedFs implements FileSystem {
     return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   }
 
+  /** The file or directory at `path` (directories are implied by the files under them). */
   stat(path: string): FileStat | undefined {
     const p = this.#norm(path);
     const f = this.#files.get(p);
@@ -54,6 +55,7 @@ export class PackedFs implements FileSystem {
     return this.#dirs.has(p) ? { size: 0, mtime: this.#mtime, isDirectory: true } : undefined;
   }
 
+  /** A descriptor for the file at `path`, or undefined. */
   open(path: string): number | undefined {
     const f = this.#files.get(path);
     if (f === undefined) return undefined;
@@ -62,6 +64,7 @@ export class PackedFs implements FileSystem {
     return fd;
   }
 
+  /** Copy bytes from `position` into `buf`; bytes copied (0 at the end). */
   read(fd: number, buf: Uint8Array, position: number): number {
     const f = this.#open.get(fd);
     if (f === undefined || position >= f.byteLength) return 0;
@@ -70,19 +73,23 @@ export class PackedFs implements FileSystem {
     return n;
   }
 
+  /** The bytes themselves (no copy): a packed file is already in memory. */
   view(fd: number, position: number, len: number): Uint8Array | undefined {
     return this.#open.get(fd)?.subarray(position, position + len);
   }
 
+  /** Forget descriptor `fd`. */
   close(fd: number): void {
     this.#open.delete(fd);
   }
 
+  /** Sorted names in directory `path`, sub-directories with a trailing "/". */
   list(path: string): string[] | undefined {
     const set = this.#dirs.get(this.#norm(path));
     return set === undefined ? undefined : [...set].sort();
   }
 
+  /** No links here: `path` is inside `root` when it starts with it. */
   within(root: string, path: string): boolean {
     const r = this.#norm(root);
     return path === r || path.startsWith(r === "/" ? "/" : r + "/");
