@@ -66,6 +66,9 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
     return false;
   }
   if (len == 0) return true;
+  // A host-side body (fs.h) goes out after what c->send holds now: bytes
+  // added meanwhile would overtake it.
+  if (c->flags & (MG_F_BODY_QUEUED | MG_F_BODY_HOST)) return false;
   if (!mg_iobuf_add(&c->send, c->send.len, buf, len)) return false;
   // Any write while a request waits for its answer starts the response
   // (a handler may answer with raw bytes instead of mgx_http_reply).
