@@ -1,11 +1,12 @@
 // close-active.ts: closing active connections by hand. The handler keeps a
 // list of open connections (added on MG_EV_ACCEPT, removed on MG_EV_CLOSE).
 // After the poll loop ends, every connection still open is answered with 503
-// (a no-op for connections with no request waiting) and drained; the loop
+// (connections with no request waiting throw HeadersSentError: their last
+// request was answered already) and drained; the loop
 // runs up to 1 s more until the list is empty, then close(). /slow answers
 // after SLOW_MS (default 5000), so a request can be in flight at shutdown.
 // PORT (default 8000; 0 = any free port).
-import { init, Manager, ConnectionClosedError, MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "tsmongoose";
+import { init, Manager, ConnectionClosedError, HeadersSentError, MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "tsmongoose";
 import type { Connection, HttpMessage, Timer } from "tsmongoose";
 
 const port = Number(process.env.PORT ?? 8000);
@@ -59,7 +60,11 @@ try {
   for (const client of [...clients]) {
     try {
       slowTimers.get(client)?.cancel();
-      client.reply(503, "Server shutting down\n"); // false: no request was waiting
+      try {
+        client.reply(503, "Server shutting down\n");
+      } catch (err) {
+        if (!(err instanceof HeadersSentError)) throw err; // no request was waiting
+      }
       client.drain();
     } catch (err) {
       if (!(err instanceof ConnectionClosedError)) throw err; // already closed

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ensure-tool.sh TOOL: makes sure a command the tests or the bench need is on
-# PATH. Known tools: curl, wrk, clang, chromium. When TOOL is missing and we
+# PATH. Known tools: curl, wrk, clang, chromium, nginx. When TOOL is missing and we
 # run as root with apt-get, installs its Debian package; otherwise prints how
 # to install it and exits 1. Prints nothing and exits 0 when TOOL is present.
 set -euo pipefail
@@ -11,8 +11,9 @@ case "$tool" in
   wrk) pkg=wrk ;;
   clang) pkg=clang ;;
   chromium) pkg=chromium ;;
+  nginx) pkg=nginx-light ;;
   *)
-    echo "usage: ensure-tool.sh curl|wrk|clang|chromium (got '${tool}')" >&2
+    echo "usage: ensure-tool.sh curl|wrk|clang|chromium|nginx (got '${tool}')" >&2
     exit 2
     ;;
 esac

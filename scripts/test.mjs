@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureRuntimes } from "./runtimes.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
@@ -25,6 +26,10 @@ function counted(name, cmd, args) {
 
 counted("native C tests (ASan/UBSan)", "bash", ["wasm/test/run.sh"]);
 if (existsSync("wasm/fuzz/run.sh")) counted("fuzz smoke", "bash", ["wasm/fuzz/run.sh", "--smoke"]);
+
+// The transport, shutdown and cluster promises under every Node we support
+// (scripts/runtimes.mjs installs the others once into a cache).
+for (const { name, bin } of ensureRuntimes()) counted(`portability: ${name}`, bin, ["tests/portability/smoke.mjs"]);
 
 console.log("\n=== jest ===");
 const jestOut = "build/jest.json";

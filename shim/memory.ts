@@ -15,6 +15,7 @@
 // (like a socket destroyed with data still in flight). A connect to a name
 // nobody listens on fails with an error whose code is "ECONNREFUSED".
 
+import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
 import { ListenError } from "../ts/errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 
@@ -143,6 +144,11 @@ export class MemoryNetwork implements Network {
     socket.id = id;
     this.entries.set(id, socket);
     this.queuePump(socket);
+  }
+
+  /** Names of this network resolve to themselves. */
+  lookup(host: string): Promise<Address> {
+    return Promise.resolve({ address: host, port: 0, family: "mem" });
   }
 
   connect(id: number, ep: Endpoint, events: NetworkEvents): void {

@@ -19,6 +19,17 @@ export interface Endpoint {
   port: number;     // 0 = any free port
 }
 
+/** Options of Network.listen() (from Manager.listen's options). */
+export interface ListenOptions {
+  /**
+   * Bind with SO_REUSEPORT so that independent processes share the port
+   * (the kernel spreads connections among them).
+   */
+  reusePort?: boolean;
+  /** In a node:cluster worker, bind this process's own socket instead of sharing the primary's. */
+  exclusive?: boolean;
+}
+
 /** What a Network reports back; implemented by the Manager. */
 export interface NetworkEvents {
   /**
@@ -45,11 +56,12 @@ export interface Network {
   /** Human-readable name ("node", "memory"). */
   readonly name: string;
   /**
-   * Bind and listen synchronously. Returns the bound address (port 0 is
-   * replaced by the real port). Throws a MongooseError on failure
-   * (EADDRINUSE, bad address...).
+   * Bind and listen. Returns the bound address (port 0 is replaced by the
+   * real port), or a promise of it where binding is asynchronous (a
+   * node:cluster worker, reusePort). Throws (or rejects with) a
+   * MongooseError on failure (EADDRINUSE, bad address...).
    */
-  listen(id: number, ep: Endpoint, events: NetworkEvents): Address;
+  listen(id: number, ep: Endpoint, events: NetworkEvents, opts?: ListenOptions): Address | Promise<Address>;
   /** Attach an accepted socket (from `events.accepted`) to connection `id`. */
   adopt(id: number, socket: unknown): void;
   /** Start an outbound connection; progress arrives through `events`. */
@@ -77,6 +89,8 @@ export interface Network {
   close(id: number, force: boolean): void;
   localAddr(id: number): Address | undefined;
   remoteAddr(id: number): Address | undefined;
+  /** Resolve a host name (conn.resolve()); optional: without it only IP literals resolve. */
+  lookup?(host: string): Promise<Address>;
   /** Keep the process alive (ref) or not (unref) on account of this network. */
   ref?(on: boolean): void;
 }

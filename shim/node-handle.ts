@@ -16,7 +16,8 @@
 import { lookup } from "node:dns";
 import { isIP } from "node:net";
 import type { LookupAddress } from "node:dns";
-import type { Address, Endpoint, Network, NetworkEvents } from "./network";
+import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from "./network";
+import { checkReusePort, needsNetListen, netListen, type NetListener } from "./net-listen";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, uvError } from "./uv";
 import type { SockName, TcpBindings, TcpHandle, UvReq } from "./uv";
@@ -202,7 +203,10 @@ function sockName(handle: TcpHandle, peer: boolean): Address | undefined {
 }
 
 interface ListenerState {
-  handle: TcpHandle;
+  /** The listening handle (closed with the listener), unless `server` owns it. */
+  handle?: TcpHandle;
+  /** A listener bound through node:net (cluster worker, reusePort). */
+  server?: NetListener["server"];
   address: Address;
 }
 
@@ -244,8 +248,8 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
     if (!refd) handle.unref();
   }
 
-  function serve(id: number, handle: TcpHandle, events: NetworkEvents): void {
-    handle.onconnection = (status: number, client?: TcpHandle) => {
+  function onConnection(id: number, events: NetworkEvents): (status: number, client?: TcpHandle) => void {
+    return (status: number, client?: TcpHandle) => {
       if (status < 0 || client === undefined) return; // EMFILE and the like: keep listening
       if (!servers.has(id)) {
         client.close();
@@ -260,11 +264,24 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       }
       if (cid === 0) client.close(); // refused (limits.maxConnections, closing manager)
     };
+  }
+
+  function serve(id: number, handle: TcpHandle, events: NetworkEvents): void {
+    handle.onconnection = onConnection(id, events);
     if (!refd) handle.unref();
   }
 
-  function listen(id: number, ep: Endpoint, events: NetworkEvents): Address {
+  function listen(id: number, ep: Endpoint, events: NetworkEvents, opts?: ListenOptions): Address | Promise<Address> {
     const { host, family } = tcpListenHost(ep);
+    if (needsNetListen(opts)) {
+      const url = endpointUrl(ep);
+      if (opts?.reusePort) checkReusePort(url);
+      const nl = netListen(url, host, ep.port, backlog, opts, onConnection(id, events) as (s: number, h: unknown) => void);
+      const st: ListenerState = { server: nl.server, address: { address: host, port: ep.port, family: family === 6 ? "IPv6" : "IPv4" } };
+      servers.set(id, st);
+      if (!refd) nl.server.unref();
+      return nl.bound.then((address) => (st.address = address));
+    }
     const handle = bindListen(uv, host, ep.port, family, backlog);
     if (typeof handle === "number") throw listenError(endpointUrl(ep), host, ep.port, errnoName(handle));
     const address = sockName(handle, false) ?? { address: host, port: ep.port, family: family === 6 ? "IPv6" : "IPv4" };
@@ -388,7 +405,8 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       const srv = servers.get(id);
       if (srv) {
         servers.delete(id);
-        srv.handle.close();
+        if (srv.server) srv.server.close();
+        else srv.handle?.close();
         return;
       }
       const st = sockets.get(id);
@@ -429,9 +447,10 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
 
     ref(on: boolean): void {
       refd = on;
-      for (const { handle } of servers.values()) {
-        if (on) handle.ref();
-        else handle.unref();
+      for (const { handle, server } of servers.values()) {
+        const h = server ?? handle;
+        if (on) h?.ref();
+        else h?.unref();
       }
       for (const { handle } of sockets.values()) {
         if (on) handle.ref();

@@ -8,7 +8,8 @@
 // applies a high-water mark for backpressure. One set of listener functions
 // serves every socket (state on the socket, no closures per connection).
 import * as net from "node:net";
-import type { Address, Endpoint, Network, NetworkEvents } from "./network";
+import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from "./network";
+import { checkReusePort, needsNetListen, netListen } from "./net-listen";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, tcpBindings } from "./uv";
 
@@ -174,16 +175,32 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): Network {
     return st;
   }
 
-  function listenSync(id: number, ep: Endpoint, events: NetworkEvents): Address {
-    const url = endpointUrl(ep);
-    const { host, family } = tcpListenHost(ep);
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true });
-    server.on("connection", (socket: net.Socket) => {
+  function onConnection(id: number, events: NetworkEvents): (socket: net.Socket) => void {
+    return (socket: net.Socket) => {
       accepting.set(socket, events);
       const cid = events.accepted(id, socket); // the Manager calls adopt() inside
       accepting.delete(socket);
       if (cid === 0) socket.destroy();
-    });
+    };
+  }
+
+  function listen(id: number, ep: Endpoint, events: NetworkEvents, opts?: ListenOptions): Address | Promise<Address> {
+    if (!needsNetListen(opts)) return listenSync(id, ep, events);
+    const url = endpointUrl(ep);
+    const { host, family } = tcpListenHost(ep);
+    if (opts?.reusePort) checkReusePort(url);
+    const nl = netListen(url, host, ep.port, backlog, opts);
+    nl.server.on("connection", onConnection(id, events));
+    const st: ServerState = { server: nl.server, address: { address: host, port: ep.port, family: family === 6 ? "IPv6" : "IPv4" } };
+    servers.set(id, st);
+    return nl.bound.then((address) => (st.address = address));
+  }
+
+  function listenSync(id: number, ep: Endpoint, events: NetworkEvents): Address {
+    const url = endpointUrl(ep);
+    const { host, family } = tcpListenHost(ep);
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true });
+    server.on("connection", onConnection(id, events));
     const listen2 = (server as unknown as { _listen2?: Listen2 })._listen2;
     if (typeof listen2 === "function") {
       // Synchronous bind. On failure Node leaves _handle null and emits the
@@ -218,7 +235,7 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): Network {
   return {
     name: "node",
 
-    listen: listenSync,
+    listen,
 
     adopt(id: number, socket: unknown): void {
       if (!(socket instanceof net.Socket)) throw new TypeError("node network: adopt() needs a net.Socket");

@@ -1,8 +1,10 @@
 // node.ts: nodeNetwork(), the Network a Manager uses in Node. It picks the
 // transport: libuv TCP handles (node-handle.ts) where this Node offers them,
 // node:net sockets (node-socket.ts) otherwise or when asked to.
+import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
 import { MongooseError } from "../ts/errors";
-import type { Network } from "./network";
+import { lookup } from "node:dns";
+import type { Address, Network } from "./network";
 import { handleNetwork } from "./node-handle";
 import { socketNetwork } from "./node-socket";
 import { tcpBindings } from "./uv";
@@ -36,7 +38,7 @@ export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
   if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 1)) {
     throw new RangeError(`nodeNetwork: backlog must be a positive integer, got ${String(backlog)}`);
   }
-  if (transport === "socket") return socketNetwork({ backlog });
+  if (transport === "socket") return withLookup(socketNetwork({ backlog }));
   if (transport !== "handle") {
     throw new TypeError(`nodeNetwork: transport must be "handle" or "socket", got ${JSON.stringify(transport)}`);
   }
@@ -46,5 +48,16 @@ export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
       `nodeNetwork: transport "handle" needs process.binding('tcp_wrap'), which this Node (${process.version}) ` +
       `does not offer as expected; use transport "socket"`);
   }
-  return handleNetwork(bindings, { backlog });
+  return withLookup(handleNetwork(bindings, { backlog }));
+}
+
+/** Name resolution for conn.resolve(): dns.lookup, as connect() uses. */
+function withLookup(network: Network): Network {
+  network.lookup = (host: string) => new Promise<Address>((resolve, reject) => {
+    lookup(host, (err, address, family) => {
+      if (err) reject(err);
+      else resolve({ address, port: 0, family: family === 6 ? "IPv6" : "IPv4" });
+    });
+  });
+  return network;
 }

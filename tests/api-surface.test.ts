@@ -208,7 +208,8 @@ describe("Connection", () => {
     }
     await waitFor(() => evs.some(([e]) => e === MG_EV_CLOSE), 2000, "close");
     expect(evs.map(([e]) => e)).toEqual([MG_EV_ERROR, MG_EV_CLOSE]);
-    expect(evs[0][1]).toBe("handler gave up");
+    expect(String(evs[0][1])).toBe("handler gave up");
+    expect((evs[0][1] as Error).message).toBe("handler gave up");
   });
 
   test("reply() argument checks: bad status is a RangeError, header injection a TypeError", async () => {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 
 const root = join(__dirname, "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-  name: string; main: string; module: string; types: string; browser: string;
+  name: string; main: string; module: string; types: string;
   exports: Record<string, unknown>;
 };
 
@@ -37,7 +37,7 @@ let tarball = "";
 let files: string[] = [];
 
 beforeAll(async () => {
-  for (const f of ["dist/mongoose.wasm", "dist/index.mjs", "dist/index.cjs", "dist/browser.mjs", pkg.types]) {
+  for (const f of ["dist/mongoose.wasm", "dist/index.mjs", "dist/index.cjs", "dist/browser.mjs", pkg.types.replace(/^\.\//, "")]) {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: build first (npm run build)`);
   }
   tmp = mkdtempSync(join(tmpdir(), "tsmongoose-pack-"));
@@ -64,10 +64,34 @@ describe("the tarball", () => {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith("dist/types/") && f.endsWith(".d.ts")).length).toBeGreaterThan(0);
+    expect(files).toContain("LICENSE");
+  });
+
+  test("@arethetypeswrong/cli finds no problem (ESM typed as ESM, CJS as CJS, browser condition)", async () => {
+    // mongoose.wasm is an asset subpath, not a module: nothing to type.
+    const attw = join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js");
+    const { stdout } = await run(process.execPath, [attw, tarball, "--exclude-entrypoints", "./mongoose.wasm", "--format", "ascii"], tmp, 120_000);
+    expect(stdout).toContain("No problems found");
+  }, 150_000);
+
+  test("publint reports nothing (no errors, warnings or suggestions)", async () => {
+    const publint = join(root, "node_modules", "publint", "src", "cli.js");
+    const { stdout, stderr } = await run(process.execPath, [publint, tarball, "--level", "suggestion"], tmp, 120_000);
+    expect(stdout + stderr).not.toMatch(/Errors:|Warnings:|Suggestions:/);
+  }, 150_000);
+
+  test("LICENSE, repository, homepage, bugs and sideEffects are declared", () => {
+    const p = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
+    expect(p.license).toBe("MIT");
+    expect(readFileSync(join(root, "LICENSE"), "utf8")).toMatch(/MIT License/);
+    expect(p.repository).toEqual(expect.objectContaining({ type: "git" }));
+    expect(typeof p.homepage).toBe("string");
+    expect(p.bugs).toEqual(expect.objectContaining({ url: expect.any(String) }));
+    expect(p.sideEffects).toBeDefined();
   });
 
   test("every entry point package.json names is in it", () => {
-    const targets = new Set<string>([pkg.main, pkg.module, pkg.types, pkg.browser]);
+    const targets = new Set<string>([pkg.main, pkg.module, pkg.types]);
     const walk = (v: unknown): void => {
       if (typeof v === "string") targets.add(v);
       else if (v && typeof v === "object") Object.values(v).forEach(walk);
@@ -151,10 +175,47 @@ export async function main(): Promise<number> {
   return port + events;
 }
 `);
+    // Issue #16 items 7 and 8: typed handler data, no internals, ESM typed as ESM.
+    writeFileSync(join(app, "typed.mts"), `import { Manager, MG_EV_HTTP_MSG, MG_EV_READ, MG_EV_ERROR, HeadersSentError } from "tsmongoose";
+import type { Handler, ShutdownHook, ForcedConnection, ShutdownReport } from "tsmongoose";
+// @ts-expect-error the ESM entry has no default export (it would crash at run time)
+import tsm from "tsmongoose";
+interface State { hits: number }
+export const h: Handler<State> = (conn, ev, data) => {
+  if (ev === MG_EV_HTTP_MSG) conn.reply(200, data.uri + conn.userdata.hits);
+  if (ev === MG_EV_READ) { const n: number = data; void n; }
+  if (ev === MG_EV_ERROR) { const code: string | undefined = data.code; void code; }
+  // @ts-expect-error MG_EV_READ carries a byte count, not a message
+  if (ev === MG_EV_READ) void data.uri;
+};
+const mgr = new Manager(h);
+mgr.listen("http://127.0.0.1:0", { handler: (c, ev) => { void c; void ev; } });
+// @ts-expect-error internal members are not part of the public types
+void mgr._ptr;
+export const hook: ShutdownHook = () => undefined;
+export const f: ForcedConnection[] = [];
+export type R = ShutdownReport;
+export const isValue = new HeadersSentError(1, "reply") instanceof Error;
+void tsm;
+`);
+    // The browser condition: no @types/node, DOM lib; Node-only exports are absent.
+    writeFileSync(join(app, "browser.mts"), `import { Manager, memoryNetwork, wakeup, MG_EV_HTTP_MSG } from "tsmongoose";
+// @ts-expect-error nodeNetwork exists only in the Node entry
+import { nodeNetwork } from "tsmongoose";
+const net = memoryNetwork();
+const mgr = new Manager((c, ev, msg) => { if (ev === MG_EV_HTTP_MSG) c.reply(200, msg.uri); }, { network: net });
+export const w = typeof wakeup;
+export { mgr, nodeNetwork };
+`);
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
     const common = ["--noEmit", "--strict", "--target", "es2022", "--lib", "es2022",
       "--types", "node", "--typeRoots", join(root, "node_modules", "@types"), "check.ts"];
     await run(process.execPath, [tsc, "--module", "node16", "--moduleResolution", "node16", ...common], app, 60_000);
     await run(process.execPath, [tsc, "--module", "esnext", "--moduleResolution", "bundler", ...common], app, 60_000);
-  }, 120_000);
+    const strictLib = ["--noEmit", "--strict", "--skipLibCheck", "false", "--target", "es2022"];
+    await run(process.execPath, [tsc, ...strictLib, "--lib", "es2022", "--module", "node16", "--moduleResolution", "node16",
+      "--types", "node", "--typeRoots", join(root, "node_modules", "@types"), "typed.mts"], app, 60_000);
+    await run(process.execPath, [tsc, ...strictLib, "--lib", "es2022,esnext.disposable,dom", "--module", "esnext", "--moduleResolution", "bundler",
+      "--customConditions", "browser", "browser.mts"], app, 60_000);
+  }, 180_000);
 });

@@ -4,14 +4,15 @@
 // 50 persistent keep-alive connections send requests back to back (three
 // "/" for every "/slow?ms=200") for about 1.5 s; SIGTERM (or SIGINT) comes
 // halfway. Every fifth client pauses just before the signal and sends its
-// next request on its idle keep-alive connection just after it: those are
-// the requests the server must answer with a deliberate 503. Every request a client wrote must get a complete, exactly parsed
-// 200 or a deliberate 503; none may be reset or cut short. After the
-// response that says Connection: close the server ends the connection, and
-// a new connection is refused. The process exits 0 well within its shutdown
-// timeout, and its report matches what the clients saw: the 503s are its
-// `rejected`, the 200s that carried Connection: close (answered after the
-// signal) its `completed`, and every one of the 50 connections was drained.
+// next request on its idle keep-alive connection just after it: shutdown
+// serves those too (issue #13: serving with Connection: close is the
+// default), so the guarantee is exact and independent of timing: every
+// request a client wrote gets a complete, exactly parsed 200 (none is
+// rejected, reset or cut short), every connection ends with exactly one 200
+// that says Connection: close, then the server ends it and a new connection
+// is refused. The process exits 0 well within its shutdown timeout, and its
+// report matches what the clients saw: `completed` is the number of closing
+// 200s (one per connection), `rejected` 0, all 50 connections drained.
 import { existsSync } from "node:fs";
 import { exampleScript, killAll, reportOf, sleep, startChild, waitExit } from "./fixtures/child";
 import { HttpConn, connectOutcome } from "./fixtures/http-conn";
@@ -33,6 +34,8 @@ interface Tally {
   okClosing: number;
   rejected: number;
   refused: number;
+  /** Clients that got at least one answer (their connection was accepted and served). */
+  served: Set<number>;
   failures: string[];
 }
 
@@ -55,7 +58,7 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
   for (let n = 0; ; n++) {
     const path = (idx + n) % 4 === 0 ? "/slow?ms=200" : "/";
     if (conn.pending > 0) t.failures.push(`client ${idx}: ${conn.pending} unexpected bytes before request ${n}`);
-    if (pauser && clock.signalAt === 0 && Date.now() >= clock.t0 + LOAD_MS / 2 - 150) {
+    if (pauser && n > 0 && clock.signalAt === 0 && Date.now() >= clock.t0 + LOAD_MS / 2 - 150) {
       while (clock.signalAt === 0 && Date.now() < hardDeadline) await sleep(5);
       // Idle across the signal; send the next request once the server says it
       // is shutting down (its onShutdown hook runs after listeners closed), so
@@ -78,6 +81,7 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
       conn.destroy();
       return;
     }
+    t.served.add(idx);
     if (res.status === 200 && res.body.toString("latin1") === BODIES[path]) {
       t.ok++;
       if (res.close) t.okClosing++;
@@ -106,10 +110,17 @@ async function client(port: number, idx: number, t: Tally, clock: Clock): Promis
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   test(`${CLIENTS} keep-alive clients, ${signal} mid-load: every request answered, counts match the report`, async () => {
     const srv = await startChild(exampleScript, { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
-    const t: Tally = { requests: 0, ok: 0, okClosing: 0, rejected: 0, refused: 0, failures: [] };
+    const t: Tally = { requests: 0, ok: 0, okClosing: 0, rejected: 0, refused: 0, served: new Set(), failures: [] };
     const clock: Clock = { t0: Date.now(), signalAt: 0, shuttingDown: () => /shutting down/.test(srv.output()) };
     const clients = Array.from({ length: CLIENTS }, (_, i) => client(srv.port, i, t, clock));
+    // Real load before the signal: wait (bounded) for it instead of counting
+    // what a fixed sleep happened to allow on a busy machine.
+    const loadDeadline = Date.now() + LOAD_MS / 2 + 10_000;
     await sleep(LOAD_MS / 2);
+    // Every client served at least once: a connection still waiting in the
+    // kernel's accept queue (a starved server on a loaded machine) would be
+    // reset when the listener closes, as with any server.
+    while ((t.requests < CLIENTS * 2 || t.served.size < CLIENTS) && Date.now() < loadDeadline) await sleep(10);
     const beforeSignal = t.requests;
     const signalAt = Date.now();
     srv.child.kill(signal);
@@ -127,14 +138,15 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
     expect(t.failures).toEqual([]);
     expect(beforeSignal).toBeGreaterThan(CLIENTS * 2); // real load before the signal
-    expect(t.ok + t.rejected).toBe(t.requests);
-    expect(t.rejected).toBeGreaterThanOrEqual(CLIENTS / 5); // the pausing clients' requests
+    expect(t.ok).toBe(t.requests);
+    expect(t.rejected).toBe(0);
+    expect(t.okClosing).toBe(CLIENTS); // each connection carried its last request with Connection: close
     expect(t.refused).toBe(CLIENTS);
     expect({ code, killedBy }).toEqual({ code: 0, killedBy: null });
     expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
     expect(report.signal).toBe(signal);
     expect(report.forced).toEqual([]);
-    expect(report.rejected).toBe(t.rejected);
+    expect(report.rejected).toBe(0);
     expect(report.completed).toBe(t.okClosing);
     expect(report.drained).toBe(CLIENTS);
     expect(report.durationMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);

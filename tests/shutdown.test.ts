@@ -74,7 +74,7 @@ test("steps in order: readiness, listeners closed, hooks, in-flight requests dra
   await sleep(50);
   expect(mgr.ready).toBe(true);
   const t0 = Date.now();
-  const done = mgr.shutdown({ readinessDelayMs: 150, timeoutMs: 5000, idleGraceMs: 100, signal: "SIGTERM" });
+  const done = mgr.shutdown({ readinessDelayMs: 150, timeoutMs: 5000, idleGraceMs: 100, signalName: "SIGTERM" });
   log.push("shutdown called");
   expect(mgr.isShuttingDown).toBe(true);
   expect(mgr.ready).toBe(false);
@@ -106,13 +106,27 @@ test("steps in order: readiness, listeners closed, hooks, in-flight requests dra
   probe.destroy();
 });
 
-test("requests on open keep-alive connections after shutdown starts get 503 + Connection: close", async () => {
+test("by default a request on an open keep-alive connection after shutdown starts is served, with Connection: close", async () => {
+  const seen: string[] = [];
+  const { mgr, port } = await server({}, seen);
+  const idle = await idleConn(port);
+  const done = mgr.shutdown({ timeoutMs: 5000 });
+  await idle.send("/after");
+  const res = await idle.next();
+  expect([res.status, res.close]).toEqual([200, true]);
+  expect(res.headers["keep-alive"]).toBeUndefined();
+  expect(await idle.waitEnd(2000)).toBe(true); // at most one more request per connection
+  expect(seen).toContain("/after");
+  expect(await done).toMatchObject({ completed: 1, rejected: 0, drained: 1, forced: [] });
+});
+
+test("with replyStatus: 503, requests on open keep-alive connections after shutdown starts get 503 + Connection: close", async () => {
   const { mgr, port } = await server();
   const idle = await idleConn(port);
   const busy = await HttpConn.open(port);
   await busy.send("/slow?ms=300");
   await sleep(50);
-  const done = mgr.shutdown({ timeoutMs: 5000 });
+  const done = mgr.shutdown({ timeoutMs: 5000, replyStatus: 503 });
   await idle.send("/after");
   const res = await idle.next();
   expect(res.status).toBe(503);
@@ -216,9 +230,9 @@ test("an 8 MiB response in flight when shutdown starts arrives complete", async 
   expect(res.close).toBe(false); // answered before the shutdown: keep-alive
   await c.send("/next");
   const late = await c.next();
-  expect([late.status, late.close]).toEqual([503, true]);
+  expect([late.status === 503, late.close]).toEqual([false, true]); // served (the default), then closed
   expect(await c.waitEnd(2000)).toBe(true);
-  expect(await done).toMatchObject({ completed: 0, rejected: 1, drained: 1, forced: [] });
+  expect(await done).toMatchObject({ completed: 1, rejected: 0, drained: 1, forced: [] });
   c.destroy();
 });
 
@@ -315,7 +329,7 @@ test("onShutdown hooks: the signal, registration order, awaited, errors reported
   mgr.onShutdown((signal) => { order.push(`b:${signal}`); throw new Error("hook b failed"); });
   mgr.onShutdown(() => { order.push("c"); });
   await sleep(30);
-  const report = await mgr.shutdown({ signal: "SIGTERM" });
+  const report = await mgr.shutdown({ signalName: "SIGTERM" });
   expect(order).toEqual(["a:SIGTERM", "a done", "b:SIGTERM", "c"]);
   expect(errors.map((e) => (e as Error).message)).toEqual(["hook b failed"]);
   expect(report.signal).toBe("SIGTERM");

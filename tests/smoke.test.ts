@@ -5,15 +5,16 @@ import {
   init, Manager, ManagerClosedError, ConnectionClosedError, HttpMessage, eventName,
   MG_EV_HTTP_MSG, MG_EV_READ, MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_OPEN,
 } from "tsmongoose";
-import type { Connection } from "tsmongoose";
+import type { Connection, Handler, ManagerOptions } from "tsmongoose";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const open: Manager[] = [];
 afterEach(() => {
   for (const m of open.splice(0)) m.close();
 });
-function manager(...args: ConstructorParameters<typeof Manager>): Manager {
-  const m = new Manager(...args);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function manager(handler?: (c: Connection, ev: number, data: any) => unknown, opts?: ManagerOptions): Manager {
+  const m = new Manager(handler as Handler, opts);
   open.push(m);
   return m;
 }

@@ -237,7 +237,7 @@ describe("outbound connect(tcp://)", () => {
       expect(evs.indexOf(MG_EV_ERROR)).toBeGreaterThanOrEqual(0);
       expect(evs.indexOf(MG_EV_ERROR)).toBeLessThan(evs.indexOf(MG_EV_CLOSE));
       expect(evs.filter((e) => e === MG_EV_CLOSE)).toHaveLength(1);
-      expect(typeof message).toBe("string");
+      expect(message).toBeInstanceOf(Error); // a ConnectionError; String() is its message
       expect(String(message)).toMatch(/ECONNREFUSED|refused/i);
       await sleep(30);
       expect(evs[evs.length - 1]).toBe(MG_EV_CLOSE);

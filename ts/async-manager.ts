@@ -10,6 +10,8 @@
 // class adds what operators need to see while it waits: a ShutdownWarning
 // every retryInterval naming the connections still busy, and a final one
 // naming what was force-closed.
+import type { ShortHandler, WithShortHandler } from "./event-data";
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { init, isLoaded } from "./loader";
 import { getPlatform } from "./platform";
 import { Manager, type ConnectOptions } from "./manager";
@@ -72,7 +74,10 @@ export class AsyncManager implements AsyncDisposable {
   #closing: Promise<ShutdownReport> | undefined;
 
   /** Create the manager (after loading the core when needed) and start driving it. */
-  constructor(handler?: Handler, opts: AsyncManagerOptions = {}) {
+  constructor(handler?: Handler, opts?: AsyncManagerOptions);
+  /** An AsyncManager with a `(conn, ev) => ...` handler. */
+  constructor(handler?: ShortHandler, opts?: AsyncManagerOptions);
+  constructor(handler?: Handler | ShortHandler, opts: AsyncManagerOptions = {}) {
     if (handler !== undefined && handler !== null && typeof handler !== "function") {
       throw new TypeError(`AsyncManager: handler must be a function, got ${describe(handler)}`);
     }
@@ -81,7 +86,7 @@ export class AsyncManager implements AsyncDisposable {
     this.retryInterval = checkMs("retryInterval", opts.retryInterval, 5_000, false);
     this.pollInterval = checkMs("pollInterval", opts.pollInterval, 100, false);
     const make = (): Manager => {
-      const mgr = new Manager(handler ?? undefined, {
+      const mgr = new Manager((handler ?? undefined) as Handler | undefined, {
         errorHandler: opts.errorHandler, limits: opts.limits, network: opts.network,
         enableWakeup: opts.enableWakeup ?? true,
       });
@@ -116,10 +121,15 @@ export class AsyncManager implements AsyncDisposable {
   }
 
   /** Listen on `url` (see Manager.listen); resolves with the bound listener. */
-  async listen(url: string, opts?: ConnectOptions): Promise<Connection> {
+  async listen(url: string, opts?: ConnectOptions): Promise<Connection>;
+  /** listen() with a `(conn, ev) => ...` handler. */
+  async listen(url: string, opts?: WithShortHandler<ConnectOptions>): Promise<Connection>;
+  async listen(url: string, opts?: ConnectOptions | WithShortHandler<ConnectOptions>): Promise<Connection> {
     const mgr = await this.#ready;
     if (this.#closing) throw new ManagerClosedError("listen");
-    return mgr.listen(url, opts);
+    const listener = mgr.listen(url, opts as ConnectOptions);
+    await listener.listening();
+    return listener;
   }
 
   /**

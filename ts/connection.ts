@@ -3,6 +3,7 @@
 // memory (no call); methods copy their arguments into the core's scratch area
 // and call one mgx_* export. The Manager owns the lifecycle: it creates the
 // object, routes events to it and marks it closed after MG_EV_CLOSE.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core, u8 } from "./loader";
 import {
   connFlags, httpReply, iobufField, recvBuf, sendBuf, toBytes, toScratch, latin1Bytes, readCString,
@@ -15,25 +16,24 @@ import type { Address } from "../shim/network";
 import type { Manager } from "./manager";
 import { replyHost, serveDir, serveFile, type ServeDirOptions, type ServeFileOptions } from "./static";
 import type { HttpMessage } from "./http-message";
+import { checkNotAnswered, guardedReply } from "./request-guard";
+import { streamBody, type BodySink } from "./http-stream";
+import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
 
-/**
- * The event handler: `(conn, ev, data)`. It may return a promise: the
- * manager tracks it (conn busy until it settles) and reports a rejection to
- * the errorHandler. Any other return value is ignored.
- */
-export type Handler = (conn: Connection, ev: number, data: unknown) => unknown;
+import type { Handler, ShortHandler } from "./event-data";
+export type { Handler };
 
 /** How a connection came to be. */
 export type ConnectionRole = "listening" | "client" | "accepted";
 
 /** One connection of a Manager: a listener, an outbound client, or an accepted socket. */
-export class Connection {
+export class Connection<U = unknown> {
   /** Connection id, unique in the process and never reused. */
   readonly id: number;
   /** The manager this connection belongs to. */
   readonly manager: Manager;
-  /** Free slot for user state. */
-  userdata: unknown = undefined;
+  /** Free slot for user state (typed by `Handler<U>` / `Connection<U>`). */
+  userdata: U = undefined as U;
   /** @internal Core pointer; 0 once closed. */
   _ptr: number;
   /** @internal Listener, client or accepted. */
@@ -46,6 +46,8 @@ export class Connection {
   _pendingHandlers = 0;
   /** @internal When the oldest unsettled handler promise started (performance.now()), 0 if none. */
   _busySince = 0;
+  /** @internal The host error behind the next MG_EV_ERROR (code, syscall). */
+  _hostError: Error | undefined = undefined;
   /** @internal Received chunks the core could not take yet (receive buffer full). */
   _backlog: Uint8Array[] = [];
   /** @internal Bytes queued in the manager's activity queue for this connection. */
@@ -56,9 +58,15 @@ export class Connection {
   _eofPending = false;
   /** @internal host_close was called for it. */
   _socketClosed = false;
+  /** @internal A listener's asynchronous bind (cluster worker, reusePort). */
+  _bound: Promise<Address> | undefined;
   /** @internal Bound/known addresses. */
   _local: Address | undefined;
   _remote: Address | undefined;
+  /** @internal Requests delivered (MG_EV_HTTP_MSG) so far. */
+  _reqSeq = 0;
+  /** @internal The current request got its final response from reply()/replyJson()/the last chunk. */
+  _answered = false;
 
   /** @internal Created by the Manager only. */
   constructor(manager: Manager, ptr: number, id: number, role: ConnectionRole, http: boolean, handler?: Handler) {
@@ -78,18 +86,21 @@ export class Connection {
   }
 
   /** The handler events go to: this connection's own, else the manager's. */
-  get handler(): Handler | undefined {
+  get handler(): Handler | ShortHandler | undefined {
     return this._handler ?? this.manager.handler;
   }
 
-  set handler(fn: Handler | undefined) {
-    this.setHandler(fn);
+  set handler(fn: Handler | ShortHandler | undefined) {
+    this.setHandler(fn as Handler | undefined);
   }
 
   /** Route this connection's events to `fn` (undefined: back to the manager's handler). */
-  setHandler(fn: Handler | undefined): void {
+  setHandler(fn: Handler | undefined): void;
+  /** setHandler() with a `(conn, ev) => ...` handler. */
+  setHandler(fn: ShortHandler | undefined): void;
+  setHandler(fn: Handler | ShortHandler | undefined): void {
     if (fn !== undefined && typeof fn !== "function") throw new TypeError(`handler must be a function, got ${describe(fn)}`);
-    this._handler = fn;
+    this._handler = fn as Handler | undefined;
   }
 
   #flags(): number {
@@ -134,6 +145,17 @@ export class Connection {
   get localAddr(): Address {
     if (!this._local && this._ptr !== 0) this._local = this.manager._network.localAddr(this.id);
     return this._local ?? UNKNOWN_ADDRESS;
+  }
+
+  /**
+   * A listener's bound address, once bound: at once for an ordinary bind; in
+   * a node:cluster worker or with `reusePort`, when the bind completes.
+   * Rejects with the ListenError of a failed bind. TypeError on a
+   * connection that is not a listener.
+   */
+  listening(): Promise<Address> {
+    if (this._role !== "listening") return Promise.reject(new TypeError(`listening: ${this} is not a listener`));
+    return this._bound ?? Promise.resolve(this.localAddr);
   }
 
   /** Peer address, kept after close; `{ address: "", port: 0 }` for listeners and when unknown. */
@@ -199,8 +221,11 @@ export class Connection {
   reply(status: number, body: string | Uint8Array = "", headers?: HeadersInit): boolean {
     const c = this.#live("reply");
     checkStatus(status);
-    const block = formatHeaders(headers);
-    return this.#reply(c, status, block, toBytes("reply body", body));
+    let block = formatHeaders(headers);
+    const bytes = toBytes("reply body", body);
+    checkNotAnswered(this, "reply", status);
+    if (typeof bytes === "string" && !hasHeader(block, "content-type")) block = "Content-Type: text/plain; charset=utf-8\r\n" + block;
+    return this.#reply(c, status, block, bytes);
   }
 
   /** reply() with `JSON.stringify(value)` and `Content-Type: application/json` (unless given). */
@@ -211,6 +236,7 @@ export class Connection {
     if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`);
     let block = formatHeaders(headers);
     if (!hasHeader(block, "content-type")) block = "Content-Type: application/json\r\n" + block;
+    checkNotAnswered(this, "replyJson", status);
     return this.#reply(c, status, block, json);
   }
 
@@ -218,7 +244,9 @@ export class Connection {
     const m = this.manager;
     m._enter();
     try {
-      return replyHost(c, status, block, body) ?? httpReply(c, status, block, body) !== 0;
+      // Worst case UTF-8 size for strings is checked exactly by the core's allocation.
+      const size = typeof body === "string" ? body.length : body.byteLength;
+      return guardedReply(this, status, size, () => replyHost(c, status, block, body) ?? httpReply(c, status, block, body) !== 0);
     } finally {
       m._leave(true);
     }
@@ -231,6 +259,7 @@ export class Connection {
   httpStart(status: number, headers?: HeadersInit): boolean {
     const c = this.#live("httpStart");
     checkStatus(status);
+    checkNotAnswered(this, "httpStart", status);
     const block = formatHeaders(headers);
     const m = this.manager;
     m._enter();
@@ -250,7 +279,9 @@ export class Connection {
     m._enter();
     try {
       const [p, n] = toScratch(bytes);
-      return core().mgx_http_chunk(c, p, n) !== 0;
+      const ok = core().mgx_http_chunk(c, p, n) !== 0;
+      if (ok && n === 0) this._answered = true;
+      return ok;
     } finally {
       m._leave(true);
     }
@@ -284,6 +315,43 @@ export class Connection {
   /** Answer `msg` with the file at `path` (validators, ranges, HEAD, `.gz`), or 404. */
   serveFile(msg: HttpMessage, path: string, opts?: ServeFileOptions): boolean {
     return serveFile(this, msg, path, opts);
+  }
+
+  /**
+   * Call from MG_EV_HTTP_HDRS to take the request body in pieces: `onData`
+   * gets each de-chunked piece as it arrives (a view, valid only during
+   * the call: copy or write it out), whatever the body's size (then
+   * `limits.maxBodySize` bounds only what is buffered at once), and
+   * MG_EV_HTTP_MSG follows with an empty body once the body is complete.
+   * Without it, a body over maxBodySize is answered 413. Returns false
+   * outside MG_EV_HTTP_HDRS of a server connection.
+   */
+  httpStreamBody(onData: BodySink): boolean {
+    return streamBody(this, this.#live("httpStreamBody"), onData);
+  }
+
+  /**
+   * HTTP client: write the `Authorization: Basic` header line for `user` /
+   * `pass` (UTF-8) into the request being composed with send().
+   */
+  httpBasicAuth(user: string, pass: string): boolean {
+    this.#live("httpBasicAuth");
+    return this.send(basicAuthLine(user, pass));
+  }
+
+  /**
+   * Resolve the host of `url` through the host resolver (dns.lookup in
+   * Node): MG_EV_RESOLVE follows and `remoteAddr` reports the address, or
+   * MG_EV_ERROR + close for an unknown name or after `timeoutMs` (10000).
+   */
+  resolve(url: string, opts?: ResolveOptions): void {
+    this.#live("resolve");
+    resolveConn(this, url, opts);
+  }
+
+  /** Forget a pending resolve(); no MG_EV_RESOLVE or error follows. */
+  resolveCancel(): void {
+    resolveCancel(this);
   }
 
   /** Stop reading, flush what is queued, then close. */

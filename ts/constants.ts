@@ -1,5 +1,6 @@
 // constants.ts: event numbers, WebSocket opcodes and log levels, numbered as
 // in the C core (wasm/src/net.h) and the public API (API.md).
+import { RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 /** An error occurred; data is the message string. */
 export const MG_EV_ERROR = 0;

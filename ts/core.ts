@@ -1,5 +1,6 @@
 // core.ts: the typed face of the WASM exports (wasm/src/mgx.h) and the helpers
 // that move bytes and strings across linear memory.
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core, u8, u32 } from "./loader";
 
 type Ptr = number;
@@ -43,6 +44,7 @@ export interface CoreExports {
   mgx_timer_cancel(mgr: Ptr, id: number): number;
   mgx_scratch(len: number): Ptr;
   mgx_heap_used(): number;
+  mgx_http_fail(c: Ptr, status: number): number;
 }
 
 // mgx_conn_new kinds and protocols; timer flags (mgx.h).

@@ -18,6 +18,7 @@
 //   conn._busy, conn._pendingHandlers, conn._busySince, conn._requestPending,
 //   conn._responseStarted, conn._requestStartedMs, conn._requestUri
 //   mgr._ptr + core().mgx_shutdown(ptr, status)  (503 for new requests)
+import { RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core, u32 } from "./loader";
 import { toScratch } from "./core";
 import { eventData, isMessageEvent } from "./event-data";
@@ -26,8 +27,12 @@ import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
 import { bodyWritable, cancelBody } from "./static";
-import { MG_EV_CLOSE } from "./constants";
+import { beforeEvent, handlerFailed } from "./request-guard";
+import { noteUndriven } from "./undriven";
+import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
+import { EV_HTTP_BODY, endBody, routeBody } from "./http-stream";
 import type { Connection, Handler } from "./connection";
+import type { Manager } from "./manager";
 import type { Network, NetworkEvents } from "../shim/network";
 import type { Timer, TimerCallback } from "./timer";
 
@@ -213,6 +218,7 @@ export abstract class Engine {
       this.#updatePause(conn);
     }
     this.#queue.push({ kind, conn, chunk, err });
+    if (!driver.driven && kind === Q_OPEN) noteUndriven(this as unknown as Manager);
     if (driver.driven && this._depth === 0) this.#runQueue();
   }
 
@@ -276,6 +282,7 @@ export abstract class Engine {
         else k.mgx_eof(c);
         break;
       case Q_ERROR: {
+        conn._hostError = err;
         const [p, n] = toScratch(err?.message || String(err));
         k.mgx_error(c, p, n);
         break;
@@ -336,25 +343,32 @@ export abstract class Engine {
 
   /** @internal host_event: deliver `ev` to the connection's handler. */
   _dispatch(conn: Connection, ev: number, evData: number): void {
+    if (ev === EV_HTTP_BODY) return routeBody(conn, evData, (e, c) => this._reportError(e, c));
+    if (ev === MG_EV_HTTP_MSG || ev === MG_EV_CLOSE) endBody(conn);
     this._eventCount++;
     const handler = conn._handler ?? this.handler;
     if (handler !== undefined) {
-      const data = eventData(ev, evData);
+      const data = eventData(ev, evData, conn);
+      beforeEvent(conn, ev, data);
+      const seq = conn._reqSeq;
       this._depth++;
       try {
-        const r = handler(conn, ev, data) as unknown;
-        if (r !== undefined && isThenable(r)) this.#track(conn, r);
+        const r = (handler as (c: Connection, e: number, d: unknown) => unknown)(conn, ev, data);
+        if (r !== undefined && isThenable(r)) this.#track(conn, r, ev, seq);
       } catch (err) {
         this._reportError(err, conn);
+        handlerFailed(conn, ev, seq, err);
       } finally {
         this._depth--;
         if (isMessageEvent(ev)) (data as HttpMessage)._expire();
       }
+    } else {
+      beforeEvent(conn, ev, undefined);
     }
     if (ev === MG_EV_CLOSE) this._forget(conn);
   }
 
-  #track(conn: Connection, p: PromiseLike<unknown>): void {
+  #track(conn: Connection, p: PromiseLike<unknown>, ev: number, seq: number): void {
     if (conn._pendingHandlers++ === 0) conn._busySince = now();
     this._pendingHandlers++;
     const done = (): void => {
@@ -364,8 +378,9 @@ export abstract class Engine {
       this.#notify("settled", conn);
     };
     Promise.resolve(p).then(done, (err: unknown) => {
-      done();
       this._reportError(err, conn);
+      if (this._state === STATE_OPEN) handlerFailed(conn, ev, seq, err);
+      done();
     });
   }
 

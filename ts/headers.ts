@@ -1,5 +1,6 @@
 // headers.ts: user-supplied response headers -> the "Name: value\r\n" block
 // the core writes verbatim. Validation here is what stops header injection.
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 /** Extra response headers: an object, [name, value] pairs, or a raw "Name: v\r\n" block. */
 export type HeadersInit = Record<string, string | number> | ReadonlyArray<readonly [string, string | number]> | string;

@@ -2,9 +2,11 @@
 // mg_http_message (layout in wasm/src/http.h). Fields are decoded on first
 // access and cached; the view expires when the handler call returns, because
 // the core reuses the memory behind it.
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { u8, u32 } from "./loader";
 import { copyBytes, readLatin1, readUtf8 } from "./core";
 import { MessageExpiredError } from "./errors";
+import { messageCreds, type Creds } from "./http-form";
 
 // struct mg_http_message offsets (wasm32): each mg_str is { buf, len }.
 const OFF_METHOD = 0;
@@ -186,6 +188,17 @@ export class HttpMessage {
     if (typeof varName !== "string") throw new TypeError(`headerVar: varName must be a string, got ${typeof varName}`);
     const value = this.header(header);
     return value === undefined ? undefined : headerParam(value, varName);
+  }
+
+  /**
+   * Credentials, as the reference reads them: `Authorization: Basic`
+   * (user and pass), `Authorization: Bearer <token>`, else an
+   * `access_token` cookie, else an `access_token` query variable (those
+   * three give `{ user: "", pass: token }`); undefined when none.
+   */
+  creds(): Creds | undefined {
+    const i = this.#at(OFF_HEAD);
+    return messageCreds(this.#ptr, u32()[i + 1]);
   }
 
   /** Status code of a response; undefined for a request. */

@@ -1,5 +1,6 @@
 // limits.ts: the explicit resource limits of a Manager (struct mg_limits in
 // wasm/src/net.h), validated here and handed to the core by mgx_set_limits.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 /** Resource limits of a Manager; every field is optional in `new Manager(..., { limits })`. */
 export interface Limits {
@@ -35,6 +36,12 @@ export interface Limits {
    * ConnectionClosedError once it is closed.
    */
   requestTimeoutMs: number;
+  /**
+   * Largest body reply()/replyJson() accept, bytes (default 512 MiB): a
+   * larger one throws ReplyTooLargeError (ERR_REPLY_TOO_LARGE) and the client
+   * gets 500 + Connection: close. Stream bigger answers with httpChunk().
+   */
+  maxReplySize: number;
 }
 
 /**
@@ -52,6 +59,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 5000,
   headerTimeoutMs: 30000,
   requestTimeoutMs: 300_000,
+  maxReplySize: 512 * 1024 * 1024,
 });
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

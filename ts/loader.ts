@@ -5,6 +5,7 @@
 // we do not provide fails with a message naming it instead of a LinkError.
 // The core's calls into the host (netif.h) are routed through HostHooks,
 // which the Manager module installs (global registries id -> object).
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { getPlatform, type ResponseLike, type WasmSource } from "./platform";
 import type { CoreExports } from "./core";
 

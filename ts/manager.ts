@@ -1,6 +1,7 @@
 // manager.ts: Manager, the public entry point: one event loop over a Network,
 // its connections and timers (API.md "Manager"). The queue/dispatch/driving
 // machinery lives in engine.ts.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core, init } from "./loader";
 import { connId, toScratch, KIND_CLIENT, KIND_LISTENER, PROTO_HTTP, PROTO_RAW, TIMER_REPEAT, TIMER_RUN_NOW } from "./core";
 import { Connection, type ConnectionRole, type Handler } from "./connection";
@@ -14,7 +15,11 @@ import { connectionsById, timersById } from "./registry";
 import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
-import type { Network } from "../shim/network";
+import type { Address, Network } from "../shim/network";
+import { pollWithSignal, type PollOptions } from "./abort";
+import type { ShortHandler, WithShortHandler } from "./event-data";
+import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
+import { strictHttp } from "./http-stream";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -28,12 +33,24 @@ export interface ManagerOptions {
   limits?: Partial<Limits>;
 }
 
-/** Options of listen() and connect(). */
-export interface ConnectOptions {
+/** Options of listen() and connect() (the ClientOptions fields apply to connect() only). */
+export interface ConnectOptions extends ClientOptions {
   /** Handler for this connection (a listener's is inherited by what it accepts). */
   handler?: Handler;
   /** Speak HTTP; default true for http:// and false for tcp://. */
   http?: boolean;
+  /**
+   * listen() only: bind with SO_REUSEPORT so independent processes share the
+   * port (Node 22.12+/23.1+ on Linux, FreeBSD, macOS; elsewhere listen()
+   * throws ERR_REUSEPORT_UNSUPPORTED). The bind is then asynchronous: await
+   * `listener.listening()`.
+   */
+  reusePort?: boolean;
+  /**
+   * listen() only, in a node:cluster worker: bind a socket of this worker's
+   * own instead of sharing the primary's (as net.Server's `exclusive`).
+   */
+  exclusive?: boolean;
 }
 
 /** Options of timerAdd(). */
@@ -57,7 +74,10 @@ export class Manager extends Engine {
   readonly limits: Readonly<Limits>;
 
   /** Create a manager; in the browser call `await init()` first (or use Manager.create). */
-  constructor(handler?: Handler, opts: ManagerOptions = {}) {
+  constructor(handler?: Handler, opts?: ManagerOptions);
+  /** Create a manager with a `(conn, ev) => ...` handler. */
+  constructor(handler?: ShortHandler, opts?: ManagerOptions);
+  constructor(handler?: Handler | ShortHandler, opts: ManagerOptions = {}) {
     if (handler !== undefined && handler !== null && typeof handler !== "function") {
       throw new TypeError(`Manager: handler must be a function, got ${describe(handler)}`);
     }
@@ -79,15 +99,19 @@ export class Manager extends Engine {
     if (!ptr) throw new MongooseError("ERR_NO_MEMORY", "Manager: the core could not allocate a manager");
     k.mgx_set_limits(ptr, limits.maxHeaderSize, limits.maxHeaders, limits.maxBodySize, limits.recvBufferSize,
       limits.maxConnections, limits.idleTimeoutMs, limits.headerTimeoutMs, limits.requestTimeoutMs);
-    super(ptr, network, handler ?? undefined, opts.errorHandler, limits.recvBufferSize);
+    strictHttp(ptr);
+    super(ptr, network, (handler ?? undefined) as Handler | undefined, opts.errorHandler, limits.recvBufferSize);
     this.enableWakeup = opts.enableWakeup === true;
     this.limits = Object.freeze(limits);
   }
 
   /** Load the WASM core if needed (`init()`), then construct. */
-  static async create(handler?: Handler, opts?: ManagerOptions): Promise<Manager> {
+  static async create(handler?: Handler, opts?: ManagerOptions): Promise<Manager>;
+  /** Manager.create with a `(conn, ev) => ...` handler. */
+  static async create(handler?: ShortHandler, opts?: ManagerOptions): Promise<Manager>;
+  static async create(handler?: Handler | ShortHandler, opts?: ManagerOptions): Promise<Manager> {
     await init();
-    return new Manager(handler, opts);
+    return new Manager(handler as Handler, opts);
   }
 
   /** Live connections (listeners included), oldest first; a fresh array. */
@@ -111,24 +135,35 @@ export class Manager extends Engine {
    * Listen on `url` ("http://127.0.0.1:0", "tcp://[::1]:9000"...). Binds
    * synchronously: `listener.localAddr.port` is the real port on return. A
    * bind failure throws ListenError (`errno` EADDRINUSE...); MG_EV_OPEN is
-   * delivered before this returns.
+   * delivered before this returns. In a node:cluster worker (the port is
+   * the primary's, shared as net.Server shares it) and with `reusePort` the
+   * bind completes later: `await listener.listening()` for the address; a
+   * failure then rejects it and closes the listener with MG_EV_ERROR.
    */
-  listen(url: string, opts: ConnectOptions = {}): Connection {
+  listen(url: string, opts?: ConnectOptions): Connection;
+  /** listen() with a `(conn, ev) => ...` handler. */
+  listen(url: string, opts?: WithShortHandler<ConnectOptions>): Connection;
+  listen(url: string, opts: ConnectOptions | WithShortHandler<ConnectOptions> = {}): Connection {
     this.#check("listen");
     const ep = parseEndpoint(url);
-    const { handler, http } = checkConnectOptions("listen", opts, ep.scheme);
+    const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
+    const { reusePort, exclusive } = checkListenOptions(opts as ConnectOptions);
     const k = core();
     this._enter();
     try {
       const ptr = k.mgx_conn_new(this._ptr, KIND_LISTENER, http ? PROTO_HTTP : PROTO_RAW, 0);
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `listen ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "listening", http, handler);
+      let bound: Address | Promise<Address>;
       try {
-        conn._local = this._network.listen(conn.id, ep, this._networkEvents);
+        bound = this._network.listen(conn.id, ep, this._networkEvents,
+          reusePort || exclusive ? { reusePort, exclusive } : undefined);
       } catch (err) {
         this.#discard(conn);
         throw err;
       }
+      if (isPromise(bound)) this.#bindLater(conn, bound);
+      else conn._local = bound;
       k.mgx_open(ptr);
       return conn;
     } finally {
@@ -136,15 +171,39 @@ export class Manager extends Engine {
     }
   }
 
+  /** An asynchronous bind: the address once bound, or MG_EV_ERROR + close on failure. */
+  #bindLater(conn: Connection, bound: Promise<Address>): void {
+    conn._bound = bound.then((address) => {
+      if (conn._ptr !== 0) conn._local = address;
+      return address;
+    }, (err: unknown) => {
+      if (conn._ptr !== 0 && !this.closed) {
+        this._enter();
+        try {
+          const [p, n] = toScratch(err instanceof Error ? err.message : String(err));
+          core().mgx_error(conn._ptr, p, n);
+        } finally {
+          this._leave(true);
+        }
+      }
+      throw err;
+    });
+    conn._bound.catch(() => undefined); // observed through listening() or MG_EV_ERROR
+  }
+
   /**
    * Connect to `url` ("http://host:port", "tcp://..."). Returns at once;
    * MG_EV_OPEN is delivered before this returns, then MG_EV_RESOLVE and
    * MG_EV_CONNECT as the socket progresses, or MG_EV_ERROR + MG_EV_CLOSE.
    */
-  connect(url: string, opts: ConnectOptions = {}): Connection {
+  connect(url: string, opts?: ConnectOptions): Connection;
+  /** connect() with a `(conn, ev) => ...` handler. */
+  connect(url: string, opts?: WithShortHandler<ConnectOptions>): Connection;
+  connect(url: string, opts: ConnectOptions | WithShortHandler<ConnectOptions> = {}): Connection {
     this.#check("connect");
     const ep = parseEndpoint(url);
-    const { handler, http } = checkConnectOptions("connect", opts, ep.scheme);
+    const { handler, http } = checkConnectOptions("connect", opts as ConnectOptions, ep.scheme);
+    const client = checkClientOptions(opts as ConnectOptions);
     const k = core();
     this._enter();
     try {
@@ -152,6 +211,7 @@ export class Manager extends Engine {
       if (!ptr) throw new MongooseError("ERR_NO_MEMORY", `connect ${url}: the core could not allocate a connection`);
       const conn = this._newConnection(ptr, "client", http, handler);
       k.mgx_open(ptr);
+      if (conn._ptr !== 0) watchConnect(this, conn, client, ep.host);
       if (conn._ptr !== 0) {
         try {
           this._network.connect(conn.id, ep, this._networkEvents);
@@ -183,12 +243,12 @@ export class Manager extends Engine {
    * socket activity or the next timer first when nothing is pending (0: one
    * event-loop turn). Resolves with the number of events delivered.
    */
-  poll(timeoutMs = 0): Promise<number> {
+  poll(timeoutMs = 0, opts?: PollOptions): Promise<number> {
     this.#check("poll");
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs === Infinity) {
       throw new RangeError(`poll: timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
     }
-    return this._poll(timeoutMs);
+    return pollWithSignal(this, timeoutMs, opts, (ms) => this._poll(ms));
   }
 
   /**
@@ -313,6 +373,19 @@ export class Manager extends Engine {
     return `Manager(${this._conns.size} connection${this._conns.size === 1 ? "" : "s"}, ` +
       `${this._timers.size} timer${this._timers.size === 1 ? "" : "s"})`;
   }
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown }).then === "function";
+}
+
+function checkListenOptions(opts: ConnectOptions): { reusePort: boolean; exclusive: boolean } {
+  for (const key of ["reusePort", "exclusive"] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== "boolean") {
+      throw new TypeError(`listen: ${key} must be a boolean, got ${describe(opts[key])}`);
+    }
+  }
+  return { reusePort: opts.reusePort === true, exclusive: opts.exclusive === true };
 }
 
 function checkConnectOptions(op: string, opts: ConnectOptions, scheme: string): { handler?: Handler; http: boolean } {

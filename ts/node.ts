@@ -8,6 +8,8 @@ import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
 import { nodeFileSystem } from "../shim/node-fs";
 import { setDefaultFileSystem } from "./static";
+import * as diagnosticsChannel from "node:diagnostics_channel";
+import { installDiagnostics } from "./diagnostics";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
@@ -34,6 +36,9 @@ setPlatform({
 });
 setDefaultFileSystem(nodeFileSystem());
 
+installDiagnostics(diagnosticsChannel);
+
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
+export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";

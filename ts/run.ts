@@ -18,15 +18,19 @@
 // second, forcing one. Keep handlers asynchronous; move CPU work to a
 // worker_threads pool and answer from MG_EV_WAKEUP (Manager.wakeup), or cut
 // it into slices with setImmediate so the loop breathes in between.
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { ManagerClosedError, describe } from "./errors";
 import {
-  checkShutdownOptions, closedReport, forceShutdown, shutdownManager, shutdownState,
+  checkShutdownOptions, closedReport, forceShutdown, isAbortSignal, shutdownManager, shutdownState,
   type ShutdownOptions, type ShutdownReport,
 } from "./shutdown";
 import type { Manager } from "./manager";
+import { linkClusterWorker } from "./cluster-worker";
 
 /** Options of Manager.run(): the signals to handle, and how shutdown behaves. */
-export interface RunOptions extends Omit<ShutdownOptions, "timeoutMs" | "signal"> {
+export interface RunOptions extends Omit<ShutdownOptions, "timeoutMs" | "signal" | "signalName"> {
+  /** Aborting it starts the graceful shutdown, as the first SIGTERM does (Node's AbortSignal convention). */
+  signal?: AbortSignal;
   /** Signals that start a graceful shutdown (default ["SIGINT", "SIGTERM"]); a second one forces. */
   signals?: string[];
   /** Hard limit of the shutdown, ms from the signal (default 30_000). */
@@ -48,11 +52,12 @@ function signalSource(): SignalSource | undefined {
 export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownReport> {
   if (opts === undefined) opts = {};
   if (opts === null || typeof opts !== "object") throw new TypeError(`run: options must be an object, got ${describe(opts)}`);
-  const { signals = ["SIGINT", "SIGTERM"], shutdownTimeoutMs, ...rest } = opts;
+  const { signals = ["SIGINT", "SIGTERM"], shutdownTimeoutMs, signal: abort, ...rest } = opts;
+  if (abort !== undefined && !isAbortSignal(abort)) throw new TypeError(`run: signal must be an AbortSignal, got ${describe(abort)}`);
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && /^SIG[A-Z0-9]+$/.test(s))) {
     throw new TypeError(`run: signals must be an array of signal names like "SIGTERM", got ${describe(signals)}`);
   }
-  if ((rest as ShutdownOptions).signal !== undefined || (rest as ShutdownOptions).timeoutMs !== undefined) {
+  if ((rest as ShutdownOptions).signalName !== undefined || (rest as ShutdownOptions).timeoutMs !== undefined) {
     throw new TypeError("run: use shutdownTimeoutMs (the signal is filled in when one arrives)");
   }
   const shutdownOpts: ShutdownOptions = { ...rest, timeoutMs: shutdownTimeoutMs };
@@ -63,12 +68,16 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
   const source = signalSource();
   const handled = [...new Set(signals)];
   const onSignal = (signal: string): void => {
-    if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signal });
+    if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signalName: signal });
     else void forceShutdown(mgr);
+  };
+  const onAbort = (): void => {
+    if (!st.shuttingDown && !mgr.closed) void shutdownManager(mgr, shutdownOpts);
   };
   const installed: string[] = [];
   const uninstall = (): void => {
     for (const s of installed) source?.off(s, onSignal);
+    abort?.removeEventListener("abort", onAbort);
   };
   for (const s of handled) {
     try {
@@ -79,16 +88,29 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
       throw new TypeError(`run: cannot handle signal ${s}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const link = linkClusterWorker({
+    bound: () => Promise.all(mgr.connections.filter((c) => c.isListening).map((c) => c.listening())),
+    shutdown: (signal) => {
+      if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signalName: signal });
+    },
+    force: () => void forceShutdown(mgr),
+  });
   st.running = new Promise<ShutdownReport>((resolve) => {
     const unsubscribe = mgr._observe({
       closed: () => {
         unsubscribe();
         uninstall();
         // After shutdown() closed it: its report. After a plain close(): what was open.
-        resolve(st.promise ?? closedReport(st));
+        const report = st.promise ?? Promise.resolve(closedReport(st));
+        if (link) void report.then((r) => link.done(r));
+        resolve(report);
       },
     });
   });
   mgr.setAutoDrive(true);
+  if (abort) {
+    if (abort.aborted) onAbort();
+    else abort.addEventListener("abort", onAbort, { once: true });
+  }
   return st.running;
 }

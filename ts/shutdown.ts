@@ -7,9 +7,12 @@
 //      everything is still served normally.
 //   2. Listeners close: the kernel refuses new connections from now on.
 //   3. The core enters shutdown mode (mgx_shutdown): a request that arrives
-//      now on an existing connection gets replyStatus + Connection: close
-//      (or, with serveNewRequests, is served with Connection: close); every
-//      response from now on says Connection: close and its connection drains.
+//      now on an existing connection is served with Connection: close (the
+//      default, serveNewRequests; or, with replyStatus, answered with that
+//      status + Connection: close); every response from now on says
+//      Connection: close and its connection drains. Serving is the default
+//      because proxies (nginx) retry a closed upstream connection but pass a
+//      503 to the client (issue #13).
 //   4. onShutdown hooks start, one after another in registration order,
 //      while in-flight requests finish and their connections drain.
 //   5. Idle keep-alive connections close once idle for idleGraceMs (below).
@@ -28,6 +31,7 @@
 // hint (undici/fetch, curl) stop reusing a connection before N seconds of
 // idleness, so they cannot race us. Closing is a graceful half-close with a
 // linger (the Network's close), so unread input does not turn into a reset.
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core } from "./loader";
 import { ManagerClosedError, describe } from "./errors";
 import type { Manager } from "./manager";
@@ -38,9 +42,18 @@ export interface ShutdownOptions {
   timeoutMs?: number;
   /** Fail readiness (mgr.ready = false), keep serving this long, then stop accepting, ms (default 0). */
   readinessDelayMs?: number;
-  /** Status for requests that arrive during shutdown on existing connections (default 503). */
+  /**
+   * Answer requests that arrive during shutdown on existing connections with
+   * this status + Connection: close instead of serving them (setting it turns
+   * serveNewRequests off unless that is given too; 503 when serveNewRequests
+   * is false without a status).
+   */
   replyStatus?: number;
-  /** Serve requests that arrive during shutdown normally (with Connection: close) instead of replyStatus. */
+  /**
+   * Serve requests that arrive during shutdown on existing connections, each
+   * answer with Connection: close, so every connection carries at most one
+   * more request (default true unless replyStatus is given).
+   */
   serveNewRequests?: boolean;
   /**
    * Close an idle keep-alive connection once it has been idle this long, ms
@@ -48,8 +61,10 @@ export interface ShutdownOptions {
    * when that is off). Shorter values risk the keep-alive race.
    */
   idleGraceMs?: number;
-  /** The signal that started the shutdown: passed to hooks, recorded in the report. */
-  signal?: string;
+  /** Name of the OS signal that started the shutdown ("SIGTERM"): passed to hooks, recorded as the report's `signal`. */
+  signalName?: string;
+  /** Aborting it force-closes what is still open at once (as a second SIGTERM under run() does). */
+  signal?: AbortSignal;
 }
 
 /** A connection that shutdown force-closed at its deadline. */
@@ -139,6 +154,7 @@ export interface ResolvedShutdownOptions {
   serveNewRequests: boolean;
   idleGraceMs: number | undefined;
   signal: string | undefined;
+  abort: AbortSignal | undefined;
 }
 
 /** @internal Check shutdown options: TypeError for wrong types, RangeError for bad numbers. */
@@ -159,17 +175,27 @@ export function checkShutdownOptions(opts: ShutdownOptions | undefined, op = "sh
   if (opts.serveNewRequests !== undefined && typeof opts.serveNewRequests !== "boolean") {
     throw new TypeError(`${op}: serveNewRequests must be a boolean, got ${describe(opts.serveNewRequests)}`);
   }
-  if (opts.signal !== undefined && typeof opts.signal !== "string") {
-    throw new TypeError(`${op}: signal must be a string, got ${describe(opts.signal)}`);
+  if (opts.signalName !== undefined && typeof opts.signalName !== "string") {
+    throw new TypeError(`${op}: signalName must be a string, got ${describe(opts.signalName)}`);
+  }
+  if (opts.signal !== undefined && !isAbortSignal(opts.signal)) {
+    throw new TypeError(`${op}: signal must be an AbortSignal (the signal name moved to signalName), got ${describe(opts.signal)}`);
   }
   return {
     timeoutMs: ms("timeoutMs", 30_000)!,
     readinessDelayMs: ms("readinessDelayMs", 0)!,
     replyStatus: status,
-    serveNewRequests: opts.serveNewRequests === true,
+    serveNewRequests: opts.serveNewRequests ?? opts.replyStatus === undefined,
     idleGraceMs: ms("idleGraceMs", undefined),
-    signal: opts.signal,
+    signal: opts.signalName,
+    abort: opts.signal,
   };
+}
+
+/** @internal Duck-typed (AbortSignal from another realm or polyfill works too). */
+export function isAbortSignal(v: unknown): v is AbortSignal {
+  return typeof v === "object" && v !== null && typeof (v as AbortSignal).aborted === "boolean" &&
+    typeof (v as AbortSignal).addEventListener === "function";
 }
 
 /**
@@ -184,6 +210,15 @@ export function shutdownManager(mgr: Manager, opts?: ShutdownOptions): Promise<S
     st.promise = Promise.resolve(closedReport(st, o.signal));
   } else {
     st.promise = orchestrate(mgr, st, o);
+    const abort = o.abort;
+    if (abort) {
+      const onAbort = (): void => void forceShutdown(mgr);
+      if (abort.aborted) onAbort();
+      else {
+        abort.addEventListener("abort", onAbort, { once: true });
+        void st.promise.then(() => abort.removeEventListener("abort", onAbort));
+      }
+    }
   }
   return st.promise;
 }

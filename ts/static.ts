@@ -340,6 +340,12 @@ function withFs<T>(conn: Connection, fs: FileSystem | undefined, fn: () => T): T
   }
 }
 
+/** The request is answered (the one-response-per-request guard of request-guard.ts). */
+function answered(conn: Connection, ok: boolean): boolean {
+  if (ok) (conn as unknown as { _answered: boolean })._answered = true;
+  return ok;
+}
+
 /** conn.serveDir(): see Connection.serveDir. */
 export function serveDir(conn: Connection, msg: HttpMessage, rootDir: string, opts: ServeDirOptions = {}): boolean {
   const c = live(conn, "serveDir");
@@ -350,10 +356,10 @@ export function serveDir(conn: Connection, msg: HttpMessage, rootDir: string, op
   const mime = mimeBlock(opts.mimeTypes);
   const page404 = opts.page404 === undefined ? new Uint8Array(0) : checkPath("serveDir: page404", opts.page404);
   const fs = checkFs(opts.fs);
-  return withFs(conn, fs, () => {
+  return answered(conn, withFs(conn, fs, () => {
     const [rp, rn, ep, en, mp, mn, pp, pn] = toScratchN([root, extra, mime, page404]);
     return statics().mgx_http_serve_dir(c, hm, rp, rn, ep, en, mp, mn, pp, pn, opts.dirListing ? 1 : 0) !== 0;
-  });
+  }));
 }
 
 /** conn.serveFile(): see Connection.serveFile. */
@@ -365,10 +371,10 @@ export function serveFile(conn: Connection, msg: HttpMessage, path: string, opts
   const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
   const mime = mimeBlock(opts.mimeTypes);
   const fs = checkFs(opts.fs);
-  return withFs(conn, fs, () => {
+  return answered(conn, withFs(conn, fs, () => {
     const [pp, pn, ep, en, mp, mn] = toScratchN([p, extra, mime]);
     return statics().mgx_http_serve_file(c, hm, pp, pn, ep, en, mp, mn) !== 0;
-  });
+  }));
 }
 
 /**

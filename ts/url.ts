@@ -1,4 +1,5 @@
 // url.ts: listen/connect URLs -> the Endpoint a Network understands.
+import { InvalidUrlError, TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import type { Endpoint } from "../shim/network";
 
 /** Schemes the facade serves today. */
@@ -19,30 +20,30 @@ export function parseEndpoint(url: string): Endpoint {
   try {
     u = new URL(url);
   } catch {
-    throw new TypeError(`invalid URL ${JSON.stringify(url)}`);
+    throw new InvalidUrlError(url, `invalid URL ${JSON.stringify(url)}`);
   }
   const scheme = u.protocol.slice(0, -1).toLowerCase();
-  if (RESERVED.has(scheme)) throw new TypeError(`${scheme}:// is not supported yet (url ${JSON.stringify(url)})`);
-  if (!SUPPORTED.has(scheme)) throw new TypeError(`unsupported URL scheme ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
+  if (RESERVED.has(scheme)) throw new InvalidUrlError(url, `${scheme}:// is not supported yet (url ${JSON.stringify(url)})`);
+  if (!SUPPORTED.has(scheme)) throw new InvalidUrlError(url, `unsupported URL scheme ${JSON.stringify(scheme)} in ${JSON.stringify(url)}`);
   let host = u.hostname;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   if (scheme === "mem") {
     // mem://name: the name may carry no port; keep it verbatim.
-    if (!host) throw new TypeError(`mem:// URL needs a name: ${JSON.stringify(url)}`);
+    if (!host) throw new InvalidUrlError(url, `mem:// URL needs a name: ${JSON.stringify(url)}`);
     let name: string;
     try {
       name = decodeURIComponent(host);
     } catch {
-      throw new TypeError(`bad mem:// name in ${JSON.stringify(url)}`);
+      throw new InvalidUrlError(url, `bad mem:// name in ${JSON.stringify(url)}`);
     }
     return { scheme, host: name, port: u.port ? Number(u.port) : 0 };
   }
-  if (!host) throw new TypeError(`URL has no host: ${JSON.stringify(url)}`);
+  if (!host) throw new InvalidUrlError(url, `URL has no host: ${JSON.stringify(url)}`);
   let port: number;
   if (u.port !== "") port = Number(u.port);
   else if (scheme in DEFAULT_PORTS) port = DEFAULT_PORTS[scheme];
-  else throw new TypeError(`${scheme}:// URL needs a port (0 = any free port): ${JSON.stringify(url)}`);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`bad port in ${JSON.stringify(url)}`);
+  else throw new InvalidUrlError(url, `${scheme}:// URL needs a port (0 = any free port): ${JSON.stringify(url)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidUrlError(url, `bad port in ${JSON.stringify(url)}`);
   return { scheme, host, port };
 }
 

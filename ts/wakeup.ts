@@ -9,6 +9,7 @@
 // Uses only globals (MessageChannel, SharedArrayBuffer, Atomics): this module
 // is part of the browser bundle too, so it must not import node:* (the type
 // import below is erased; it makes `transferList: [handle.port]` typecheck).
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import type { MessagePort as NodeMessagePort } from "node:worker_threads";
 import { extendManager } from "./extensions";
 import { MongooseError, ManagerClosedError, describe } from "./errors";

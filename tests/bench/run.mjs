@@ -13,8 +13,8 @@
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net,raw-handle
 //                   (default all; raw-handle is the ceiling of the libuv
 //                   handles tsmongoose's default transport uses)
-//   BENCH_CASES     comma list among hello,100k,upload,memory,static (default
-//                   all; static = tests/bench/static.mjs, static files)
+//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,static
+//                   (default all; static = tests/bench/static.mjs, static files)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
@@ -50,7 +50,7 @@ const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
-const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "static"]);
+const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "static"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
 const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
@@ -225,6 +225,11 @@ async function main() {
       console.log(`  ${LABEL[server].padEnd(13)} +${((r.rssAfter - r.rssBefore) / 1024 ** 2).toFixed(1)} MB RSS`);
       report.memory.push(r);
     }
+  }
+
+  if (CASES.includes("cluster")) {
+    const { benchCluster } = await import("./cluster.mjs");
+    report.cluster = await benchCluster({ root, here, durationS: DURATION, warmupS: WARMUP, rounds: ROUNDS });
   }
 
   const q = Object.entries(report.quietRounds);

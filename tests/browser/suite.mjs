@@ -156,7 +156,7 @@ test("default network is the page's memory network", async () => {
   const listener = server.mgr.listen("mem://default-net", { http: true });
   assertEq(listener.localAddr, { address: "default-net", port: 0, family: "mem" }, "listener address");
   const client = driven(undefined);
-  const res = await httpClient(client.mgr, "mem://default-net").request("GET / HTTP/1.1\r\n\r\n");
+  const res = await httpClient(client.mgr, "mem://default-net").request("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   assertEq(res.text, "default", "body");
 });
 
@@ -167,7 +167,7 @@ test("http request/response over mem://", async () => {
   const res = await http.request("GET /hello?x=1 HTTP/1.1\r\nHost: app\r\n\r\n");
   assertEq(res.status, 200, "status");
   assertEq(res.text, "GET /hello 0", "body");
-  assertEq(header(res, "content-type"), "text/plain", "content-type");
+  assertEq(header(res, "content-type"), "text/plain; charset=utf-8", "content-type");
   assertEq(seen.length, 1, "requests seen by the server");
   assertEq(http.conn.remoteAddr?.family, "mem", "remote family");
   return `${res.status} ${JSON.stringify(res.text)}`;
@@ -176,7 +176,7 @@ test("http request/response over mem://", async () => {
 test("http://app:80 from another Manager", async () => {
   const { net } = echoServer("http://app:80");
   const client = driven(net);
-  const res = await httpClient(client.mgr, "http://app:80").request("POST /form HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+  const res = await httpClient(client.mgr, "http://app:80").request("POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
   assertEq(res.text, "POST /form 5", "body");
   const any = driven(net).mgr.listen("http://app:0");
   assert(any.localAddr.port > 0, `port 0 allocated ${any.localAddr.port}`);
@@ -205,7 +205,7 @@ test("chunked request body", async () => {
   server.mgr.listen("http://upload:80");
   const client = driven(net);
   const res = await httpClient(client.mgr, "http://upload:80").request(
-    "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n");
+    "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n");
   assertEq(res.status, 201, "status");
   assertEq(body, "hello world", "de-chunked body");
 });
@@ -220,10 +220,10 @@ test("chunked response via httpChunk", async () => {
   server.mgr.listen("http://app:80");
   const client = driven(net);
   const http = httpClient(client.mgr, "http://app:80");
-  const res = await http.request("GET /stream HTTP/1.1\r\n\r\n");
+  const res = await http.request("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
   assertEq(header(res, "transfer-encoding"), "chunked", "transfer-encoding");
   assertEq(res.text, "alpha beta gamma", "body");
-  const again = await http.request("GET /stream HTTP/1.1\r\n\r\n");
+  const again = await http.request("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
   assertEq(again.text, "alpha beta gamma", "second response on the same connection");
 });
 
@@ -244,7 +244,7 @@ test("drain: 1 MB response arrives complete", async () => {
   const client = driven(net);
   const http = httpClient(client.mgr, "http://app:80");
   const t0 = performance.now();
-  const res = await http.request("GET /big HTTP/1.1\r\n\r\n");
+  const res = await http.request("GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
   const ms = performance.now() - t0;
   assertEq(res.body.length, size, "body length");
   for (let i = 0; i < size; i += 4099) assert(res.body[i] === big[i], `byte ${i} differs`);
@@ -348,7 +348,7 @@ test("shutdown: in-flight request completes, then the manager closes", async () 
   server.mgr.listen("http://app:80");
   const client = driven(net);
   const http = httpClient(client.mgr, "http://app:80");
-  const response = http.request("GET /slow HTTP/1.1\r\n\r\n");
+  const response = http.request("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
   let failure;
   const settled = response.then((res) => res, (err) => { failure = err; });
   await until(() => server.mgr.connections.length === 2, 2000, "accept");
@@ -395,7 +395,7 @@ test("error on bad input: typed errors, 400 for a malformed request", async () =
   const dup = assertThrows(() => mgr.listen("http://app:80"), mg.ListenError, "second listen on http://app:80");
   assertEq(dup.errno, "EADDRINUSE", "errno");
   const client = driven(net);
-  const res = await httpClient(client.mgr, "http://app:80").request("GET / HTTP/1.1\r\n\r\n");
+  const res = await httpClient(client.mgr, "http://app:80").request("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   assertEq(thrown, ["RangeError", "TypeError"], "errors thrown by reply(42000) and a header with CRLF");
   assertEq(res.text, "still fine", "the connection survived the bad calls");
   // Garbage on the wire: a 400, and the server keeps serving.
@@ -409,7 +409,7 @@ test("error on bad input: typed errors, 400 for a malformed request", async () =
   });
   await until(() => rawClosed, 3000, "the server to answer and close the malformed connection");
   assert(/^HTTP\/1\.1 400 /.test(raw), `malformed request answered with ${JSON.stringify(raw.slice(0, 40))}`);
-  const after = await httpClient(client.mgr, "http://app:80").request("GET /after HTTP/1.1\r\n\r\n");
+  const after = await httpClient(client.mgr, "http://app:80").request("GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
   assertEq(after.status, 200, "status after the malformed request");
   return "TypeError, RangeError, ListenError(EADDRINUSE); garbage -> 400";
 });
@@ -418,7 +418,7 @@ test("connect refused: MG_EV_ERROR then MG_EV_CLOSE", async () => {
   const { mgr } = driven(mg.memoryNetwork());
   const http = httpClient(mgr, "mem://nobody");
   let failure;
-  await http.request("GET / HTTP/1.1\r\n\r\n").catch((e) => { failure = e; });
+  await http.request("GET / HTTP/1.1\r\nHost: h\r\n\r\n").catch((e) => { failure = e; });
   assert(failure, "request did not fail");
   assert(/ECONNREFUSED/.test(http.error ?? ""), `error text ${http.error}`);
   assertEq(http.events.slice(-2), [mg.MG_EV_ERROR, mg.MG_EV_CLOSE], "last events");
@@ -429,7 +429,7 @@ test("closed connection: methods throw ConnectionClosedError", async () => {
   const { net } = echoServer();
   const client = driven(net);
   const http = httpClient(client.mgr, "http://app:80");
-  await http.request("GET / HTTP/1.1\r\n\r\n");
+  await http.request("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   http.conn.close();
   await until(() => http.conn.closed, 2000, "close");
   const err = assertThrows(() => http.conn.send("x"), mg.ConnectionClosedError, "send after close");

@@ -77,6 +77,9 @@ const char *mg_http_status_text(int status);
 #define MG_HF_CONTINUE 16u    // 100 Continue already sent
 #define MG_HF_HTTP10 32u      // pending request is HTTP/1.0
 #define MG_HF_KEEPALIVE 64u   // ... and asked for keep-alive
+#define MG_HF_RAW_OUT 128u    // hand-written streaming head without chunked coding
+#define MG_HF_STREAM 256u     // request body streamed to the handler (http_stream.c)
+#define MG_HF_TOO_BIG 512u    // ... over max_body_size: 413 unless streamed
 
 #define MG_CHUNK_LINE_MAX 4096  // chunk-size line incl. extensions
 
@@ -97,5 +100,18 @@ void mg_http_finish(struct mg_connection *c, bool close);
 // Server-sent event as one chunk (starts a text/event-stream response).
 bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
                  const char *data, size_t data_len);
+
+// A handler's raw mgx_send starts the response of the pending request with
+// these bytes: a hand-written head that announces a stream (chunked, or no
+// Content-Length) lets httpChunk/httpSse continue it (the reference's
+// streaming pattern) instead of counting as the whole response.
+void mg_http_raw_head(struct mg_connection *c, const void *buf, size_t len);
+
+// ---- client (http_client.c) -------------------------------------------------
+// Outgoing bytes of a client HTTP connection (called by mg_send).
+void mg_http_client_sent(struct mg_connection *c, const void *buf, size_t len);
+// A response head arrived: whether it answers a HEAD request. `final`
+// (status >= 200 or 101) retires that request.
+bool mg_http_client_response(struct mg_connection *c, bool final);
 
 #endif

@@ -182,10 +182,23 @@ static void keep_alive_hint(struct head *h, const struct mg_connection *c) {
   puts_(h, "\r\n");
 }
 
+// Requests the peer pipelined behind the pending one (bytes past the
+// current message). During shutdown they are still answered (with the
+// shutdown status, or served), so the current answer keeps the connection.
+static bool pipelined(const struct mg_connection *c) {
+  size_t cur = 0;
+  if (!(c->flags & MG_F_REQ_PENDING)) return false;
+  if (c->hflags & MG_HF_HDRS) {  // the current request is still in c->recv
+    uint64_t body = (c->hflags & MG_HF_CHUNKED) ? c->http_skip : c->http_body_len;
+    cur = c->http_head_len + (size_t) body;
+  }
+  return c->recv.len > cur;
+}
+
 // Must the connection close after the response being written now?
 static bool will_close(const struct mg_connection *c) {
   if (c->flags & (MG_F_RESP_CLOSE | MG_F_EOF | MG_F_DRAINING)) return true;
-  if (c->mgr->shutdown_status != 0) return true;
+  if (c->mgr->shutdown_status != 0 && !pipelined(c)) return true;
   // Replying before the request body was read: its bytes can't be skipped.
   return !(c->flags & MG_F_REQ_PENDING) && (c->hflags & MG_HF_HDRS);
 }
@@ -214,7 +227,7 @@ void mg_http_finish(struct mg_connection *c, bool close) {
   if (c->flags & MG_F_REQ_PENDING) c->mgr->completed++;
   c->flags &= ~(MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT | MG_F_HEAD |
                 MG_F_RESP_CLOSE);
-  c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE);
+  c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE | MG_HF_RAW_OUT);
   c->req_uri[0] = '\0';
   if (close) {
     c->flags |= MG_F_FINAL;
@@ -379,7 +392,8 @@ bool mg_http_start(struct mg_connection *c, int status, const char *headers,
 // One chunk of the response in progress (framing omitted for HTTP/1.0,
 // data dropped for HEAD); zero length ends it.
 static bool chunk(struct mg_connection *c, const void *buf, size_t len) {
-  bool raw = (c->hflags & MG_HF_HTTP10) != 0, head = (c->flags & MG_F_HEAD) != 0;
+  bool raw = (c->hflags & (MG_HF_HTTP10 | MG_HF_RAW_OUT)) != 0;
+  bool head = (c->flags & MG_F_HEAD) != 0;
   if (len == 0) {
     bool ok = raw || head || mg_send(c, "0\r\n\r\n", 5);
     bool close = (c->flags & MG_F_RESP_CLOSE) || will_close(c);
@@ -456,4 +470,51 @@ bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
   ok = h.ok && chunk(c, head_data(&h), head_len(&h));
   head_free(&h);
   return ok;
+}
+
+// The value of header `name` in the head at buf[0..len) (lines end with
+// CRLF; the head ends at the blank line), or an empty view.
+static bool raw_header(const char *buf, size_t len, const char *name, struct mg_str *value) {
+  size_t i = 0, n = strlen(name);
+  while (i < len) {
+    size_t j = i;
+    while (j < len && buf[j] != '\n') j++;
+    if (j >= len) return false;           // incomplete line
+    if (j == i || (j == i + 1 && buf[i] == '\r')) return false;  // end of head
+    if (j - i > n && buf[i + n] == ':' && mg_str_ieq(mg_str_n(buf + i, n), name)) {
+      size_t e = j > i && buf[j - 1] == '\r' ? j - 1 : j;
+      *value = mg_str_trim(mg_str_n(buf + i + n + 1, e - i - n - 1));
+      return true;
+    }
+    i = j + 1;
+  }
+  return false;
+}
+
+void mg_http_raw_head(struct mg_connection *c, const void *buf, size_t len) {
+  const char *s = (const char *) buf;
+  struct mg_str v;
+  size_t i;
+  bool complete = false;
+  if (len < 12 || memcmp(s, "HTTP/1.", 7) != 0) return;  // not a head: a full raw answer
+  if (s[9] == '1' || (s[9] == '2' && s[10] == '0' && s[11] == '4') ||
+      (s[9] == '3' && s[10] == '0' && s[11] == '4')) {
+    return;  // 1xx, 204, 304: no body to stream
+  }
+  // Only a head alone (no body bytes after it) announces a stream to come.
+  for (i = 3; i < len && !complete; i++) {
+    if (s[i] == '\n' && s[i - 1] == '\r' && s[i - 2] == '\n' && s[i - 3] == '\r') {
+      complete = i + 1 == len;
+      if (!complete) return;
+    }
+  }
+  if (!complete || raw_header(s, len, "Content-Length", &v)) return;
+  c->flags |= MG_F_CHUNKED_OUT;
+  if (raw_header(s, len, "Transfer-Encoding", &v) && mg_str_has_token(v, "chunked") &&
+      !(c->hflags & MG_HF_HTTP10)) {
+    return;  // chunk framing, as the head says
+  }
+  // Body delimited by the end of the connection (an SSE head, HTTP/1.0).
+  c->hflags |= MG_HF_RAW_OUT;
+  c->flags |= MG_F_RESP_CLOSE;
 }

@@ -9,174 +9,7 @@
 #include <string.h>
 
 #include "http.h"
-
-static int hexval(unsigned char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
-
-// Where the chunked decoder stopped inside a line for lack of bytes
-// (c->http_line_state), so that the next read resumes there instead of
-// checking the line again: a long chunk extension or trailer section
-// trickled in byte by byte costs O(length), not O(length^2).
-// c->http_line_pos is relative to the first undecoded byte (the start of
-// the chunk-size line, or of the trailer section once the last chunk's line
-// was dropped), which is where the next call finds that line again.
-#define DC_EXT 1         // inside the extensions of the chunk-size line
-#define DC_TRAILER 2     // at the start of a trailer line
-#define DC_TRAILER_IN 3  // inside a trailer line
-#define DC_DATA 4        // size line done: pos is where the chunk's data starts
-// (With DC_EXT and DC_DATA the chunk's size is kept in c->http_body_len,
-// which a chunked message does not use otherwise.)
-
-// Trailer lines from *t (inside a line when *in_line) up to the blank line
-// that ends the message; the trailer section starts at `i`. Returns 1 with
-// *t just past the blank line, 0 with *t / *in_line where to resume, or -400.
-static int trailers(const unsigned char *b, size_t len, size_t i, size_t *t, bool *in_line,
-                    size_t max_trailers) {
-  size_t k = *t;
-  int r = 0;
-  for (;;) {
-    if (!*in_line) {
-      if (k >= len) break;
-      if (b[k] == '\r') {
-        if (k + 1 >= len) break;
-        if (b[k + 1] != '\n') return -400;
-        k += 2;
-        r = 1;
-        break;
-      }
-      if (b[k] == ' ' || b[k] == '\t') return -400;  // obs-fold
-      *in_line = true;
-    }
-    while (k < len && b[k] != '\r') {
-      if (!mg_http_field_char(b[k]) || k - i > max_trailers) return -400;
-      k++;
-    }
-    if (k + 1 >= len) break;
-    if (b[k + 1] != '\n') return -400;
-    k += 2;
-    *in_line = false;
-  }
-  mg_http_scanned += k - *t;
-  *t = k;
-  return r;
-}
-
-// The rest of the chunk-size line at `src` from *i: chunk extensions
-// (checked, ignored; `in_ext`: *i is inside them, checked up to there) and
-// CRLF. Returns 1 with *i past the CRLF, 0 when more bytes are needed (the
-// resume point saved), or -400.
-static int size_line_end(struct mg_connection *c, const unsigned char *b, size_t len, size_t src,
-                         size_t *i, bool in_ext) {
-  size_t k = *i;
-  if (in_ext || (k < len && b[k] == ';')) {
-    size_t e = k;
-    while (k < len && b[k] != '\r') {
-      if (!mg_http_field_char(b[k]) || k - src > MG_CHUNK_LINE_MAX) return -400;
-      k++;
-    }
-    mg_http_scanned += k - e;
-    if (k >= len) {
-      c->http_line_state = DC_EXT;
-      c->http_line_pos = k - src;
-      return 0;
-    }
-  }
-  if (b[k] != '\r') return -400;
-  if (k + 1 >= len) {
-    c->http_line_state = DC_EXT;  // resumes at the CR: the line is checked
-    c->http_line_pos = k - src;
-    return 0;
-  }
-  if (b[k + 1] != '\n') return -400;
-  *i = k + 2;
-  return 1;
-}
-
-// Decode the chunked body that follows the head (`head` bytes) in place:
-// data of complete chunks is moved down so that recv[head, head+http_skip)
-// is the decoded body so far, followed by the raw bytes not yet decoded.
-// Returns 1 when the last chunk and trailers are in (recv[0, head+http_skip)
-// is then the whole message), 0 when more bytes are needed, or -400 / -413.
-static int dechunk(struct mg_connection *c, size_t head) {
-  unsigned char *b = c->recv.buf;
-  size_t len = c->recv.len, dst = head + c->http_skip, src = dst;
-  size_t max_body = c->mgr->limits.max_body_size;
-  size_t max_trailers = c->mgr->limits.max_header_size;
-  // A resume point applies to the first line looked at (the one at src).
-  uint32_t rstate = c->http_line_state;
-  size_t rpos = c->http_line_pos;
-  int result = 0, r;
-  c->http_line_state = 0;
-  for (;;) {
-    size_t i = src, ndig = 0, t;
-    uint64_t size = 0;
-    bool in_line = false;
-    if (rstate == DC_TRAILER || rstate == DC_TRAILER_IN) {
-      t = src + rpos;  // the last chunk's line is gone: src starts the trailers
-      in_line = rstate == DC_TRAILER_IN;
-    } else {
-      if ((rstate == DC_EXT || rstate == DC_DATA) && src + rpos <= len) {
-        // Digits (and extensions up to there) were read before.
-        size = c->http_body_len;
-        i = src + rpos;
-        r = rstate == DC_DATA ? 1 : size_line_end(c, b, len, src, &i, true);
-      } else {
-        while (i < len && hexval(b[i]) >= 0) {
-          if (++ndig > 16) return -400;
-          size = size * 16 + (uint64_t) hexval(b[i++]);
-        }
-        mg_http_scanned += i - src;
-        if (i >= len) break;
-        if (ndig == 0) return -400;
-        r = size_line_end(c, b, len, src, &i, false);
-      }
-      if (r <= 0) {
-        if (r < 0) return r;
-        c->http_body_len = size;  // for the resume
-        break;
-      }
-      rstate = 0;  // a resume point is for the line at src only
-      if (size != 0) {
-        if (size > max_body - (dst - head)) return -413;
-        if (len - i < size + 2) {
-          c->http_line_state = DC_DATA;
-          c->http_line_pos = i - src;
-          c->http_body_len = size;
-          break;
-        }
-        if (b[i + size] != '\r' || b[i + size + 1] != '\n') return -400;
-        memmove(b + dst, b + i, (size_t) size);
-        dst += (size_t) size;
-        src = i + (size_t) size + 2;
-        continue;
-      }
-      t = i;  // the last chunk: trailer lines up to the blank line follow
-    }
-    r = trailers(b, len, i, &t, &in_line, max_trailers);
-    if (r < 0) return r;
-    if (r == 1) {
-      src = t;
-      result = 1;
-    } else {
-      // Drop the last chunk's line (the decoded body doesn't need it) so
-      // that the trailer section starts at the first undecoded byte.
-      c->http_line_state = in_line ? DC_TRAILER_IN : DC_TRAILER;
-      c->http_line_pos = t - i;
-      src = i;
-    }
-    break;
-  }
-  if (src > dst) {
-    memmove(b + dst, b + src, len - src);
-    c->recv.len -= src - dst;
-  }
-  c->http_skip = dst - head;
-  return result;
-}
+#include "http_stream.h"
 
 // Framing of a message whose head was just parsed. Returns 0 or the HTTP
 // status to answer (400, 413, 501). Sets MG_HF_CHUNKED / http_body_len.
@@ -186,7 +19,7 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
   uint64_t n = 0;
   c->http_body_len = 0;
   c->http_skip = 0;
-  c->hflags &= ~(MG_HF_CHUNKED | MG_HF_UNTIL_EOF);
+  c->hflags &= ~(MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_TOO_BIG);
   for (i = 0; i < hm->num_headers; i++) {
     struct mg_str name = hm->headers[i].name;  // (length first: cheap misses)
     if (name.len == 14 && mg_str_ieq(name, "Content-Length")) cl = &hm->headers[i].value, ncl++;
@@ -196,16 +29,38 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
   if ((status >= 100 && status < 200) || status == 204 || status == 304) return 0;
   if ((ncl > 0 && nte > 0) || ncl > 1 || nte > 1) return 400;  // smuggling
   if (te != NULL) {
-    if (!mg_str_ieq(*te, "chunked")) return 501;
+    // A list (RFC 9110 5.6.1: empty elements ignored); chunked, once, is
+    // the only coding we decode.
+    struct mg_str list = *te, item;
+    uint32_t nchunked = 0, nother = 0;
+    while (mg_str_split(&list, &item, ',')) {
+      if (item.len == 0) continue;
+      if (mg_str_ieq(item, "chunked")) nchunked++;
+      else nother++;
+    }
+    if (nother > 0) return 501;
+    if (nchunked != 1) return 400;
     c->hflags |= MG_HF_CHUNKED;
   } else if (cl != NULL) {
     if (!mg_str_to_u64(*cl, &n)) return 400;
-    if (n > c->mgr->limits.max_body_size) return 413;
+    if (n > c->mgr->limits.max_body_size) {
+      if (status != 0) return 413;
+      c->hflags |= MG_HF_TOO_BIG;  // a request: 413 unless its handler streams it
+    }
     c->http_body_len = n;
   } else if (status != 0) {
     c->hflags |= MG_HF_UNTIL_EOF;  // a response without framing
   }
   return 0;
+}
+
+// RFC 9112 3.2: an HTTP/1.1 request has exactly one Host; none has two.
+static int host_check(const struct mg_http_message *hm) {
+  uint32_t i, n = 0;
+  for (i = 0; i < hm->num_headers; i++) {
+    if (hm->headers[i].name.len == 4 && mg_str_ieq(hm->headers[i].name, "Host")) n++;
+  }
+  return n > 1 || (n == 0 && hm->proto.buf[7] == '1') ? 400 : 0;
 }
 
 static bool is_response(const struct mg_http_message *hm) {
@@ -234,6 +89,9 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
     if (mg_str_has_token(hm->headers[i].value, "keep-alive")) keep = true;
   }
   if (hm->proto.buf[7] == '0') {
+    // RFC 9112 6.1: a 1.0 message with Transfer-Encoding may have been
+    // framed wrongly by an intermediary: never reuse the connection.
+    if (c->hflags & MG_HF_CHUNKED) close = true;
     c->hflags |= MG_HF_HTTP10;
     if (keep && !close) c->hflags |= MG_HF_KEEPALIVE;
     if (!keep) close = true;
@@ -248,7 +106,9 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
 
 // Forget the message being received (not the request pending, if any).
 static void message_reset(struct mg_connection *c) {
-  c->hflags &= ~(MG_HF_HDRS | MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_EXPECT | MG_HF_CONTINUE);
+  c->hflags &= ~(MG_HF_HDRS | MG_HF_CHUNKED | MG_HF_UNTIL_EOF | MG_HF_EXPECT | MG_HF_CONTINUE |
+                 MG_HF_STREAM | MG_HF_TOO_BIG);
+  mg_http_stream_free(c);
   c->http_skip = 0;
   c->http_body_len = 0;
   c->http_head_len = 0;
@@ -299,7 +159,7 @@ static bool head_views(struct mg_connection *c, struct mg_http_message *hm) {
 // 0 need more, or -status on error.
 static int body_ready(struct mg_connection *c, size_t head, bool eof, size_t *total) {
   if (c->hflags & MG_HF_CHUNKED) {
-    int r = dechunk(c, head);
+    int r = mg_http_dechunk(c, head);
     *total = head + c->http_skip;
     return r;
   }
@@ -321,6 +181,46 @@ static void input_done(struct mg_connection *c) {
   mg_eof(c);
 }
 
+// The complete request: MG_EV_HTTP_MSG (or the shutdown status), then its
+// `total` bytes leave c->recv.
+static void deliver(struct mg_connection *c, struct mg_http_message *hm, size_t total) {
+  request_begin(c, hm);
+  if (c->mgr->shutdown_status > 0) {
+    c->mgr->rejected++;
+    mg_http_error(c, c->mgr->shutdown_status);
+  } else {
+    mg_call(c, MG_EV_HTTP_MSG, hm);
+  }
+  message_end(c, total);
+  // Answered with raw mgx_send during the handler: that was the response.
+  if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT)) ==
+      (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {
+    mg_http_finish(c, false);
+  }
+}
+
+// A body streamed to the handler (http_stream.c): 1 to go on serving, 0 to stop.
+static bool serve_stream(struct mg_connection *c) {
+  struct mg_http_message hm;
+  int r = mg_http_stream_body(c);
+  if (c->flags & STOP_FLAGS) return false;
+  if (r < 0) {
+    mg_http_error(c, -r);
+    return false;
+  }
+  if (r == 0) {
+    maybe_continue(c);
+    input_done(c);
+    return false;
+  }
+  if (!mg_http_stream_head(c, &hm)) {
+    mg_http_error(c, 400);
+    return false;
+  }
+  deliver(c, &hm, 0);  // the body's bytes are gone already
+  return true;
+}
+
 static void serve(struct mg_connection *c) {
   struct mg_http_message hm;
   for (;;) {
@@ -328,6 +228,10 @@ static void serve(struct mg_connection *c) {
     size_t total = 0;
     bool have_views = false;
     if (c->flags & (STOP_FLAGS | MG_F_REQ_PENDING)) return;
+    if (c->hflags & MG_HF_STREAM) {
+      if (!serve_stream(c)) return;
+      continue;
+    }
     if (c->recv.len == 0) {
       c->head_start_ms = 0;
       input_done(c);
@@ -358,7 +262,8 @@ static void serve(struct mg_connection *c) {
         return;
       }
       c->head_start_ms = 0;
-      status = framing(c, &hm, 0);
+      status = c->mgr->http_strict ? host_check(&hm) : 0;
+      if (status == 0) status = framing(c, &hm, 0);
       if (status != 0) {
         mg_http_error(c, status);
         return;
@@ -378,6 +283,17 @@ static void serve(struct mg_connection *c) {
         // The handler may have answered, closed, or consumed c->recv (which
         // forgot this message: what is left is parsed afresh).
         if ((c->flags & STOP_FLAGS) || !(c->hflags & MG_HF_HDRS)) continue;
+        if (c->hflags & MG_HF_STREAM) {  // the handler takes the body in pieces
+          if (!mg_http_stream_begin(c)) {
+            mg_http_error(c, 500);
+            return;
+          }
+          continue;
+        }
+        if (c->hflags & MG_HF_TOO_BIG) {
+          mg_http_error(c, 413);
+          return;
+        }
         have_views = c->recv.buf == buf && c->recv.len >= len;
       }
     }
@@ -400,19 +316,7 @@ static void serve(struct mg_connection *c) {
     }
     hm.body = mg_str_n((const char *) c->recv.buf + n, total - (size_t) n);
     hm.message = mg_str_n(hm.head.buf, (size_t) ((const char *) c->recv.buf + total - hm.head.buf));
-    request_begin(c, &hm);
-    if (c->mgr->shutdown_status > 0) {
-      c->mgr->rejected++;
-      mg_http_error(c, c->mgr->shutdown_status);
-    } else {
-      mg_call(c, MG_EV_HTTP_MSG, &hm);
-    }
-    message_end(c, total);
-    // Answered with raw mgx_send during the handler: that was the response.
-    if ((c->flags & (MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT)) ==
-        (MG_F_REQ_PENDING | MG_F_RESP_STARTED)) {
-      mg_http_finish(c, false);
-    }
+    deliver(c, &hm, total);
   }
 }
 
@@ -435,6 +339,10 @@ static void client(struct mg_connection *c, bool eof) {
         return;
       }
       status = mg_http_status(&hm);
+      // The answer to a HEAD has no body, whatever it announces (RFC 9112 6.3).
+      if (mg_http_client_response(c, status >= 200 || status == 101) && status >= 200) {
+        status = 204;
+      }
       if (framing(c, &hm, status) != 0) {
         mg_error(c, "bad HTTP response framing");
         return;
@@ -525,5 +433,7 @@ void mg_http_ev(struct mg_connection *c, int ev, void *ev_data) {
     }
   } else if (ev == MG_EV_POLL) {
     timeouts(c);
+  } else if (ev == MG_EV_CLOSE) {
+    mg_http_stream_free(c);
   }
 }

@@ -70,10 +70,14 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
   // added meanwhile would overtake it.
   if (c->flags & (MG_F_BODY_QUEUED | MG_F_BODY_HOST)) return false;
   if (!mg_iobuf_add(&c->send, c->send.len, buf, len)) return false;
+  if ((c->flags & (MG_F_HTTP | MG_F_CLIENT)) == (MG_F_HTTP | MG_F_CLIENT)) {
+    mg_http_client_sent(c, buf, len);  // remembers HEAD requests
+  }
   // Any write while a request waits for its answer starts the response
   // (a handler may answer with raw bytes instead of mgx_http_reply).
   if ((c->flags & (MG_F_HTTP | MG_F_CLIENT | MG_F_REQ_PENDING)) ==
       (MG_F_HTTP | MG_F_REQ_PENDING)) {
+    if (!(c->flags & MG_F_RESP_STARTED)) mg_http_raw_head(c, buf, len);
     c->flags |= MG_F_RESP_STARTED;
   }
   mg_mark_dirty(c);

@@ -106,6 +106,23 @@ struct mg_http_scan {
   unsigned char k;     // index inside a fixed-length element
 };
 
+// What an HTTP client connection has written (http_client.c): the requests
+// whose responses are still due, so that the answer to a HEAD is read
+// without a body. Scans outgoing bytes line by line (a short line buffer:
+// only the start of each line matters) and skips request bodies.
+#define MG_OUT_LINE 40
+struct mg_http_out {
+  uint64_t left;       // raw bytes of a body / chunk (+CRLF) still to skip
+  uint64_t cl;         // Content-Length of the request being written
+  uint32_t heads;      // bit i: the i-th outstanding request is a HEAD
+  uint8_t nreq;        // outstanding requests (at most 32 tracked)
+  uint8_t state;       // where in the outgoing request
+  uint8_t nline;       // bytes kept of the current line
+  uint8_t flags;       // this request: chunked body / is HEAD
+  char line[MG_OUT_LINE];
+};
+struct mg_http_stream;
+
 struct mg_connection {
   // ---- host-visible header (wasm32 offsets) ----
   struct mg_connection *next;  // 0   all connections of the manager
@@ -131,6 +148,8 @@ struct mg_connection {
   uint32_t http_line_state;       //   size/trailer line (http_server.c dechunk)
   uint32_t body_fd;               // host-side body (fs.h): handle, range
   uint64_t body_off, body_len;
+  struct mg_http_out http_out;    // HTTP client: requests written (http_client.c)
+  struct mg_http_stream *http_stream;  // streamed request body (http_stream.c), or NULL
 };
 
 struct mg_timer {
@@ -163,6 +182,7 @@ struct mg_mgr {
   struct mg_iobuf discard;  // reserve target for connections that stopped reading
   bool shutdown_idle_set;   // mgx_shutdown_idle gave a grace: use it in shutdown
   uint32_t shutdown_idle_ms;
+  bool http_strict;         // HTTP/1.1 requests need exactly one Host (mgx_http_strict)
 };
 
 // Manager and connection internals behind the mgx_* exports (mgx.c).

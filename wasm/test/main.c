@@ -61,6 +61,10 @@ int main(void) {
   suite_http_static();
   suite_hardening();
   suite_backpressure();
+  suite_http_fail();
+  suite_http_form();
+  suite_http_stream();
+  suite_http_rfc9112();
   fake_reset();
   printf("%d passed, %d failed\n", s_passed, s_failed);
   return s_failed == 0 ? 0 : 1;

@@ -88,5 +88,9 @@ void suite_shutdown(void);
 void suite_hardening(void);
 void suite_backpressure(void);
 void suite_http_static(void);
+void suite_http_fail(void);
+void suite_http_form(void);    // http_form.c: creds, vars, multipart
+void suite_http_stream(void);  // http_stream.c: streamed request bodies
+void suite_http_rfc9112(void); // request framing held to RFC 9112
 
 #endif

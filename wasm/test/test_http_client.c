@@ -6,7 +6,7 @@ static struct mg_mgr *s_mgr;
 
 static uint32_t client(void) {
   struct mg_connection *c = fake_http_client(&s_mgr);
-  mgx_send(c, "GET / HTTP/1.1\r\n\r\n", 18);
+  mgx_send(c, "GET / HTTP/1.1\r\n\r\n", strlen("GET / HTTP/1.1\r\n\r\n"));
   mgx_flush(s_mgr);
   return c->id;
 }
@@ -106,7 +106,37 @@ static void client_body_limit(void) {
   mgx_mgr_free(s_mgr);
 }
 
+// The answer to a HEAD has no body even with a Content-Length; requests are
+// remembered in the order written, bodies (Content-Length or chunked) skipped.
+static void client_head_has_no_body(void) {
+  struct mg_connection *c = fake_http_client(&s_mgr);
+  uint32_t id = c->id;
+  mgx_send(c, "HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n", strlen("HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  mgx_send(c, "POST /b HTTP/1.1\r\nContent-Length: 20\r\n\r\n", strlen("POST /b HTTP/1.1\r\nContent-Length: 20\r\n\r\n"));
+  mgx_send(c, "HEAD /not-a-request-", strlen("HEAD /not-a-request-"));  // the POST body
+  mgx_send(c, "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHEAD \r\n0\r\n\r\n", strlen("PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHEAD \r\n0\r\n\r\n"));
+  mgx_send(c, "HEAD /d HTTP/1.1\r\n\r\n", strlen("HEAD /d HTTP/1.1\r\n\r\n"));
+  mgx_flush(s_mgr);
+  ASSERT_INT(c->http_out.nreq, 4);
+  ASSERT(fake_feeds(s_mgr, id,
+                    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+                    "HTTP/1.1 100 Continue\r\n\r\n"
+                    "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_STR(fake_events(id),
+             "OPEN\nRESOLVE\nCONNECT\n"
+             "HDRS HTTP/1.1 200 OK h=1\nMSG HTTP/1.1 200 OK h=1 b=0:\n"
+             "HDRS HTTP/1.1 201 Created h=1\nMSG HTTP/1.1 201 Created h=1 b=2:ok\n"
+             "HDRS HTTP/1.1 200 OK h=1\nMSG HTTP/1.1 200 OK h=1 b=1:x\n"
+             "HDRS HTTP/1.1 200 OK h=1\nMSG HTTP/1.1 200 OK h=1 b=0:\n");
+  ASSERT_INT(c->http_out.nreq, 0);
+  ASSERT_INT(c->recv.len, 0);
+  mgx_mgr_free(s_mgr);
+}
+
 void suite_http_client(void) {
+  RUN(client_head_has_no_body);
   RUN(client_content_length);
   RUN(client_chunked_and_pipelined);
   RUN(client_body_until_eof);

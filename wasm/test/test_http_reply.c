@@ -205,7 +205,44 @@ static void reply_alloc_failure_queues_nothing(void) {
   mgx_mgr_free(s_mgr);
 }
 
+// The reference's streaming pattern: a hand-written head, then chunks.
+static void raw_head_handler(struct mg_connection *c, int ev, void *ev_data) {
+  struct mg_http_message *hm = (struct mg_http_message *) ev_data;
+  if (ev != MG_EV_HTTP_MSG || c == NULL) return;
+  if (hm->uri.len == 2 && hm->uri.buf[1] == 'c') {
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    mgx_send(c, head, sizeof(head) - 1);
+    ASSERT(mgx_http_chunk(c, "ab", 2));
+    ASSERT(mgx_http_chunk(c, "", 0));
+  } else if (hm->uri.len == 2 && hm->uri.buf[1] == 's') {
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n";
+    mgx_send(c, head, sizeof(head) - 1);
+    ASSERT(mgx_http_sse(c, "t", 1, "d", 1));
+    ASSERT(mgx_http_chunk(c, "", 0));
+  } else {  // a whole raw answer in one write stays one
+    static const char all[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    mgx_send(c, all, sizeof(all) - 1);
+  }
+}
+
+static void reply_chunks_after_raw_head(void) {
+  uint32_t id = fake_http_server(&s_mgr, raw_head_handler);
+  ASSERT(fake_feeds(s_mgr, id, "GET /c HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"));
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  ASSERT_INT(fake_closes(id), 0);
+  fake_out_clear(id);
+  ASSERT(fake_feeds(s_mgr, id, "GET /s HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"));
+  // No chunked coding announced: raw event lines, the end is the close.
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\nevent: t\ndata: d\n\n");
+  ASSERT_INT(fake_closes(id), 1);
+  mgx_mgr_free(s_mgr);
+}
+
 void suite_http_reply(void) {
+  RUN(reply_chunks_after_raw_head);
   RUN(reply_user_headers);
   RUN(reply_status_without_body);
   RUN(reply_interim_then_final);

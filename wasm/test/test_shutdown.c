@@ -297,7 +297,41 @@ static void request_timeout_counts_from_head(void) {
   mgx_mgr_free(s_mgr);
 }
 
+// Requests pipelined behind one in flight when shutdown starts are answered:
+// the in-flight one finishes without closing, the next gets the shutdown
+// status (or is served, in serve mode) with Connection: close.
+static void shutdown_answers_pipelined(void) {
+  static const int modes[] = {503, MGX_SHUTDOWN_SERVE};
+  size_t m;
+  for (m = 0; m < 2; m++) {
+    uint32_t a;
+    struct mg_connection *c;
+    setup(lazy_handler, 5000);
+    a = accept_one();
+    ASSERT(fake_feeds(s_mgr, a, "GET /wait HTTP/1.1\r\n\r\nGET /p1 HTTP/1.1\r\n\r\nGET /p2 HTTP/1.1\r\n\r\n"));
+    mgx_shutdown(s_mgr, modes[m]);
+    c = fake_conn(a);
+    ASSERT(c != NULL);
+    ASSERT(mgx_http_reply(c, 200, NULL, 0, "done", 4));
+    mgx_flush(s_mgr);
+    ASSERT(strncmp(fake_out(a), "HTTP/1.1 200 OK\r\n", 17) == 0);
+    ASSERT_HAS(fake_out(a), "done");
+    if (modes[m] == 503) {
+      ASSERT_HAS(fake_out(a), "doneHTTP/1.1 503 Service Unavailable\r\n");
+      ASSERT_INT(s_mgr->rejected, 1);
+    } else {
+      ASSERT_HAS(fake_out(a), "GET /p1 ");
+      ASSERT_HAS(fake_out(a), "GET /p2 ");
+      ASSERT_INT(s_mgr->completed, 3);
+    }
+    ASSERT_HAS(fake_out(a), "Connection: close\r\n");
+    ASSERT_INT(fake_closes(a), 1);
+    mgx_mgr_free(s_mgr);
+  }
+}
+
 void suite_shutdown(void) {
+  RUN(shutdown_answers_pipelined);
   RUN(keep_alive_hint_advertises_idle_timeout);
   RUN(keep_alive_hint_rounds_down_and_is_off_without_timeout);
   RUN(keep_alive_hint_http10_stream_and_interim);

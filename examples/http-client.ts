@@ -1,0 +1,44 @@
+// http-client.ts: fetch a URL with the Manager as an HTTP client, the
+// reference's way: connect, write the request on MG_EV_CONNECT, print the
+// answer on MG_EV_HTTP_MSG, stop. Usage: http-client.mjs URL [METHOD [BODY]]
+// (http-basic-auth-client.ts adds credentials to the same request.)
+// Prints the status line, then the body; exits 0 on a 2xx answer, 1 otherwise
+// (2 on a connection error or a timeout of TIMEOUT_MS, default 10 000).
+import { init, Manager, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_MSG } from "tsmongoose";
+import type { HttpMessage } from "tsmongoose";
+
+const url = new URL(process.argv[2] ?? "http://127.0.0.1:8000/");
+const method = process.argv[3] ?? "GET";
+const body = process.argv[4] ?? "";
+const timeoutMs = Number(process.env.TIMEOUT_MS ?? 10_000);
+
+let done = false;
+let exitCode = 2;
+
+await init();
+const mgr = new Manager();
+mgr.connect(`http://${url.host}`, {
+  timeoutMs,
+  handler: (conn, ev, data) => {
+    if (ev === MG_EV_CONNECT) {
+      conn.send(`${method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n`);
+      conn.send(`\r\n${body}`);
+    } else if (ev === MG_EV_HTTP_MSG) {
+      const hm = data as HttpMessage;
+      const status = hm.status() ?? 0;
+      console.log(`${hm.method} ${status} ${hm.proto}`);
+      process.stdout.write(hm.bodyText);
+      exitCode = status >= 200 && status < 300 ? 0 : 1;
+      done = true;
+      conn.close();
+    } else if (ev === MG_EV_ERROR) {
+      console.error(`error: ${String(data)}`);
+      done = true;
+    }
+  },
+});
+const deadline = Date.now() + timeoutMs + 1000;
+while (!done && Date.now() < deadline) await mgr.poll(100);
+mgr.close();
+process.exitCode = exitCode;
