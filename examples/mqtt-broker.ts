@@ -4,6 +4,9 @@
 // clean disconnects, and a graceful shutdown: stop accepting, deliver what
 // is owed at QoS 1, then close every client cleanly (MQTT 5: DISCONNECT with
 // reason 0x8B "server shutting down"). PORT (default 1883; 0 = any free port).
+// TLS_CERT and TLS_KEY (PEM files) add an mqtts:// listener on TLS_PORT
+// (default 8883; 0 = any free port) serving the same broker.
+import { readFileSync } from "node:fs";
 import {
   init, Manager, MG_EV_CLOSE, MG_EV_MQTT_CMD, MQTT_CMD_CONNECT, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ,
   MQTT_CMD_PUBACK, MQTT_CMD_PUBLISH, MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBSCRIBE,
@@ -11,6 +14,8 @@ import {
 import type { Connection, MqttMessage, MqttProperty } from "tsmongoose";
 
 const port = Number(process.env.PORT ?? 1883);
+const tlsPort = Number(process.env.TLS_PORT ?? 8883);
+const { TLS_CERT: certFile, TLS_KEY: keyFile } = process.env;
 
 interface Will { topic: string; message: Uint8Array; qos: number; retain: boolean }
 interface Client {
@@ -150,6 +155,11 @@ mgr.onShutdown(async (signal) => {
 
 const listener = mgr.mqttListen(`mqtt://127.0.0.1:${port}`);
 console.log(`MQTT broker running on mqtt://127.0.0.1:${listener.localAddr.port}`);
+if (certFile && keyFile) {
+  const tls = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
+  const tlsListener = mgr.mqttListen(`mqtts://127.0.0.1:${tlsPort}`, { tls });
+  console.log(`MQTT broker running on mqtts://127.0.0.1:${tlsListener.localAddr.port}`);
+}
 console.log("Press Ctrl+C to stop");
 const report = await mgr.run({ shutdownTimeoutMs: 10_000 });
 console.log(`Broker stopped: ${report.drained} connection(s) drained, ${report.forced.length} forced`);

@@ -79,6 +79,14 @@ export interface Network {
    * peer, and always taken (datagrams that cannot go are dropped).
    */
   send(id: number, data: Uint8Array, to?: Address): number;
+  /**
+   * Optional: send up to `len` bytes that `fill` writes into a buffer of the
+   * network's own (returns how many it wrote), saving a copy for bodies the
+   * host reads from files. Returns bytes sent, 0 when full (call again after
+   * `events.writable(id)`, `fill` not called), -1 when the socket is gone or
+   * `fill` gave nothing.
+   */
+  sendWith?(id: number, len: number, fill: (buf: Uint8Array) => number): number;
   /** Stop (true) or resume (false) delivering `data` events for `id`. */
   pause(id: number, paused: boolean): void;
   /**

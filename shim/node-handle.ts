@@ -70,6 +70,12 @@ interface HandleState {
   tlsQueued?: number;
   /** TLS: close() waits for tlsQueued to reach 0 before the shutdown. */
   shutdownWaits?: boolean;
+  /**
+   * TLS: set while a write is in flight, holding what was sent meanwhile. A
+   * TLSWrap takes one write at a time (a second one aborts the process), so
+   * these go out together when it completes.
+   */
+  tlsBacklog?: Buffer[];
 }
 
 /** A write request that went asynchronous: what it must keep alive. */
@@ -86,6 +92,13 @@ let uv: TcpBindings;
 let readBuffer: Buffer;
 /** The send slab and the write request, reused while writes finish synchronously. */
 let slab: Buffer | undefined;
+/**
+ * Slabs whose asynchronous write completed, for reuse: a long body to a
+ * socket that keeps filling up (a big file) then cycles through a few slabs
+ * instead of leaving one garbage Buffer per write for the GC (RSS growth).
+ */
+const spareSlabs: Buffer[] = [];
+const SPARE_SLABS_MAX = 8;
 let spareReq: PendingWrite;
 // The socket that delivered data last: the answer to it usually follows at
 // once (send() for the same id), which then needs no map lookup.
@@ -159,11 +172,28 @@ function afterWrite(this: PendingWrite, status: number): void {
   const st = this.state as HandleState;
   this.state = undefined;
   if (st.tlsQueued !== undefined && this.buffer !== undefined) st.tlsQueued -= this.buffer.length;
+  const done = this.buffer as Buffer | undefined;
+  if (done !== undefined && done.length <= SLAB_MAX && done.byteOffset === 0 &&
+      done.buffer.byteLength >= SLAB_MIN && spareSlabs.length < SPARE_SLABS_MAX) {
+    spareSlabs.push(Buffer.from(done.buffer, 0, done.buffer.byteLength));
+  }
   this.buffer = undefined;
+  const backlog = st.tlsBacklog;
+  st.tlsBacklog = undefined;
   if (st.destroyed) return;
   if (status < 0) {
     fail(st, uvError(status, "write"));
-  } else if (st.shutdownWaits && st.tlsQueued === 0) {
+  } else if (backlog !== undefined && backlog.length > 0) {
+    const next = backlog.length === 1 ? backlog[0] : Buffer.concat(backlog);
+    st.tlsQueued! -= next.length; // counted again by writeOut if it goes asynchronous
+    writeOut(st, next);
+    if (st.tlsBacklog === undefined) afterSettled(st); // it completed at once
+  } else afterSettled(st);
+}
+
+/** A write completed and nothing waits behind it: shut down or report writable as due. */
+function afterSettled(st: HandleState): void {
+  if (st.shutdownWaits && st.tlsQueued === 0) {
     st.shutdownWaits = false;
     shutDown(st);
   } else if (st.wantWritable && !st.closed && queued(st) === 0) {
@@ -172,17 +202,29 @@ function afterWrite(this: PendingWrite, status: number): void {
   }
 }
 
+/** A write buffer of `len` bytes: the slab (or a spare one) while it fits, else a one-off. */
+function writeBuf(len: number): Buffer {
+  if (len > SLAB_MAX) return Buffer.allocUnsafeSlow(len);
+  if (slab === undefined && spareSlabs.length > 0) slab = spareSlabs.pop();
+  if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
+  return len === slab.length ? slab : slab.subarray(0, len);
+}
+
 /** Copy `data` out of linear memory and write it: one copy, one write. */
 function write(st: HandleState, data: Uint8Array): void {
-  const len = data.length;
-  let buf: Buffer;
-  if (len > SLAB_MAX) {
-    buf = Buffer.allocUnsafeSlow(len);
-  } else {
-    if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
-    buf = len === slab.length ? slab : slab.subarray(0, len);
-  }
+  const buf = writeBuf(data.length);
   buf.set(data);
+  writeOut(st, buf);
+}
+
+/** Write `buf` (a writeBuf() buffer, filled). */
+function writeOut(st: HandleState, buf: Buffer): void {
+  if (st.tlsBacklog !== undefined) {
+    st.tlsBacklog.push(buf);
+    st.tlsQueued! += buf.length;
+    if (buf.buffer === slab?.buffer) slab = undefined;
+    return;
+  }
   const req = spareReq;
   req.oncomplete = afterWrite;
   const err = st.handle.writeBuffer(req, buf);
@@ -193,7 +235,10 @@ function write(st: HandleState, data: Uint8Array): void {
     // libuv holds on to the bytes and the request until the write completes.
     req.state = st;
     req.buffer = buf;
-    if (st.tlsQueued !== undefined) st.tlsQueued += buf.length;
+    if (st.tlsQueued !== undefined) {
+      st.tlsQueued += buf.length;
+      st.tlsBacklog = [];
+    }
     spareReq = new uv.WriteWrap();
     if (buf.buffer === slab?.buffer) slab = undefined;
   }
@@ -464,6 +509,21 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       }
       write(st, data);
       return data.length;
+    },
+
+    sendWith(id: number, len: number, fill: (buf: Uint8Array) => number): number {
+      const st = sockets.get(id);
+      if (st === undefined || st.closed || st.destroyed) return -1; // gone
+      if (!st.connected || queued(st) >= HIGH_WATER) {
+        st.wantWritable = true;
+        return 0;
+      }
+      // The bytes go straight into the write buffer: no copy in between.
+      const buf = writeBuf(len);
+      const n = fill(buf);
+      if (n <= 0) return -1;
+      writeOut(st, n === buf.length ? buf : buf.subarray(0, n));
+      return n;
     },
 
     pause(id: number, paused: boolean): void {

@@ -39,6 +39,7 @@ const CASES = [
   "websocket: a message over maxWsMessageSize closes with 1009",
   "udp:// datagrams over the memory network",
   "utilities from the core: JSON, base64, SHA-256, match, Rpc",
+  "static files: a packed web root through serveDir",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }

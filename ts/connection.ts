@@ -17,6 +17,7 @@ import type { Manager } from "./manager";
 import { udpSend } from "./udp";
 import { sntpRequest } from "./sntp";
 import { tlsFree, tlsInit, type TlsOpts } from "./tls";
+import { replyHost, serveDir, serveFile, type ServeDirOptions, type ServeFileOptions } from "./static";
 import { checkNotAnswered, guardedReply } from "./request-guard";
 import { streamBody, type BodySink } from "./http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
@@ -257,7 +258,7 @@ export class Connection<U = unknown> {
     try {
       // Worst case UTF-8 size for strings is checked exactly by the core's allocation.
       const size = typeof body === "string" ? body.length : body.byteLength;
-      return guardedReply(this, status, size, () => httpReply(c, status, block, body) !== 0);
+      return guardedReply(this, status, size, () => replyHost(c, status, block, body) ?? httpReply(c, status, block, body) !== 0);
     } finally {
       m._leave(true);
     }
@@ -316,6 +317,21 @@ export class Connection<U = unknown> {
   /** SNTP connections (mgr.sntpConnect): send another time request; the answer is MG_EV_SNTP_TIME. */
   sntpRequest(): void {
     sntpRequest(this, this.#live("sntpRequest"));
+  }
+
+  /**
+   * Answer `msg` from the web root `rootDir` as Mongoose's mg_http_serve_dir
+   * does (see docs/static-files.md): index.html, validators, ranges, HEAD,
+   * precompressed `.gz`, 404 (or `page404`). Returns false if the request
+   * was answered already.
+   */
+  serveDir(msg: HttpMessage, rootDir: string, opts?: ServeDirOptions): boolean {
+    return serveDir(this, msg, rootDir, opts);
+  }
+
+  /** Answer `msg` with the file at `path` (validators, ranges, HEAD, `.gz`), or 404. */
+  serveFile(msg: HttpMessage, path: string, opts?: ServeFileOptions): boolean {
+    return serveFile(this, msg, path, opts);
   }
 
   /**

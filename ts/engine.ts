@@ -27,6 +27,7 @@ import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
 import { tlsOnAccept, tlsOnConnect } from "./tls";
+import { bodyWritable, cancelBody } from "./static";
 import { beforeEvent, handlerFailed } from "./request-guard";
 import { noteUndriven } from "./undriven";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
@@ -326,7 +327,7 @@ export abstract class Engine {
         tlsOnConnect(conn);
         break;
       case Q_TLS_HS: k.mgx_tls_hs(c); break;
-      case Q_WRITABLE: k.mgx_writable(c); break;
+      case Q_WRITABLE: if (!bodyWritable(conn.id)) k.mgx_writable(c); break;
     }
   }
 
@@ -435,6 +436,7 @@ export abstract class Engine {
     if (conn._ptr === 0) return;
     conn._ptr = 0;
     conn._backlog = [];
+    cancelBody(conn.id);
     unregisterConnection(conn.id);
     this._conns.delete(conn.id);
     this.#blocked.delete(conn);

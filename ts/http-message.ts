@@ -41,7 +41,7 @@ export class HttpMessage {
     this.#ptr = 0;
   }
 
-  /** @internal The struct's address (wsUpgrade); throws once expired. */
+  /** @internal The struct's address (wsUpgrade, serveDir); throws once expired. */
   get _pointer(): number {
     if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
     return this.#ptr;

@@ -51,3 +51,6 @@ export {
 } from "./rpc";
 export { SNTP_DEFAULT_URL, type SntpOptions } from "./sntp";
 export { MemoryDatagrams, type MemoryDatagramOptions } from "../shim/memory-udp";
+export { PackedFs } from "../shim/packed-fs";
+export type { FileSystem, FileStat } from "../shim/fs";
+export { HOST_REPLY_MIN, type ServeDirOptions, type ServeFileOptions } from "./static";

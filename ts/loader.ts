@@ -17,6 +17,23 @@ export interface HostHooks {
   timer(id: number): void;
 }
 
+/** What the core calls for files and host-side bodies (wasm/src/fs.h), installed by ts/static.ts. */
+export interface FsHooks {
+  stat(path: number, len: number, out: number): number;
+  open(path: number, len: number, flags: number): number;
+  read(fd: number, offset: number, buf: number, len: number): number;
+  close(fd: number): void;
+  within(root: number, rootLen: number, path: number, pathLen: number): number;
+  body(id: number, fd: number, offset: number, len: number): void;
+}
+
+let fsHooks: FsHooks | undefined;
+
+/** Install the host side of fs.h (done once by ts/static.ts). */
+export function setFsHooks(h: FsHooks): void {
+  fsHooks = h;
+}
+
 /** Linear-memory views; refreshed whenever memory growth detaches them. */
 export const heap = {
   u8: new Uint8Array(0),
@@ -215,6 +232,13 @@ function knownEnv(): Record<string, (...args: number[]) => number | void> {
       }
     },
     host_log: logLine,
+    // fs.h: no file system until ts/static.ts installs one.
+    host_fs_stat: (p, l, out) => fsHooks?.stat(p >>> 0, l >>> 0, out >>> 0) ?? 0,
+    host_fs_open: (p, l, flags) => fsHooks?.open(p >>> 0, l >>> 0, flags) ?? 0,
+    host_fs_read: (fd, off, buf, len) => fsHooks?.read(fd >>> 0, off, buf >>> 0, len >>> 0) ?? 0,
+    host_fs_close: (fd) => fsHooks?.close(fd >>> 0),
+    host_fs_within: (r, rl, p, pl) => fsHooks?.within(r >>> 0, rl >>> 0, p >>> 0, pl >>> 0) ?? 0,
+    host_body: (id, fd, off, len) => fsHooks?.body(id >>> 0, fd >>> 0, off, len),
     emscripten_notify_memory_growth: () => refreshViews(),
     emscripten_memcpy_big: (dest, src, n) => {
       u8().copyWithin(dest, src, src + n);

@@ -8,6 +8,7 @@ import { toBytes, toScratch, type Bytes } from "./core";
 import { MongooseError, describe } from "./errors";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
+import type { TlsOpts } from "./tls";
 import { MG_EV_MQTT_CMD, MG_EV_MQTT_OPEN } from "./constants";
 import {
   encodeProps, MqttMessage, MQTT_CMD_CONNACK, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP,
@@ -41,12 +42,16 @@ export interface MqttConnectOptions {
   properties?: MqttProperty[];
   /** Outgoing QoS 1/2 publishes not yet acknowledged; pass the same object to the next connection to resend them. */
   session?: MqttSession;
+  /** TLS for mqtts:// (ca, name, client cert, skipVerification); mqtts:// alone verifies against Node's root store. */
+  tls?: TlsOpts;
 }
 
 /** Options of Manager.mqttListen(). */
 export interface MqttListenOptions {
   /** Handler for the listener and every connection it accepts. */
   handler?: Handler;
+  /** Certificate and key for mqtts:// (required there), `ca` to ask for client certificates, `sni`. */
+  tls?: TlsOpts;
 }
 
 /** Options of Connection.mqttPub(). */
@@ -204,7 +209,7 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
   if (!given.some((p) => p?.id === 0x22)) extra.push({ id: 0x22, value: MAX_ALIASES });
   const props = encodeProps(op, [...given, ...extra]);
   const session = oo.session ?? new MqttSession();
-  const conn = mgr.connect(transportUrl(op, url), { handler: oo.handler, http: false });
+  const conn = mgr.connect(transportUrl(op, url), { handler: oo.handler, http: false, tls: oo.tls });
   if (conn.closed) return conn;
   states.set(conn, { session, clean });
   conn._protoHook = clientHook;
@@ -240,7 +245,7 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
 /** Manager.mqttListen(). */
 export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions): Connection {
   const oo = opts("mqttListen", o);
-  const conn = mgr.listen(transportUrl("mqttListen", url), { handler: oo.handler, http: false });
+  const conn = mgr.listen(transportUrl("mqttListen", url), { handler: oo.handler, http: false, tls: oo.tls });
   if (!core().mgx_mqtt_init(conn._ptr, 4, maxPacket(mgr))) {
     conn.close();
     throw new MongooseError("ERR_NO_MEMORY", "mqttListen: the core could not set up MQTT");

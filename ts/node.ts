@@ -8,6 +8,8 @@ import { setPlatform } from "./platform";
 import { nodeNetwork } from "../shim/node";
 import { nodeUtilAccel } from "../shim/node-util";
 import { setUtilAccel } from "./util-accel";
+import { nodeFileSystem } from "../shim/node-fs";
+import { setDefaultFileSystem } from "./static";
 import * as diagnosticsChannel from "node:diagnostics_channel";
 import { installDiagnostics } from "./diagnostics";
 
@@ -36,6 +38,7 @@ setPlatform({
 });
 // Large inputs to hashes, CRC-32 and base64Encode go to node:crypto/zlib/Buffer (identical results).
 if (process.env.TSMONGOOSE_UTIL_ACCEL !== "0") setUtilAccel(nodeUtilAccel);
+setDefaultFileSystem(nodeFileSystem());
 
 installDiagnostics(diagnosticsChannel);
 

@@ -10,6 +10,7 @@ import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
+import type { TlsOpts } from "./tls";
 
 /** The core's WebSocket exports (wasm/src/ws.h). */
 interface WsExports {
@@ -117,6 +118,8 @@ export interface WsConnectOptions {
   handler?: Handler;
   /** Extra request headers (Sec-WebSocket-Protocol, Origin, Authorization...). */
   headers?: HeadersInit;
+  /** TLS for wss:// (ca, name, client cert, skipVerification); wss:// alone verifies against Node's root store. */
+  tls?: TlsOpts;
 }
 
 function live(conn: Connection, op: string): number {
@@ -220,10 +223,10 @@ export function wsConnect(mgr: Manager, url: string, opts: WsConnectOptions = {}
   }
   const block = formatHeaders(opts.headers);
   const head = `GET ${u.pathname || "/"}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n${block}`;
-  // The core speaks WebSocket over the plain byte stream: ws:// is a TCP
-  // connection to the host (wss:// goes to the network as is: TLS is the host's).
-  const target = u.protocol === "ws:" ? `tcp://${u.hostname}:${u.port || 80}` : url;
-  const conn = mgr.connect(target, { handler: opts.handler, http: false });
+  // The core speaks WebSocket over the byte stream: ws:// is a TCP
+  // connection to the host, wss:// a tls:// one (TLS is the host's).
+  const target = u.protocol === "ws:" ? `tcp://${u.hostname}:${u.port || 80}` : `tls://${u.hostname}:${u.port || 443}`;
+  const conn = mgr.connect(target, { handler: opts.handler, http: false, tls: opts.tls });
   if (conn.isClosing) return conn; // failed at once: MG_EV_ERROR (+ MG_EV_CLOSE) delivered
   mgr._enter();
   try {

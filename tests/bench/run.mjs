@@ -13,10 +13,11 @@
 //   BENCH_SERVERS   comma list among tsmongoose,node-http,raw-net,raw-handle
 //                   (default all; raw-handle is the ceiling of the libuv
 //                   handles tsmongoose's default transport uses)
-//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,ws,utils,tls (default all;
+//   BENCH_CASES     comma list among hello,100k,upload,memory,cluster,ws,utils,tls,static (default all;
 //                   ws = WebSocket echo vs the ws package, tests/bench/ws.mjs;
 //                   utils: tests/bench/utils.mjs, each utility against Node's;
-//                   tls = HTTPS vs node:https, tests/bench/tls.mjs)
+//                   tls = HTTPS vs node:https, tests/bench/tls.mjs;
+//                   static = tests/bench/static.mjs, static files)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
@@ -55,7 +56,7 @@ const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
-const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils", "tls"]);
+const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils", "tls", "static"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
 const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
@@ -263,6 +264,10 @@ async function main() {
   if (report.tls) console.log("\n" + report.tls.text);
   console.log("\nwrote build/bench.json and build/bench.md");
   if (env.BENCH_MQTT !== "0") await (await import("./mqtt.mjs")).benchMqtt(); // MQTT part (BENCH_MQTT=0 skips)
+  if (CASES.includes("static")) {
+    console.log("\nstatic files:");
+    await (await import("./static.mjs")).runStaticBench({ duration: DURATION, warmup: WARMUP, rounds: ROUNDS, pin: PIN, threads: THREADS });
+  }
 }
 
 try {

@@ -565,6 +565,40 @@ test("utilities from the core: JSON, base64, SHA-256, match, Rpc", async () => {
   assertEq(JSON.parse(await rpc.process('{"jsonrpc":"2.0","id":1,"method":"sum","params":[2,3]}')).result, 5, "rpc");
 });
 
+test("static files: a packed web root through serveDir", async () => {
+  // The same core code as in Node (http_static.c), reading a PackedFs.
+  const big = new Uint8Array(300_000).map((_, i) => (i * 7) & 255);
+  const fs = new mg.PackedFs({
+    "/web/index.html": "<h1>packed</h1>",
+    "/web/js/app.js": "console.log(1)",
+    "/web/big.bin": big,
+  }, 1700000000);
+  const net = mg.memoryNetwork();
+  const server = driven(net, (c, ev, data) => {
+    if (ev === mg.MG_EV_HTTP_MSG) c.serveDir(data, "/web", { fs, dirListing: true });
+  });
+  server.mgr.listen("http://site:80", { http: true });
+  const client = driven(net);
+  const http = httpClient(client.mgr, "http://site:80");
+  const home = await http.request("GET / HTTP/1.1\r\nHost: site\r\n\r\n");
+  assertEq([home.status, home.text, header(home, "content-type")], [200, "<h1>packed</h1>", "text/html; charset=utf-8"], "index.html");
+  const etag = header(home, "etag");
+  const again = await http.request(`GET /index.html HTTP/1.1\r\nHost: site\r\nIf-None-Match: ${etag}\r\n\r\n`);
+  assertEq(again.status, 304, "revalidation");
+  const part = await http.request("GET /js/app.js HTTP/1.1\r\nHost: site\r\nRange: bytes=8-\r\n\r\n");
+  assertEq([part.status, part.text, header(part, "content-type")], [206, "log(1)", "text/javascript; charset=utf-8"], "range");
+  const listing = await http.request("GET /js/ HTTP/1.1\r\nHost: site\r\n\r\n");
+  assert(listing.text.includes('<a href="app.js">app.js</a>'), `listing: ${listing.text}`);
+  const whole = await http.request("GET /big.bin HTTP/1.1\r\nHost: site\r\n\r\n");
+  assertEq(whole.body.length, big.length, "big file length (a host-side body over the memory network)");
+  assert(whole.body.every((b, i) => b === big[i]), "big file bytes");
+  const up = await http.request("GET /%2e%2e/web/index.html HTTP/1.1\r\nHost: site\r\n\r\n");
+  assertEq(up.status, 400, "path leaving the root");
+  const missing = await http.request("GET /nope HTTP/1.1\r\nHost: site\r\n\r\n");
+  assertEq(missing.status, 404, "missing file");
+  return `200/304/206/listing/${whole.body.length} B/400/404`;
+});
+
 // ---- runner ------------------------------------------------------------------------
 
 async function runCase(c) {

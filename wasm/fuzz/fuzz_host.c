@@ -115,3 +115,28 @@ void host_log(int level, const char *buf, size_t len) {
   (void) level;
   fh_touch(buf, len);
 }
+
+// fs.h: no files (the static-serving parsers have their own target).
+int host_fs_stat(const char *path, size_t len, double *out) {
+  fh_touch(path, len);
+  (void) out;
+  return 0;
+}
+uint32_t host_fs_open(const char *path, size_t len, int flags) {
+  fh_touch(path, len);
+  (void) flags;
+  return 0;
+}
+size_t host_fs_read(uint32_t fd, double offset, void *buf, size_t len) {
+  (void) fd, (void) offset, (void) buf, (void) len;
+  return 0;
+}
+void host_fs_close(uint32_t fd) { (void) fd; }
+int host_fs_within(const char *root, size_t rlen, const char *path, size_t plen) {
+  fh_touch(root, rlen);
+  fh_touch(path, plen);
+  return 0;
+}
+void host_body(uint32_t id, uint32_t fd, double offset, double len) {
+  (void) id, (void) fd, (void) offset, (void) len;
+}

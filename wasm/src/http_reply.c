@@ -3,6 +3,7 @@
 
 #include "alloc.h"
 #include "fmt.h"
+#include "fs.h"
 #include "http.h"
 
 const char *mg_http_status_text(int status) {
@@ -237,13 +238,40 @@ void mg_http_finish(struct mg_connection *c, bool close) {
   }
 }
 
+// Read a host body into c->send (the head is queued already). False if the
+// file came up short: the response is then cut and the connection closes.
+static bool read_body(struct mg_connection *c, const struct mg_body_src *src) {
+  uint64_t done = 0;
+  if (!mg_iobuf_reserve(&c->send, (size_t) src->len)) return false;
+  while (done < src->len) {
+    size_t want = (size_t) (src->len - done);
+    size_t n = host_fs_read(src->fd, (double) (src->off + done), c->send.buf + c->send.len, want);
+    if (n == 0 || n > want) return false;
+    c->send.len += n;
+    done += n;
+  }
+  mg_mark_dirty(c);
+  return true;
+}
+
+static int respond_src(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
+                       const void *body, size_t body_len, bool close,
+                       const struct mg_body_src *src);
+
 // Build a complete response. Returns -1 (nothing queued), 0 or 1 (queued;
 // 1 = the response says Connection: close).
 static int respond(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
                    const void *body, size_t body_len, bool close) {
+  return respond_src(c, status, hdrs, hdrs_len, body, body_len, close, NULL);
+}
+
+static int respond_src(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
+                       const void *body, size_t body_len, bool close,
+                       const struct mg_body_src *src) {
   struct head h;
   struct user_hdrs u;
   bool bodiless = status < 200 || status == 204 || status == 304;
+  uint64_t clen = src != NULL ? src->len : body_len;
   head_init(&h);
   status_line(&h, status);
   user_headers(&h, hdrs, hdrs_len, &u);
@@ -251,7 +279,7 @@ static int respond(struct mg_connection *c, int status, const char *hdrs, size_t
   if (!bodiless) {
     if (!u.content_type) puts_(&h, "Content-Type: text/plain\r\n");
     puts_(&h, "Content-Length: ");
-    put_u64(&h, body_len);
+    put_u64(&h, clen);
     puts_(&h, "\r\n");
   }
   if (status < 200 && status != 101) {
@@ -264,15 +292,44 @@ static int respond(struct mg_connection *c, int status, const char *hdrs, size_t
   }
   puts_(&h, "\r\n");
   if (bodiless || (c->flags & MG_F_HEAD)) body_len = 0;
+  if (src != NULL) {
+    bool with_body = !bodiless && !(c->flags & MG_F_HEAD) && src->len > 0;
+    bool ok = queue(c, &h, NULL, 0);
+    if (ok && with_body && src->in_host) {
+      mg_body_queue(c, src->fd, src->off, src->len);  // takes the handle
+      return close ? 1 : 0;
+    }
+    if (ok && with_body && !read_body(c, src)) close = true;  // cut short: can't reuse
+    host_fs_close(src->fd);
+    return ok ? (close ? 1 : 0) : -1;
+  }
   return queue(c, &h, body, body_len) ? (close ? 1 : 0) : -1;
 }
 
+static bool reply_src(struct mg_connection *c, int status, const char *headers,
+                      size_t headers_len, const void *body, size_t body_len,
+                      const struct mg_body_src *src);
+
 bool mg_http_reply(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len, const void *body, size_t body_len) {
+  return reply_src(c, status, headers, headers_len, body, body_len, NULL);
+}
+
+bool mg_http_reply_src(struct mg_connection *c, int status, const char *headers,
+                       size_t headers_len, const struct mg_body_src *src) {
+  return reply_src(c, status, headers, headers_len, NULL, 0, src);
+}
+
+static bool reply_src(struct mg_connection *c, int status, const char *headers,
+                      size_t headers_len, const void *body, size_t body_len,
+                      const struct mg_body_src *src) {
   int r;
   bool started = (c->flags & MG_F_RESP_STARTED) != 0;
-  if (!usable(c, status)) return false;
-  r = respond(c, status, headers, headers_len, body, body_len, will_close(c));
+  if (!usable(c, status) || (src != NULL && (c->flags & (MG_F_BODY_QUEUED | MG_F_BODY_HOST)))) {
+    if (src != NULL) host_fs_close(src->fd);
+    return false;
+  }
+  r = respond_src(c, status, headers, headers_len, body, body_len, will_close(c), src);
   if (r < 0) return false;
   // An interim 1xx answer does not start the final response.
   if (status < 200 && status != 101 && !started) c->flags &= ~MG_F_RESP_STARTED;

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "fmt.h"
+#include "fs.h"
 #include "http.h"
 #include "mgx.h"
 #include "netif.h"
@@ -66,6 +67,9 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
     return false;
   }
   if (len == 0) return true;
+  // A host-side body (fs.h) goes out after what c->send holds now: bytes
+  // added meanwhile would overtake it.
+  if (c->flags & (MG_F_BODY_QUEUED | MG_F_BODY_HOST)) return false;
   if (!mg_iobuf_add(&c->send, c->send.len, buf, len)) return false;
   if ((c->flags & (MG_F_HTTP | MG_F_CLIENT)) == (MG_F_HTTP | MG_F_CLIENT)) {
     mg_http_client_sent(c, buf, len);  // remembers HEAD requests
@@ -85,6 +89,24 @@ void mg_close_conn(struct mg_connection *c) {
   if (c->flags & MG_F_CLOSE_SENT) return;
   c->send.len = 0;
   c->flags |= MG_F_CLOSING;
+  mg_mark_dirty(c);
+}
+
+#define MG_F_BODY (MG_F_BODY_QUEUED | MG_F_BODY_HOST)
+
+void mg_body_queue(struct mg_connection *c, uint32_t fd, uint64_t offset, uint64_t len) {
+  if (c->flags & (MG_F_BODY | MG_F_CLOSING | MG_F_CLOSE_SENT)) {
+    host_fs_close(fd);  // one host body at a time (callers check); never leak the handle
+    return;
+  }
+  c->body_fd = fd;
+  c->body_off = offset;
+  c->body_len = len;
+  c->flags |= MG_F_BODY_QUEUED;
+  if ((c->flags & (MG_F_HTTP | MG_F_CLIENT | MG_F_REQ_PENDING)) ==
+      (MG_F_HTTP | MG_F_REQ_PENDING)) {
+    c->flags |= MG_F_RESP_STARTED;
+  }
   mg_mark_dirty(c);
 }
 
@@ -171,6 +193,7 @@ static void conn_free(struct mg_connection *c) {
     }
   }
   if ((c->flags & MG_F_ACCEPTED) && mgr->num_accepted > 0) mgr->num_accepted--;
+  if (c->flags & MG_F_BODY_QUEUED) host_fs_close(c->body_fd);  // never handed over
   mg_iobuf_free(&c->recv);
   mg_iobuf_free(&c->send);
   mg_free(c);
@@ -332,7 +355,7 @@ void mg_eof(struct mg_connection *c) {
     return;
   }
   if (c->flags & MG_F_CLOSING) return;
-  if (c->send.len > 0 || (c->flags & MG_F_REQ_PENDING)) {
+  if (c->send.len > 0 || (c->flags & (MG_F_REQ_PENDING | MG_F_BODY))) {
     c->flags |= MG_F_DRAINING;  // finish the answer, flush it, then close
   } else {
     c->flags |= MG_F_CLOSING;
@@ -354,7 +377,7 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {
     // Shutdown grace: only truly idle connections (nothing half-received,
     // nothing left to send); the others finish or meet their timeouts.
-    if (c->recv.len > 0 || c->send.len > 0) return false;
+    if (c->recv.len > 0 || c->send.len > 0 || (c->flags & MG_F_BODY)) return false;
     ms = mgr->shutdown_idle_ms;
   } else if (ms == 0) {
     return false;
@@ -372,7 +395,7 @@ int mg_poll(struct mg_mgr *mgr) {
   for (c = mgr->conns; c != NULL; c = c->next) {
     if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) continue;
     if (idle_expired(c, mgr->now_ms)) {
-      if (c->send.len > 0) {
+      if (c->send.len > 0 || (c->flags & MG_F_BODY)) {
         mg_close_conn(c);  // the peer stopped reading: nothing will drain
       } else {
         mg_drain_conn(c);
@@ -386,13 +409,13 @@ int mg_poll(struct mg_mgr *mgr) {
 }
 
 bool mg_send_backed_up(const struct mg_connection *c) {
-  return (c->flags & MG_F_BLOCKED) || c->send.len > MG_SEND_HIGH;
+  return (c->flags & (MG_F_BLOCKED | MG_F_BODY)) || c->send.len > MG_SEND_HIGH;
 }
 
 static bool can_send(const struct mg_connection *c) {
   return c->send.len > 0 && (c->flags & MG_F_HAS_SOCKET) &&
          !(c->flags & (MG_F_BLOCKED | MG_F_CLOSING | MG_F_LISTENING | MG_F_RESOLVING |
-                       MG_F_CONNECTING));
+                       MG_F_CONNECTING | MG_F_BODY_HOST));
 }
 
 static bool resume_due(const struct mg_connection *c) {
@@ -428,9 +451,16 @@ static void flush_one(struct mg_connection *c) {
       if (resume_due(c)) mg_mark_dirty(c);
     }
   }
+  // The head is out: hand the body over to the host (fs.h).
+  if ((c->flags & MG_F_BODY) == MG_F_BODY_QUEUED && c->send.len == 0 &&
+      (c->flags & MG_F_HAS_SOCKET) && !(c->flags & (MG_F_BLOCKED | MG_F_CLOSING))) {
+    c->flags &= ~MG_F_BODY_QUEUED;
+    c->flags |= MG_F_BODY_HOST;
+    host_body(c->id, c->body_fd, (double) c->body_off, (double) c->body_len);
+  }
   // Draining ends once everything is out and no request awaits its answer.
   if ((c->flags & (MG_F_DRAINING | MG_F_CLOSING)) == MG_F_DRAINING && c->send.len == 0 &&
-      !(c->flags & MG_F_REQ_PENDING)) {
+      !(c->flags & (MG_F_REQ_PENDING | MG_F_BODY))) {
     c->flags |= MG_F_CLOSING;
     c->mgr->drained++;
   }

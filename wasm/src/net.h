@@ -59,6 +59,8 @@ enum {
 #define MG_F_OUT_HELD (1u << 27)     // next buffered request held: output backed up
 #define MG_F_EOF_HELD (1u << 28)     // peer's EOF waits behind the held input
 #define MG_F_NO_IDLE (1u << 29)      // protocol keeps its own liveness (MQTT keepalive)
+#define MG_F_BODY_QUEUED (1u << 30)  // a host-side body waits behind c->send (fs.h)
+#define MG_F_BODY_HOST (1u << 31)    // the host is writing that body: send nothing
 
 // Pipelining backpressure. An HTTP server connection does not start on the
 // next buffered request while its output is backed up: host_send came back
@@ -150,6 +152,8 @@ struct mg_connection {
     unsigned char tx[8];          // its transmit timestamp: a nonce the reply echoes
     unsigned char state;          // MG_SNTP_*
   } sntp;
+  uint32_t body_fd;               // host-side body (fs.h): handle, range
+  uint64_t body_off, body_len;
   struct mg_http_out http_out;    // HTTP client: requests written (http_client.c)
   struct mg_http_stream *http_stream;  // streamed request body (http_stream.c), or NULL
   void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE

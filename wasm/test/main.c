@@ -58,6 +58,7 @@ int main(void) {
   suite_http_split();
   suite_http_client();
   suite_shutdown();
+  suite_http_static();
   suite_hardening();
   suite_backpressure();
   suite_util();

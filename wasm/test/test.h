@@ -90,6 +90,7 @@ void suite_backpressure(void);
 void suite_util(void);
 void suite_udp_sntp(void);
 void suite_tls(void);
+void suite_http_static(void);
 void suite_http_fail(void);
 void suite_http_form(void);    // http_form.c: creds, vars, multipart
 void suite_http_stream(void);  // http_stream.c: streamed request bodies

@@ -5,7 +5,7 @@ import { HELLO, BIG, UPLOADED } from "./common.mjs";
 
 /** The whole response (head and body) a raw server answers in `mode`. */
 export function cannedResponse(mode) {
-  const body = mode === "100k" ? BIG : mode === "upload" ? UPLOADED : HELLO;
+  const body = mode === "100k" ? BIG : mode === "upload" ? UPLOADED : mode === "1m" ? Buffer.alloc(1 << 20, "x") : HELLO;
   return Buffer.concat([
     Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
 }
