@@ -204,7 +204,7 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): SocketNetwork {
   }
 
   function listen(id: number, ep: Endpoint, events: NetworkEvents, opts?: ListenOptions): Address | Promise<Address> {
-    if (!needsNetListen(opts)) return listenSync(id, ep, events);
+    if (!needsNetListen(opts)) return listenOwn(id, ep, events);
     const url = endpointUrl(ep);
     const { host, family } = tcpListenHost(ep);
     if (opts?.reusePort) checkReusePort(url);
@@ -215,13 +215,14 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): SocketNetwork {
     return nl.bound.then((address) => (st.address = address));
   }
 
-  function listenSync(id: number, ep: Endpoint, events: NetworkEvents): Address {
+  /** A listener of our own: bound synchronously where Node's _listen2 exists. */
+  function listenOwn(id: number, ep: Endpoint, events: NetworkEvents): Address | Promise<Address> {
     const url = endpointUrl(ep);
     const { host, family } = tcpListenHost(ep);
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true });
-    server.on("connection", onConnection(id, events));
-    const listen2 = (server as unknown as { _listen2?: Listen2 })._listen2;
+    const listen2 = (net.Server.prototype as unknown as { _listen2?: Listen2 })._listen2;
     if (typeof listen2 === "function") {
+      const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true });
+      server.on("connection", onConnection(id, events));
       // Synchronous bind. On failure Node leaves _handle null and emits the
       // error on the next tick: swallow that and throw now instead.
       listen2.call(server, host, ep.port, family, backlog);
@@ -237,18 +238,19 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): SocketNetwork {
       servers.set(id, { server, address });
       return address;
     }
-    // A Node without _listen2: bind asynchronously (the port is known once bound).
-    const st: ServerState = {
-      server,
-      address: { address: host, port: ep.port, family: host.includes(":") ? "IPv6" : "IPv4" },
-    };
-    server.on("error", (err) => events.error(id, err));
-    server.listen({ host, port: ep.port, backlog }, () => {
-      const a = server.address() as net.AddressInfo;
-      st.address = { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
-    });
+    // A runtime without _listen2 (Bun): Server#listen(). Bun binds at once
+    // and reports the address; where the address comes later, listen()
+    // returns its promise (listener.listening()), failures included.
+    const nl = netListen(url, host, ep.port, backlog, { exclusive: true });
+    nl.server.on("connection", onConnection(id, events));
+    const st: ServerState = { server: nl.server, address: { address: host, port: ep.port, family: family === 6 ? "IPv6" : "IPv4" } };
     servers.set(id, st);
-    return st.address;
+    const a = nl.server.address();
+    if (a !== null && typeof a === "object" && a.port !== 0) {
+      st.address = { address: a.address, port: a.port, family: a.family === "IPv6" ? "IPv6" : "IPv4" };
+      return st.address;
+    }
+    return nl.bound.then((address) => (st.address = address));
   }
 
   return {

@@ -25,9 +25,21 @@ export interface NodeNetworkOptions {
   transport?: NodeTransport;
 }
 
+/**
+ * An environment variable, or undefined where reading it is not allowed
+ * (Deno without --allow-env throws instead of returning undefined).
+ */
+export function envVar(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The transport nodeNetwork() picks when none is given. */
 export function defaultTransport(): NodeTransport {
-  const env = process.env.TSMONGOOSE_TRANSPORT;
+  const env = envVar("TSMONGOOSE_TRANSPORT");
   if (env === "socket" || env === "handle") return env;
   return tcpBindings() === undefined ? "socket" : "handle";
 }
@@ -46,10 +58,18 @@ export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
   const bindings = tcpBindings();
   if (bindings === undefined) {
     throw new MongooseError("ERR_TRANSPORT_UNAVAILABLE",
-      `nodeNetwork: transport "handle" needs process.binding('tcp_wrap'), which this Node (${process.version}) ` +
-      `does not offer as expected; use transport "socket"`);
+      `nodeNetwork: transport "handle" needs Node's libuv TCP handles (process.binding('tcp_wrap')), which ` +
+      `${runtimeName()} does not offer as expected; use transport "socket"`);
   }
   return withDatagrams(withLookup(handleNetwork(bindings, { backlog })));
+}
+
+/** "Node v22.1.0", "Bun 1.2.3", "Deno 2.1.0": for error messages. */
+function runtimeName(): string {
+  const v = process.versions as Record<string, string | undefined>;
+  if (v.bun) return `Bun ${v.bun}`;
+  if (v.deno) return `Deno ${v.deno}`;
+  return `Node ${process.version}`;
 }
 
 /** Name resolution for conn.resolve(): dns.lookup, as connect() uses. */

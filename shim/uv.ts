@@ -68,6 +68,10 @@ let cached: TcpBindings | null | undefined;
 export function tcpBindings(): TcpBindings | undefined {
   if (cached !== undefined) return cached ?? undefined;
   cached = null;
+  // Deno offers tcp_wrap with all of this shape, but a server handle never
+  // gets an accepted connection (tests/portability/smoke.mjs under Deno):
+  // its node:net sockets work, so the socket transport is used there.
+  if ((process.versions as Record<string, string | undefined>).deno !== undefined) return undefined;
   try {
     const binding = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
     if (typeof binding !== "function") return undefined;

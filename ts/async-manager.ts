@@ -14,12 +14,16 @@ import type { ShortHandler, WithShortHandler } from "./event-data";
 import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { init, isLoaded } from "./loader";
 import { getPlatform } from "./platform";
-import { Manager, type ConnectOptions } from "./manager";
+import { Manager, type ConnectOptions, type TimerOptions } from "./manager";
+import type { Timer, TimerCallback } from "./timer";
+import type { WsConnectOptions } from "./ws";
+import type { MqttConnectOptions, MqttListenOptions } from "./mqtt";
+import type { SntpOptions } from "./sntp";
 import { MongooseError, ManagerClosedError, describe } from "./errors";
 import type { Connection, Handler } from "./connection";
 import type { ErrorHandler } from "./engine";
 import type { Limits } from "./limits";
-import type { ShutdownReport } from "./extensions";
+import type { ShutdownReport, WakeupHandle } from "./extensions";
 import type { Network } from "../shim/network";
 
 /** Options of `new AsyncManager(handler, opts)`. */
@@ -130,6 +134,68 @@ export class AsyncManager implements AsyncDisposable {
     const listener = mgr.listen(url, opts as ConnectOptions);
     await listener.listening();
     return listener;
+  }
+
+  /** Manager.mqttListen(), resolving with the bound listener as listen() does. */
+  async mqttListen(url: string, opts?: MqttListenOptions): Promise<Connection> {
+    const mgr = await this.#ready;
+    if (this.#closing) throw new ManagerClosedError("mqttListen");
+    const listener = mgr.mqttListen(url, opts);
+    await listener.listening();
+    return listener;
+  }
+
+  // Shortcuts to the Manager (the reference's AsyncManager has them). They
+  // work at once in Node; in a browser, after `await am.ready()`.
+
+  /** Manager.connect(): an outbound connection driven by this AsyncManager. */
+  connect(url: string, opts?: ConnectOptions): Connection;
+  /** connect() with a `(conn, ev) => ...` handler. */
+  connect(url: string, opts?: WithShortHandler<ConnectOptions>): Connection;
+  connect(url: string, opts?: ConnectOptions | WithShortHandler<ConnectOptions>): Connection {
+    return this.#open("connect").connect(url, opts as ConnectOptions);
+  }
+
+  /** Manager.wsConnect(): a WebSocket client connection. */
+  wsConnect(url: string, opts?: WsConnectOptions): Connection {
+    return this.#open("wsConnect").wsConnect(url, opts);
+  }
+
+  /** Manager.mqttConnect(): an MQTT client connection. */
+  mqttConnect(url: string, opts?: MqttConnectOptions): Connection {
+    return this.#open("mqttConnect").mqttConnect(url, opts);
+  }
+
+  /** Manager.sntpConnect(): an SNTP client. */
+  sntpConnect(url?: string, opts?: SntpOptions): Connection {
+    return this.#open("sntpConnect").sntpConnect(url, opts);
+  }
+
+  /** Manager.timerAdd(): timers run on this AsyncManager's drive. */
+  timerAdd(ms: number, callback: TimerCallback, opts?: TimerOptions): Timer {
+    return this.#open("timerAdd").timerAdd(ms, callback, opts);
+  }
+
+  /** Manager.wakeup(): MG_EV_WAKEUP to connection `connId`; false if unknown, closed, or wakeups are off. */
+  wakeup(connId: number, data?: string | Uint8Array): boolean {
+    return this.#open("wakeup").wakeup(connId, data);
+  }
+
+  /** Manager.wakeupHandle(): a channel for waking connections from a worker thread. */
+  wakeupHandle(): WakeupHandle {
+    return this.#open("wakeupHandle").wakeupHandle();
+  }
+
+  /** Manager.connections: every open connection. */
+  get connections(): readonly Connection[] {
+    return this.#manager?.connections ?? [];
+  }
+
+  /** The manager for a shortcut: loaded and not closing. */
+  #open(op: string): Manager {
+    const mgr = this.manager;
+    if (this.#closing) throw new ManagerClosedError(op);
+    return mgr;
   }
 
   /**

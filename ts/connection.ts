@@ -33,6 +33,12 @@ export type { Handler };
 /** How a connection came to be. */
 export type ConnectionRole = "listening" | "client" | "accepted";
 
+/** Options of Connection.recvData(). */
+export interface RecvDataOptions {
+  /** Copy without removing the bytes from the receive buffer (default false). */
+  peek?: boolean;
+}
+
 /** One connection of a Manager: a listener, an outbound client, or an accepted socket. */
 export class Connection<U = unknown> {
   /** Connection id, unique in the process and never reused. */
@@ -396,21 +402,25 @@ export class Connection<U = unknown> {
     }
   }
 
-  /** Remove and return (a copy of) the first `n` received bytes, all by default. */
-  recvData(n?: number): Uint8Array {
+  /**
+   * A copy of the first `n` received bytes (all by default, or with -1),
+   * removed from the receive buffer; `{ peek: true }` leaves them there (the
+   * reference's recv_data() semantics).
+   */
+  recvData(n = -1, opts?: RecvDataOptions): Uint8Array {
     const c = this.#live("recvData");
     const [buf, , len] = recvBuf(c);
-    const take = n === undefined ? len : Math.min(checkCount("recvData", n), len);
+    const take = Math.min(checkCount("recvData", n, len), len);
     const out = u8().slice(buf, buf + take);
-    if (take > 0) this.#simple("recvData", (cc) => core().mgx_recv_consume(cc, take));
+    if (take > 0 && opts?.peek !== true) this.#simple("recvData", (cc) => core().mgx_recv_consume(cc, take));
     return out;
   }
 
-  /** A copy of the first `n` bytes of pending output (all by default); not consumed. */
-  sendData(n?: number): Uint8Array {
+  /** A copy of the first `n` bytes of pending output (all by default, or with -1); not consumed. */
+  sendData(n = -1): Uint8Array {
     const c = this.#live("sendData");
     const [buf, , len] = sendBuf(c);
-    const take = n === undefined ? len : Math.min(checkCount("sendData", n), len);
+    const take = Math.min(checkCount("sendData", n, len), len);
     return u8().slice(buf, buf + take);
   }
 
@@ -515,9 +525,11 @@ function checkStatus(status: unknown): void {
   }
 }
 
-function checkCount(op: string, n: unknown): number {
+/** A byte count: a non-negative integer, or -1 for `all`. */
+function checkCount(op: string, n: unknown, all: number): number {
+  if (n === -1) return all;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`${op}: byte count must be a non-negative integer, got ${describe(n)}`);
+    throw new RangeError(`${op}: byte count must be a non-negative integer or -1 (all), got ${describe(n)}`);
   }
   return n;
 }

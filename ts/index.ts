@@ -12,7 +12,7 @@ export {
   ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs, type ShortHandler, type WithShortHandler,
 } from "./event-data";
 export { CHANNELS } from "./diagnostics";
-export { Connection, type Handler, type ConnectionRole } from "./connection";
+export { Connection, type Handler, type ConnectionRole, type RecvDataOptions } from "./connection";
 export { HttpMessage } from "./http-message";
 export { httpVar, httpParseMultipart, type Creds, type MultipartPart, type MultipartResult } from "./http-form";
 export { MqttSession, type MqttConnectOptions, type MqttListenOptions, type MqttPubOptions, type MqttSubOptions, type MqttAckOptions } from "./mqtt";

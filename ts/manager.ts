@@ -30,7 +30,7 @@ import { sntpConnect, SNTP_DEFAULT_URL, type SntpOptions } from "./sntp";
 export interface ManagerOptions {
   /** Receives errors thrown (or promises rejected) by handlers and timer callbacks. */
   errorHandler?: ErrorHandler;
-  /** Allow Manager.wakeup() from other threads (wakeupHandle). */
+  /** Allow wakeups: Manager.wakeup() and, from other threads, wakeupHandle() (without it wakeup() returns false). */
   enableWakeup?: boolean;
   /** The socket layer; default: the platform's (node:net in Node). */
   network?: Network;
@@ -309,6 +309,11 @@ export class Manager extends Engine {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs === Infinity) {
       throw new RangeError(`poll: timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
     }
+    if (this._depth > 0) {
+      // The core is delivering an event right now: the step this poll asks
+      // for cannot run inside it (the reference's "not reentrant" error).
+      throw new MongooseError("ERR_POLL_REENTRANT", "poll: called from inside a handler or timer callback; return from it and let the loop poll");
+    }
     return pollWithSignal(this, timeoutMs, opts, (ms) => this._poll(ms));
   }
 
@@ -336,10 +341,12 @@ export class Manager extends Engine {
 
   /**
    * Deliver MG_EV_WAKEUP (data: a Uint8Array copy of `data`) to connection
-   * `connId` of this manager. Returns false if no such live connection.
+   * `connId` of this manager. Returns false, delivering nothing, if no such
+   * live connection or the manager was made without `enableWakeup`.
    */
   wakeup(connId: number, data: string | Uint8Array = ""): boolean {
     this.#check("wakeup");
+    if (!this.enableWakeup) return false;
     const conn = this._conns.get(connId);
     if (!conn || conn._ptr === 0) return false;
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {

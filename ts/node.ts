@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./platform";
-import { nodeNetwork } from "../shim/node";
+import { envVar, nodeNetwork } from "../shim/node";
 import { nodeUtilAccel } from "../shim/node-util";
 import { setUtilAccel } from "./util-accel";
 import { nodeFileSystem } from "../shim/node-fs";
@@ -15,7 +15,8 @@ import { installDiagnostics } from "./diagnostics";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
-  if (process.env.TSMONGOOSE_WASM) return process.env.TSMONGOOSE_WASM;
+  const override = envVar("TSMONGOOSE_WASM");
+  if (override) return override;
   // esbuild builds this file as both CJS and ESM, so decide at run time.
   if (typeof __dirname === "string") return join(__dirname, "mongoose.wasm");
   return join(dirname(fileURLToPath(import.meta.url)), "mongoose.wasm");
@@ -37,7 +38,7 @@ setPlatform({
   defaultNetwork: () => nodeNetwork(),
 });
 // Large inputs to hashes, CRC-32 and base64Encode go to node:crypto/zlib/Buffer (identical results).
-if (process.env.TSMONGOOSE_UTIL_ACCEL !== "0") setUtilAccel(nodeUtilAccel);
+if (envVar("TSMONGOOSE_UTIL_ACCEL") !== "0") setUtilAccel(nodeUtilAccel);
 setDefaultFileSystem(nodeFileSystem());
 
 installDiagnostics(diagnosticsChannel);

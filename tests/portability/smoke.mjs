@@ -8,9 +8,13 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defaultTransport, init, Manager, MG_EV_HTTP_MSG } from "tsmongoose";
+import { defaultTransport, init, Manager, MG_EV_HTTP_MSG, nodeNetwork } from "tsmongoose";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const { bun, deno } = process.versions;
+const runtime = bun ? `Bun ${bun}` : deno ? `Deno ${deno}` : `Node ${process.version}`;
+// How to start a script with this runtime (Deno needs `run` and permissions).
+const RUN = deno ? ["run", "-A"] : [];
 const STEP_MS = 20_000;
 let passed = 0, failed = 0;
 
@@ -32,6 +36,15 @@ function assert(cond, what) {
   if (!cond) throw new Error(what);
 }
 
+/**
+ * A child's exit after our SIGTERM was clean. Deno's node:child_process
+ * reports a child that got kill("SIGTERM") as killed by it even when the
+ * child handled it and exited 0, so there the printed report is the proof.
+ */
+function exitedCleanly(st) {
+  return st.code === 0 || (deno !== undefined && st.code === null && st.signal === "SIGTERM");
+}
+
 /** Write `reqs` on one connection; resolve with everything read until `n` responses arrived (or the peer closed). */
 function exchange(port, reqs, n) {
   return new Promise((resolve, reject) => {
@@ -49,7 +62,7 @@ function exchange(port, reqs, n) {
 
 /** Start node `args`; resolve once stdout matched `re` `count` times. */
 function start(args, env, re, count = 1) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...RUN, ...args], { cwd: root, env: { ...process.env, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
   const ready = new Promise((resolve, reject) => {
@@ -66,9 +79,29 @@ function start(args, env, re, count = 1) {
 }
 
 await init();
-console.log(`# Node ${process.version}, default transport ${defaultTransport()}`);
+console.log(`# ${runtime}, default transport ${defaultTransport()}`);
 
-for (const transport of ["handle", "socket"]) {
+// Node has both transports. Bun and Deno have only the socket one: asking
+// for "handle" there must fail at once with an error naming the way out.
+const transports = ["socket"];
+await check(`default transport: ${bun || deno ? "socket, the handle transport refused with a clear error" : "handle"}`, async () => {
+  let err;
+  try {
+    nodeNetwork({ transport: "handle" });
+  } catch (e) {
+    err = e;
+  }
+  if (!bun && !deno) {
+    assert(err === undefined, `Node refused the handle transport: ${err}`);
+    assert(defaultTransport() === "handle", `default ${defaultTransport()}`);
+    transports.unshift("handle");
+    return;
+  }
+  assert(err?.code === "ERR_TRANSPORT_UNAVAILABLE" && /use transport "socket"/.test(err.message), `got ${err}`);
+  assert(defaultTransport() === "socket", `default ${defaultTransport()}`);
+});
+
+for (const transport of transports) {
   process.env.TSMONGOOSE_TRANSPORT = transport;
   const env = { TSMONGOOSE_TRANSPORT: transport };
 
@@ -109,7 +142,7 @@ for (const transport of ["handle", "socket"]) {
     assert(out.includes("hello"), `answer: ${out}`);
     p.child.kill("SIGTERM");
     const st = await p.exited;
-    assert(st.code === 0 && /shutdown report: \{/.test(p.out()), `exit ${JSON.stringify(st)}:\n${p.out()}`);
+    assert(exitedCleanly(st) && /shutdown report: \{/.test(p.out()), `exit ${JSON.stringify(st)}:\n${p.out()}`);
   });
 
   await check(`${transport}: runCluster workers share one port`, async () => {
@@ -126,7 +159,7 @@ for (const transport of ["handle", "socket"]) {
       assert(pids.size === 2, `answered by ${[...pids].join(", ")}`);
       p.child.kill("SIGTERM");
       const st = await p.exited;
-      assert(st.code === 0 && /cluster report: /.test(p.out()), `exit ${JSON.stringify(st)}:\n${p.out()}`);
+      assert(exitedCleanly(st) && /cluster report: /.test(p.out()), `exit ${JSON.stringify(st)}:\n${p.out()}`);
     } finally {
       p.child.kill("SIGKILL");
     }
