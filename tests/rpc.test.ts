@@ -1,12 +1,13 @@
 // rpc.test.ts: the JSON-RPC 2.0 dispatcher: the standard error codes, async
 // methods, notifications, the reference library's Rpc tests as twins, and
-// examples/rpc-over-http.ts answering fetch() (a real HTTP client).
+// examples/json-rpc.ts answering fetch() and a `ws` WebSocket client.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import {
   jsonGet, jsonGetNum, jsonGetStr, MongooseError, Rpc, RpcReq, RPC_INTERNAL_ERROR, RPC_INVALID_REQUEST,
   RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR,
 } from "tsmongoose";
+import WebSocket from "ws";
 import { waitFor } from "./helpers/server";
 
 const parse = (s: string): { id?: unknown; result?: unknown; error?: { code: number; message: string }; jsonrpc?: string } => JSON.parse(s);
@@ -145,14 +146,14 @@ describe("reference twins", () => {
   });
 });
 
-describe("examples/rpc-over-http.ts", () => {
+describe("examples/json-rpc.ts", () => {
   let child: ChildProcess | undefined;
   afterEach(() => {
     if (child && child.exitCode === null) child.kill("SIGKILL");
   });
 
   test("answers JSON-RPC over POST /rpc to fetch(), then stops on SIGTERM", async () => {
-    child = spawn(process.execPath, [join(__dirname, "..", "build", "examples", "rpc-over-http.mjs")],
+    child = spawn(process.execPath, [join(__dirname, "..", "build", "examples", "json-rpc.mjs")],
       { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
@@ -171,7 +172,25 @@ describe("examples/rpc-over-http.ts", () => {
     expect(await (await call('{"jsonrpc":"2.0","id":4,"method":"sum","params":["x"]}')).json()).toMatchObject({ error: { code: -32602 } });
     expect((await call('{"jsonrpc":"2.0","method":"sum","params":[1,1]}')).status).toBe(204);
     expect((await fetch(`${base}/other`)).status).toBe(404);
+
+    // Over a WebSocket: answers in call order, even when the first one is async; none for a notification.
+    const ws = new WebSocket(`${base.replace("http:", "ws:")}/ws`);
+    const answers: { id?: unknown; result?: unknown; error?: { code: number } }[] = [];
+    ws.on("message", (d) => answers.push(parse(String(d))));
+    await new Promise<void>((resolve, reject) => { ws.once("open", () => resolve()); ws.once("error", reject); });
+    ws.send('{"jsonrpc":"2.0","id":"a","method":"later"}');
+    ws.send('{"jsonrpc":"2.0","method":"hello"}');
+    ws.send('{"jsonrpc":"2.0","id":"b","method":"sum","params":[40,2]}');
+    ws.send("{oops");
+    await waitFor(() => answers.length === 3, 5000, "three answers over the WebSocket");
+    expect(answers).toEqual([
+      { jsonrpc: "2.0", id: "a", result: { done: true } },
+      { jsonrpc: "2.0", id: "b", result: 42 },
+      expect.objectContaining({ id: null, error: expect.objectContaining({ code: RPC_PARSE_ERROR }) }),
+    ]);
+    const wsClosed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
     child.kill("SIGTERM");
+    await wsClosed; // shutdown closes open WebSockets (1001)
     expect(await exited).toBe(0);
     expect(out).toContain("Server stopped cleanly");
   });
