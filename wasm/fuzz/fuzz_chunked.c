@@ -119,7 +119,8 @@ static int reference(const uint8_t *b, size_t len, size_t max_body, unsigned cha
     }
     if (i >= len) return -1;
     if (digits == 0) return 0;
-    if (b[i] == ';') return -1;  // extensions: not judged here
+    // Extensions, and the whitespace RFC 9112 allows before one (BWS): not judged here.
+    if (b[i] == ';' || b[i] == ' ' || b[i] == '\t') return -1;
     if (b[i] != '\r') return 0;
     if (i + 1 >= len) return -1;
     if (b[i + 1] != '\n') return 0;

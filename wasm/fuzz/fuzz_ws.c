@@ -21,7 +21,7 @@
 #include "mgx.h"
 #include "net.h"
 #include "ws.h"
-#include "ws_sha1.h"
+#include "base64.h"
 
 static struct mg_connection *conn;
 static uint32_t conn_id, rng, max_msg;
@@ -182,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     mgx_resolved(conn);
     mgx_connected(conn);
     flush(mgr);
-    mg_ws_base64(conn->ws_nonce, 16, key);
+    mg_base64_encode(conn->ws_nonce, 16, key);
     mg_ws_accept_key(key, 24, acc);
     static const char ans[] =
         "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: ";

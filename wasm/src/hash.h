@@ -8,10 +8,20 @@
 
 #include "mgx.h"
 
-struct mg_md5_ctx {
-  uint32_t h[4];
+// Bytes hashed so far and the partial block (hash_md.c).
+struct mg_md_buf {
   uint64_t len;
   unsigned char buf[64];
+};
+// A compression function: one 64-byte block into the context's state.
+typedef void (*mg_md_block_fn)(void *ctx, const unsigned char *block);
+void mg_md_update(void *ctx, struct mg_md_buf *m, mg_md_block_fn block, const void *data, size_t len);
+// Append the padding and the bit length (big- or little-endian).
+void mg_md_finish(void *ctx, struct mg_md_buf *m, mg_md_block_fn block, int big_endian);
+
+struct mg_md5_ctx {
+  uint32_t h[4];
+  struct mg_md_buf m;
 };
 void mg_md5_init(struct mg_md5_ctx *c);
 void mg_md5_update(struct mg_md5_ctx *c, const void *data, size_t len);
@@ -19,8 +29,7 @@ void mg_md5_final(struct mg_md5_ctx *c, unsigned char out[16]);
 
 struct mg_sha1_ctx {
   uint32_t h[5];
-  uint64_t len;
-  unsigned char buf[64];
+  struct mg_md_buf m;
 };
 void mg_sha1_init(struct mg_sha1_ctx *c);
 void mg_sha1_update(struct mg_sha1_ctx *c, const void *data, size_t len);
@@ -28,8 +37,7 @@ void mg_sha1_final(struct mg_sha1_ctx *c, unsigned char out[20]);
 
 struct mg_sha256_ctx {
   uint32_t h[8];
-  uint64_t len;
-  unsigned char buf[64];
+  struct mg_md_buf m;
 };
 void mg_sha256_init(struct mg_sha256_ctx *c);
 void mg_sha256_update(struct mg_sha256_ctx *c, const void *data, size_t len);

@@ -23,7 +23,8 @@ static const unsigned char s_r[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 2
                                       4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
                                       6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
 
-static void block(struct mg_md5_ctx *c, const unsigned char *p) {
+static void block(void *ctx, const unsigned char *p) {
+  struct mg_md5_ctx *c = (struct mg_md5_ctx *) ctx;
   uint32_t w[16], a = c->h[0], b = c->h[1], d3 = c->h[2], d = c->h[3];
   int i;
   for (i = 0; i < 16; i++) {
@@ -48,33 +49,16 @@ static void block(struct mg_md5_ctx *c, const unsigned char *p) {
 
 void mg_md5_init(struct mg_md5_ctx *c) {
   c->h[0] = 0x67452301, c->h[1] = 0xefcdab89, c->h[2] = 0x98badcfe, c->h[3] = 0x10325476;
-  c->len = 0;
+  c->m.len = 0;
 }
 
 void mg_md5_update(struct mg_md5_ctx *c, const void *data, size_t len) {
-  const unsigned char *p = (const unsigned char *) data;
-  size_t have = (size_t) (c->len & 63);
-  c->len += len;
-  if (have > 0) {
-    size_t take = 64 - have < len ? 64 - have : len;
-    memcpy(c->buf + have, p, take);
-    p += take, len -= take, have += take;
-    if (have < 64) return;
-    block(c, c->buf);
-  }
-  for (; len >= 64; p += 64, len -= 64) block(c, p);
-  if (len > 0) memcpy(c->buf, p, len);
+  mg_md_update(c, &c->m, block, data, len);
 }
 
 void mg_md5_final(struct mg_md5_ctx *c, unsigned char out[16]) {
-  static const unsigned char pad[64] = {0x80};
-  uint64_t bits = c->len * 8;
-  unsigned char lenb[8];
-  size_t have = (size_t) (c->len & 63);
   int i;
-  for (i = 0; i < 8; i++) lenb[i] = (unsigned char) (bits >> (8 * i));
-  mg_md5_update(c, pad, have < 56 ? 56 - have : 120 - have);
-  mg_md5_update(c, lenb, 8);
+  mg_md_finish(c, &c->m, block, 0);
   for (i = 0; i < 16; i++) out[i] = (unsigned char) (c->h[i / 4] >> (8 * (i % 4)));
 }
 

@@ -19,7 +19,8 @@ static uint32_t ror(uint32_t x, int n) {
   return (x >> n) | (x << (32 - n));
 }
 
-static void block(struct mg_sha256_ctx *c, const unsigned char *p) {
+static void block(void *ctx, const unsigned char *p) {
+  struct mg_sha256_ctx *c = (struct mg_sha256_ctx *) ctx;
   uint32_t w[64], v[8];
   int i;
   for (i = 0; i < 16; i++) {
@@ -49,33 +50,16 @@ void mg_sha256_init(struct mg_sha256_ctx *c) {
   static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   memcpy(c->h, h0, sizeof(h0));
-  c->len = 0;
+  c->m.len = 0;
 }
 
 void mg_sha256_update(struct mg_sha256_ctx *c, const void *data, size_t len) {
-  const unsigned char *p = (const unsigned char *) data;
-  size_t have = (size_t) (c->len & 63);
-  c->len += len;
-  if (have > 0) {
-    size_t take = 64 - have < len ? 64 - have : len;
-    memcpy(c->buf + have, p, take);
-    p += take, len -= take, have += take;
-    if (have < 64) return;
-    block(c, c->buf);
-  }
-  for (; len >= 64; p += 64, len -= 64) block(c, p);
-  if (len > 0) memcpy(c->buf, p, len);
+  mg_md_update(c, &c->m, block, data, len);
 }
 
 void mg_sha256_final(struct mg_sha256_ctx *c, unsigned char out[32]) {
-  static const unsigned char pad[64] = {0x80};
-  uint64_t bits = c->len * 8;
-  unsigned char lenb[8];
-  size_t have = (size_t) (c->len & 63);
   int i;
-  for (i = 0; i < 8; i++) lenb[i] = (unsigned char) (bits >> (56 - 8 * i));
-  mg_sha256_update(c, pad, have < 56 ? 56 - have : 120 - have);
-  mg_sha256_update(c, lenb, 8);
+  mg_md_finish(c, &c->m, block, 1);
   for (i = 0; i < 32; i++) out[i] = (unsigned char) (c->h[i / 4] >> (24 - 8 * (i % 4)));
 }
 

@@ -2,21 +2,22 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "base64.h"
 #include "fmt.h"
+#include "hash.h"
 #include "netif.h"
 #include "ws.h"
-#include "ws_sha1.h"
 
 static const char s_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 void mg_ws_accept_key(const char *key, size_t key_len, char out[28]) {
-  struct mg_ws_sha1 s;
+  struct mg_sha1_ctx s;
   unsigned char d[20];
-  mg_ws_sha1_init(&s);
-  mg_ws_sha1_update(&s, key, key_len);
-  mg_ws_sha1_update(&s, s_guid, sizeof(s_guid) - 1);
-  mg_ws_sha1_final(&s, d);
-  mg_ws_base64(d, sizeof(d), out);
+  mg_sha1_init(&s);
+  mg_sha1_update(&s, key, key_len);
+  mg_sha1_update(&s, s_guid, sizeof(s_guid) - 1);
+  mg_sha1_final(&s, d);
+  mg_base64_encode(d, sizeof(d), out);
 }
 
 // Header `name`: its value in *out when it appears exactly once.
@@ -133,7 +134,7 @@ int mgx_ws_connect(struct mg_connection *c, const char *head, size_t head_len) {
     return 0;
   }
   host_random(c->ws_nonce, sizeof(c->ws_nonce));
-  mg_ws_base64(c->ws_nonce, sizeof(c->ws_nonce), key);
+  mg_base64_encode(c->ws_nonce, sizeof(c->ws_nonce), key);
   if (!mg_iobuf_reserve(&c->send, head_len + sizeof(up) + 32) || !mg_send(c, head, head_len) ||
       !mg_send(c, up, sizeof(up) - 1) || !mg_send(c, key, sizeof(key)) ||
       !mg_send(c, "\r\n\r\n", 4)) {
@@ -164,7 +165,7 @@ void mg_ws_client_answer(struct mg_connection *c) {
     mg_error(c, "WebSocket handshake: HTTP %d instead of 101", mg_http_status(&hm));
     return;
   }
-  mg_ws_base64(c->ws_nonce, sizeof(c->ws_nonce), key);
+  mg_base64_encode(c->ws_nonce, sizeof(c->ws_nonce), key);
   mg_ws_accept_key(key, sizeof(key), want);
   if (!has_token(&hm, "Upgrade", "websocket") || !has_token(&hm, "Connection", "upgrade")) {
     mg_error(c, "%s", "WebSocket handshake: no Upgrade: websocket / Connection: Upgrade");
