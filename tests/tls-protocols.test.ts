@@ -3,7 +3,7 @@
 // our wsConnect("wss://...") to a `ws` server on node:https. MQTT: mqtt.js
 // over mqtts:// to examples/mqtt-broker (TLS_CERT/TLS_KEY), and our
 // mqttConnect("mqtts://...") to Debian's mosquitto with a TLS listener.
-// Verification is on by default for both clients. Certificates: helpers/certs.ts.
+// Verification is on by default for both clients. Certificates: helpers/suite.certs.ts.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as https from "node:https";
@@ -17,40 +17,19 @@ import {
   MG_EV_WS_MSG, MG_EV_WS_OPEN, WEBSOCKET_OP_BINARY, WEBSOCKET_OP_TEXT,
   type Connection, type HttpMessage, type Manager, type MqttMessage, type WsMessage,
 } from "tsmongoose";
-import { makeCerts, type Certs } from "./helpers/certs";
 import { freePort, startMosquitto, until, waitForPort } from "./helpers/mqtt-peers";
-import { backgroundPoll, makeManager, ready, waitFor } from "./helpers/server";
+import { waitFor } from "./helpers/server";
+import { tlsSuite } from "./helpers/tls";
 
-let certs: Certs;
-beforeAll(async () => {
-  certs = makeCerts();
-  await ready();
-});
-afterAll(() => certs?.cleanup());
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-/** A manager driven in the background, closed after the test. */
-async function driven(handler?: (c: Connection, ev: number, data: unknown) => void): Promise<Manager> {
-  const mgr = await makeManager(handler);
-  const loop = backgroundPoll(mgr, 10);
-  cleanups.push(async () => {
-    const done = loop.stop();
-    mgr.close();
-    await done;
-  });
-  return mgr;
-}
+const suite = tlsSuite();
+const { cleanups } = suite;
 
 const pattern = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + (i >> 9)) & 0xff);
 
 describe("wss://", () => {
   test("the ws package against our https:// listener: TLS handshake, upgrade, text and binary echoes, close", async () => {
     const seen = { tls: [] as boolean[], msgs: 0, closeCodes: [] as (number | undefined)[], closed: 0 };
-    const mgr = await driven((c, ev, data) => {
+    const mgr = await suite.polled((c, ev, data) => {
       if (ev === MG_EV_HTTP_MSG) c.wsUpgrade(data as HttpMessage);
       else if (ev === MG_EV_WS_OPEN) seen.tls.push(c.isTls);
       else if (ev === MG_EV_WS_MSG) {
@@ -60,8 +39,8 @@ describe("wss://", () => {
       } else if (ev === MG_EV_WS_CTL) seen.closeCodes.push((data as WsMessage).closeCode);
       else if (ev === MG_EV_CLOSE && c.isAccepted) seen.closed++;
     });
-    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key } }).localAddr.port;
-    const ws = new WebSocket(`wss://localhost:${port}/echo`, { ca: certs.ca.cert });
+    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } }).localAddr.port;
+    const ws = new WebSocket(`wss://localhost:${port}/echo`, { ca: suite.certs.ca.cert });
     const got: { data: Buffer; binary: boolean }[] = [];
     ws.on("message", (data, binary) => got.push({ data: data as Buffer, binary }));
     await new Promise<void>((resolve, reject) => { ws.once("open", () => resolve()); ws.once("error", reject); });
@@ -80,7 +59,7 @@ describe("wss://", () => {
   });
 
   test("our wsConnect to a ws server on node:https: verified against the CA, echoes, close handshake", async () => {
-    const server = https.createServer({ cert: certs.server.cert, key: certs.server.key });
+    const server = https.createServer({ cert: suite.certs.server.cert, key: suite.certs.server.key });
     const wss = new WebSocketServer({ server });
     wss.on("connection", (sock, req) => {
       sock.on("message", (data, binary) => sock.send(binary ? data : `${req.url}: ${String(data)}`));
@@ -92,9 +71,9 @@ describe("wss://", () => {
     const events: string[] = [];
     const msgs: { op: number; data: Uint8Array; text?: string }[] = [];
     const ctl: (number | undefined)[] = [];
-    const mgr = await driven();
+    const mgr = await suite.polled();
     const conn = mgr.wsConnect(`wss://localhost:${port}/room?x=1`, {
-      tls: { ca: certs.ca.cert },
+      tls: { ca: suite.certs.ca.cert },
       handler: (c, ev, data) => {
         if (ev === MG_EV_TLS_HS) events.push("tls");
         else if (ev === MG_EV_WS_OPEN) events.push(`open ${(data as HttpMessage).uri}`);
@@ -124,12 +103,12 @@ describe("wss://", () => {
   });
 
   test("wss:// verifies by default: an unknown CA or a wrong host name is one MG_EV_ERROR, never MG_EV_WS_OPEN", async () => {
-    const mgr = await driven((c, ev) => { if (ev === MG_EV_HTTP_MSG) c.reply(200, "no upgrade here"); });
-    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key } }).localAddr.port;
+    const mgr = await suite.polled((c, ev) => { if (ev === MG_EV_HTTP_MSG) c.reply(200, "no upgrade here"); });
+    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } }).localAddr.port;
     const attempt = async (url: string, tls?: { ca: string; name?: string }) => {
       const ev: string[] = [];
       const errors: string[] = [];
-      const client = await driven();
+      const client = await suite.polled();
       client.wsConnect(url, {
         tls,
         handler: (_c, e, data) => {
@@ -144,7 +123,7 @@ describe("wss://", () => {
       return errors[0];
     };
     expect(await attempt(`wss://localhost:${port}/`)).toMatch(/certificate|self.signed|issuer/i); // Node's root store only
-    expect(await attempt(`wss://localhost:${port}/`, { ca: certs.ca.cert, name: "wrong.example" })).toMatch(/wrong\.example|altnames|host/i);
+    expect(await attempt(`wss://localhost:${port}/`, { ca: suite.certs.ca.cert, name: "wrong.example" })).toMatch(/wrong\.example|altnames|host/i);
   });
 });
 
@@ -155,7 +134,7 @@ describe("mqtts://", () => {
   /** examples/mqtt-broker with TLS_CERT/TLS_KEY: its mqtts:// port. */
   async function startTlsBroker(): Promise<{ port: number; child: ChildProcess; out(): string; exited: Promise<number | null> }> {
     if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} is missing: run node scripts/build.mjs first`);
-    const env = { ...process.env, PORT: "0", TLS_PORT: "0", TLS_CERT: certs.server.certFile, TLS_KEY: certs.server.keyFile };
+    const env = { ...process.env, PORT: "0", TLS_PORT: "0", TLS_CERT: suite.certs.server.certFile, TLS_KEY: suite.certs.server.keyFile };
     const child = spawn(process.execPath, [SCRIPT], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
@@ -176,7 +155,7 @@ describe("mqtts://", () => {
     const clients: mqtt.MqttClient[] = [];
     cleanups.push(() => { for (const c of clients) c.end(true); });
     const connect = async (): Promise<mqtt.MqttClient> => {
-      const c = mqtt.connect(`mqtts://localhost:${b.port}`, { protocolVersion: version, ca: certs.ca.cert, reconnectPeriod: 0, connectTimeout: 5000 });
+      const c = mqtt.connect(`mqtts://localhost:${b.port}`, { protocolVersion: version, ca: suite.certs.ca.cert, reconnectPeriod: 0, connectTimeout: 5000 });
       clients.push(c);
       await new Promise<void>((resolve, reject) => { c.once("connect", () => resolve()); c.once("error", reject); });
       return c;
@@ -210,15 +189,15 @@ describe("mqtts://", () => {
     const tlsPort = await freePort();
     // `user`: as root, mosquitto would drop to its own user before reading the key in our private temp dir.
     const m = await startMosquitto(`user ${userInfo().username}\nlistener ${tlsPort} 127.0.0.1\n` +
-      `certfile ${certs.server.certFile}\nkeyfile ${certs.server.keyFile}\n`);
+      `certfile ${suite.certs.server.certFile}\nkeyfile ${suite.certs.server.keyFile}\n`);
     cleanups.push(() => m.stop());
     await waitForPort(tlsPort);
     const events: string[] = [];
     const msgs: string[] = [];
-    const mgr = await driven();
+    const mgr = await suite.polled();
     const conn = mgr.mqttConnect(`mqtts://localhost:${tlsPort}`, {
       version: 5,
-      tls: { ca: certs.ca.cert },
+      tls: { ca: suite.certs.ca.cert },
       handler: (_c, ev, data) => {
         if (ev === MG_EV_TLS_HS) events.push("tls");
         else if (ev === MG_EV_MQTT_OPEN) events.push(`open ${String(data)}`);

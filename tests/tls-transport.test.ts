@@ -10,39 +10,18 @@ import {
   MongooseError, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_POLL, MG_EV_READ, MG_EV_TLS_HS,
   type Connection,
 } from "tsmongoose";
-import { makeCerts, type Certs } from "./helpers/certs";
 import { patternBytes, sha256 } from "./helpers/http";
-import { backgroundPoll, makeManager, ready, waitFor } from "./helpers/server";
-import { loggedManager, sClient } from "./helpers/tls";
+import { waitFor } from "./helpers/server";
+import { loggedManager, sClient, tlsSuite } from "./helpers/tls";
 
-let certs: Certs;
-beforeAll(async () => {
-  certs = makeCerts();
-  await ready();
-});
-afterAll(() => certs?.cleanup());
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-async function polled() {
-  const mgr = await makeManager();
-  const loop = backgroundPoll(mgr, 5);
-  cleanups.push(async () => {
-    const done = loop.stop();
-    mgr.close();
-    await done;
-  });
-  return mgr;
-}
+const suite = tlsSuite();
+const { cleanups } = suite;
 
 /** A client socket to 127.0.0.1:port, TLS (trusting the test CA) or plain TCP; resolves once usable. */
 function dial(scheme: "tls" | "tcp", port: number, opts: tls.ConnectionOptions = {}): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = scheme === "tls"
-      ? tls.connect({ host: "127.0.0.1", port, ca: certs.ca.cert, ...opts }, () => resolve(s))
+      ? tls.connect({ host: "127.0.0.1", port, ca: suite.certs.ca.cert, ...opts }, () => resolve(s))
       : net.connect(port, "127.0.0.1", () => resolve(s));
     s.once("error", reject);
     cleanups.push(() => { s.destroy(); });
@@ -60,7 +39,7 @@ async function peerCn(port: number): Promise<string> {
 describe.each(["tcp", "tls"] as const)("%s://", (scheme) => {
   test("backpressure reaches the core while the peer does not read; every byte arrives after it does, then a clean end", async () => {
     const TOTAL = 24 * 1024 * 1024, CHUNK = 256 * 1024;
-    const mgr = await polled();
+    const mgr = await suite.polled();
     const data = patternBytes(TOTAL);
     let generated = 0;
     let server: Connection | undefined;
@@ -68,7 +47,7 @@ describe.each(["tcp", "tls"] as const)("%s://", (scheme) => {
     let closedWithError = false;
     const start = scheme === "tls" ? MG_EV_TLS_HS : MG_EV_POLL;
     const listener = mgr.listen(`${scheme}://127.0.0.1:0`, {
-      tls: scheme === "tls" ? { cert: certs.server.cert, key: certs.server.key } : undefined,
+      tls: scheme === "tls" ? { cert: suite.certs.server.cert, key: suite.certs.server.key } : undefined,
       handler: (c: Connection, ev: number) => {
         if (ev === MG_EV_ERROR) closedWithError = true;
         if (c.isListening || c.isDraining) return;
@@ -105,16 +84,16 @@ describe.each(["tcp", "tls"] as const)("%s://", (scheme) => {
   });
 
   test("echo both ways: our client to our listener", async () => {
-    const mgr = await polled();
+    const mgr = await suite.polled();
     const listener = mgr.listen(`${scheme}://127.0.0.1:0`, {
-      tls: scheme === "tls" ? { cert: certs.server.cert, key: certs.server.key } : undefined,
+      tls: scheme === "tls" ? { cert: suite.certs.server.cert, key: suite.certs.server.key } : undefined,
       handler: (c: Connection, ev: number) => {
         if (ev === MG_EV_READ && c.isAccepted) c.send(Buffer.from(c.recvData()).toString().toUpperCase());
       },
     });
     let got = "", tlsOn: boolean | undefined;
     mgr.connect(`${scheme}://localhost:${listener.localAddr.port}`, {
-      tls: scheme === "tls" ? { ca: certs.ca.cert } : undefined,
+      tls: scheme === "tls" ? { ca: suite.certs.ca.cert } : undefined,
       handler: (c: Connection, ev: number) => {
         if (ev === MG_EV_CONNECT) c.send("hello over " + scheme);
         if (ev === MG_EV_READ) {
@@ -132,8 +111,8 @@ describe("TLS connection lifecycle", () => {
   test("a drained TLS connection sends close_notify before its FIN (openssl s_client -msg)", async () => {
     const { mgr, log } = await loggedManager();
     cleanups.push(() => mgr.close());
-    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key } }).localAddr.port;
-    const r = await sClient(port, ["-CAfile", certs.ca.certFile, "-msg", "-ign_eof"],
+    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } }).localAddr.port;
+    const r = await sClient(port, ["-CAfile", suite.certs.ca.certFile, "-msg", "-ign_eof"],
       "GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     expect(r.out).toContain("hello /bye tls=true");
     expect(r.out).toMatch(/Alert \[length 0002\], warning close_notify/);
@@ -146,8 +125,8 @@ describe("TLS connection lifecycle", () => {
       setTimeout(() => { if (!conn.closed) conn.reply(200, "late but whole"); }, 300);
     });
     cleanups.push(s.stop);
-    const port = s.mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key } }).localAddr.port;
-    const dispatcher = new Agent({ connect: { ca: certs.ca.cert } });
+    const port = s.mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } }).localAddr.port;
+    const dispatcher = new Agent({ connect: { ca: suite.certs.ca.cert } });
     cleanups.push(() => dispatcher.close());
     const inflight = fetch(`https://localhost:${port}/slow`, { dispatcher });
     await waitFor(() => s.log.idsWith("MG_EV_HTTP_MSG").length === 1, 5000, "the request");
@@ -163,9 +142,9 @@ describe("TLS connection lifecycle", () => {
   test("many handshakes at once: every client is served", async () => {
     const { mgr, log } = await loggedManager();
     cleanups.push(() => mgr.close());
-    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key } }).localAddr.port;
+    const port = mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } }).localAddr.port;
     const N = 40;
-    const agents = Array.from({ length: N }, () => new Agent({ connect: { ca: certs.ca.cert } }));
+    const agents = Array.from({ length: N }, () => new Agent({ connect: { ca: suite.certs.ca.cert } }));
     cleanups.push(() => Promise.all(agents.map((a) => a.close())).then(() => undefined));
     const bodies = await Promise.all(agents.map(async (dispatcher, i) => (await fetch(`https://localhost:${port}/n${i}`, { dispatcher })).text()));
     expect(bodies).toEqual(agents.map((_, i) => `hello /n${i} tls=true`));
@@ -178,15 +157,15 @@ describe("certificate hot reload", () => {
   test("setTlsContext: new connections get the new certificate, established ones keep working; bad credentials change nothing", async () => {
     const { mgr } = await loggedManager();
     cleanups.push(() => mgr.close());
-    const listener = mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key } });
+    const listener = mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } });
     const port = listener.localAddr.port;
     expect(await peerCn(port)).toBe("localhost");
 
-    const dispatcher = new Agent({ connect: { ca: certs.ca.cert }, pipelining: 1, connections: 1 });
+    const dispatcher = new Agent({ connect: { ca: suite.certs.ca.cert }, pipelining: 1, connections: 1 });
     cleanups.push(() => dispatcher.close());
     expect(await (await fetch(`https://localhost:${port}/one`, { dispatcher })).text()).toBe("hello /one tls=true");
 
-    expect(mgr.setTlsContext({ cert: certs.rotated.cert, key: certs.rotated.key })).toBe(1);
+    expect(mgr.setTlsContext({ cert: suite.certs.rotated.cert, key: suite.certs.rotated.key })).toBe(1);
     expect(await peerCn(port)).toBe("rotated");
     // The connection made before the rotation still works.
     expect(await (await fetch(`https://localhost:${port}/two`, { dispatcher })).text()).toBe("hello /two tls=true");
@@ -198,22 +177,22 @@ describe("certificate hot reload", () => {
     expect(await peerCn(port)).toBe("rotated");
 
     // One listener by name; tlsInit on a listener does the same.
-    expect(mgr.setTlsContext({ cert: certs.server.cert, key: certs.server.key }, listener)).toBe(1);
+    expect(mgr.setTlsContext({ cert: suite.certs.server.cert, key: suite.certs.server.key }, listener)).toBe(1);
     expect(await peerCn(port)).toBe("localhost");
-    listener.tlsInit({ cert: certs.rotated.cert, key: certs.rotated.key });
+    listener.tlsInit({ cert: suite.certs.rotated.cert, key: suite.certs.rotated.key });
     expect(await peerCn(port)).toBe("rotated");
-    expect(() => mgr.setTlsContext({ cert: certs.server.cert, key: certs.server.key }, {} as never)).toThrow(TypeError);
+    expect(() => mgr.setTlsContext({ cert: suite.certs.server.cert, key: suite.certs.server.key }, {} as never)).toThrow(TypeError);
   });
 
   test("a plain tcp:// listener turned TLS with tlsInit; tlsFree turns it back", async () => {
-    const mgr = await polled();
+    const mgr = await suite.polled();
     const listener = mgr.listen("tcp://127.0.0.1:0", {
       handler: (c: Connection, ev: number) => {
         if (ev === MG_EV_READ && c.isAccepted) c.send(`${c.isTls ? "secure" : "plain"}:${Buffer.from(c.recvData()).toString()}`);
       },
     });
     const port = listener.localAddr.port;
-    listener.tlsInit({ cert: certs.server.cert, key: certs.server.key });
+    listener.tlsInit({ cert: suite.certs.server.cert, key: suite.certs.server.key });
     const roundTrip = async (s: net.Socket, msg: string): Promise<string> => {
       const got = new Promise<string>((r) => s.once("data", (d: Buffer) => r(d.toString())));
       s.write(msg);

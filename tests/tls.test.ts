@@ -1,7 +1,7 @@
 // tls.test.ts: TLS servers and clients (issue 11, items 1-3 and 6) against
 // real peers: curl (--cacert, --cert), fetch through an undici Agent,
 // node:https, and openssl s_client for the failure cases. Certificates are
-// made by openssl for this run (helpers/certs.ts).
+// made by openssl for this run (helpers/suite.certs.ts).
 import * as https from "node:https";
 import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
@@ -11,23 +11,13 @@ import {
   MG_EV_ACCEPT, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_READ, MG_EV_TLS_HS, MG_EV_CLOSE,
   type Connection,
 } from "tsmongoose";
-import { makeCerts, type Certs } from "./helpers/certs";
 import { curl } from "./helpers/curl";
 import { asHttp } from "./helpers/http";
-import { makeManager, ready, waitFor } from "./helpers/server";
-import { loggedManager, sClient, waitClosed, type EventLog } from "./helpers/tls";
+import { makeManager, waitFor } from "./helpers/server";
+import { loggedManager, sClient, tlsSuite, waitClosed, type EventLog } from "./helpers/tls";
 
-let certs: Certs;
-beforeAll(async () => {
-  certs = makeCerts();
-  await ready();
-});
-afterAll(() => certs?.cleanup());
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const suite = tlsSuite();
+const { cleanups } = suite;
 
 /** A TLS HTTP server with the listen shorthand; its port and log. */
 async function httpsServer(tlsOpts: Record<string, unknown>) {
@@ -50,14 +40,14 @@ function expectFailedOnce(log: EventLog, id: number, reason: RegExp): void {
 
 /** A keep-alive fetch client trusting the test CA. */
 function agent(extra: Record<string, unknown> = {}): Agent {
-  const a = new Agent({ connect: { ca: certs.ca.cert, ...extra }, keepAliveTimeout: 30_000 });
+  const a = new Agent({ connect: { ca: suite.certs.ca.cert, ...extra }, keepAliveTimeout: 30_000 });
   cleanups.push(() => a.close());
   return a;
 }
 
 describe("TLS server", () => {
   test("https:// listen shorthand: curl --cacert by IP and by name, MG_EV_TLS_HS once, isTls", async () => {
-    const { mgr, port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key });
+    const { mgr, port, log } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key });
     const peers: string[] = [];
     const logged = mgr.handler! as (c: Connection, ev: number, data: unknown) => unknown;
     mgr.handler = (c: Connection, ev: number, data: unknown) => {
@@ -65,7 +55,7 @@ describe("TLS server", () => {
       return logged(c, ev, data);
     };
     for (const host of ["127.0.0.1", "localhost"]) {
-      const r = await curl(["-s", "--cacert", certs.ca.certFile, `https://${host}:${port}/a`, `https://${host}:${port}/b`]);
+      const r = await curl(["-s", "--cacert", suite.certs.ca.certFile, `https://${host}:${port}/a`, `https://${host}:${port}/b`]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(r.stdout.toString()).toBe("hello /a tls=truehello /b tls=true");
@@ -82,7 +72,7 @@ describe("TLS server", () => {
   });
 
   test("fetch through an undici Agent with the CA: keep-alive, ALPN http/1.1", async () => {
-    const { port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key });
+    const { port, log } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key });
     const dispatcher = agent();
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`https://localhost:${port}/r${i}`, { dispatcher });
@@ -93,7 +83,7 @@ describe("TLS server", () => {
     // the first is back in its pool; both are reused.
     expect(log.idsWith("MG_EV_TLS_HS").length).toBeLessThanOrEqual(2);
     const alpn = await new Promise<string | false>((resolve, reject) => {
-      const s = tls.connect({ host: "127.0.0.1", port, ca: certs.ca.cert, ALPNProtocols: ["h2", "http/1.1"] }, () => {
+      const s = tls.connect({ host: "127.0.0.1", port, ca: suite.certs.ca.cert, ALPNProtocols: ["h2", "http/1.1"] }, () => {
         resolve(s.alpnProtocol ?? false);
         s.end();
       });
@@ -108,14 +98,14 @@ describe("TLS server", () => {
     const seen: string[] = [];
     const listener = mgr.listen("tls://127.0.0.1:0", {
       handler: (c: Connection, ev: number) => {
-        if (ev === MG_EV_ACCEPT) c.tlsInit({ cert: certs.server.cert, key: certs.server.key });
+        if (ev === MG_EV_ACCEPT) c.tlsInit({ cert: suite.certs.server.cert, key: suite.certs.server.key });
         if (ev === MG_EV_TLS_HS) seen.push(`hs ${c.isTls}`);
         if (ev === MG_EV_READ) c.send(`echo:${Buffer.from(c.recvData()).toString()}`);
       },
     });
     const port = listener.localAddr.port;
     // Nobody polls yet: the accept and the ClientHello queue up in the manager.
-    const client = tls.connect({ host: "127.0.0.1", port, ca: certs.ca.cert });
+    const client = tls.connect({ host: "127.0.0.1", port, ca: suite.certs.ca.cert });
     cleanups.push(() => { client.destroy(); });
     await waitFor(() => (mgr as unknown as { _queuedItems: number })._queuedItems >= 2, 5000, "queued accept + ClientHello");
     let got = "";
@@ -128,17 +118,17 @@ describe("TLS server", () => {
   });
 
   test("mutual TLS: ca on the server asks for a client certificate and verifies it", async () => {
-    const { port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert });
-    const ok = await curl(["-s", "--cacert", certs.ca.certFile, "--cert", certs.client.certFile, "--key", certs.client.keyFile,
+    const { port, log } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key, ca: suite.certs.ca.cert });
+    const ok = await curl(["-s", "--cacert", suite.certs.ca.certFile, "--cert", suite.certs.client.certFile, "--key", suite.certs.client.keyFile,
       `https://localhost:${port}/mtls`]);
     expect(ok.code).toBe(0);
     expect(ok.stdout.toString()).toBe("hello /mtls tls=true");
 
     // No client certificate, then one from a CA the server does not trust: openssl s_client.
-    const none = await sClient(port, ["-CAfile", certs.ca.certFile], "GET / HTTP/1.0\r\n\r\n");
+    const none = await sClient(port, ["-CAfile", suite.certs.ca.certFile], "GET / HTTP/1.0\r\n\r\n");
     expect(none.out).not.toMatch(/HTTP\/1\.[01] 200/);
-    const rogue = await sClient(port, ["-CAfile", certs.ca.certFile, "-cert", certs.rogueClient.certFile,
-      "-key", certs.rogueClient.keyFile], "GET / HTTP/1.0\r\n\r\n");
+    const rogue = await sClient(port, ["-CAfile", suite.certs.ca.certFile, "-cert", suite.certs.rogueClient.certFile,
+      "-key", suite.certs.rogueClient.keyFile], "GET / HTTP/1.0\r\n\r\n");
     expect(rogue.out).not.toMatch(/HTTP\/1\.[01] 200/);
     await waitFor(() => log.idsWith("MG_EV_ERROR").length === 2 && log.idsWith("MG_EV_ERROR").every((id) =>
       log.events.get(id)!.includes("MG_EV_CLOSE")), 5000, "two failed handshakes");
@@ -149,23 +139,23 @@ describe("TLS server", () => {
 
   test("SNI: several certificates on one listener, chosen by server name", async () => {
     const { port } = await httpsServer({
-      cert: certs.server.cert, key: certs.server.key,
-      sni: { "other.test": { cert: certs.other.cert, key: certs.other.key } },
+      cert: suite.certs.server.cert, key: suite.certs.server.key,
+      sni: { "other.test": { cert: suite.certs.other.cert, key: suite.certs.other.key } },
     });
-    const other = await curl(["-s", "--cacert", certs.ca.certFile, "--resolve", `other.test:${port}:127.0.0.1`,
+    const other = await curl(["-s", "--cacert", suite.certs.ca.certFile, "--resolve", `other.test:${port}:127.0.0.1`,
       `https://other.test:${port}/sni`]);
     expect(other.stderr).toBe("");
     expect(other.stdout.toString()).toBe("hello /sni tls=true");
-    const dflt = await curl(["-s", "--cacert", certs.ca.certFile, `https://localhost:${port}/plain`]);
+    const dflt = await curl(["-s", "--cacert", suite.certs.ca.certFile, `https://localhost:${port}/plain`]);
     expect(dflt.stdout.toString()).toBe("hello /plain tls=true");
     // The name decides which certificate: other.test's does not cover localhost.
-    const wrong = await curl(["-s", "--cacert", certs.ca.certFile, "--resolve", `unknown.test:${port}:127.0.0.1`,
+    const wrong = await curl(["-s", "--cacert", suite.certs.ca.certFile, "--resolve", `unknown.test:${port}:127.0.0.1`,
       `https://unknown.test:${port}/`]);
     expect(wrong.code).not.toBe(0);
   });
 
   test("handshake failures server side: plain HTTP and TLS 1.1 clients get one MG_EV_ERROR each; a keep-alive client is unaffected", async () => {
-    const { port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key });
+    const { port, log } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key });
     const dispatcher = agent();
     const first = await fetch(`https://localhost:${port}/before`, { dispatcher });
     expect(await first.text()).toBe("hello /before tls=true");
@@ -173,7 +163,7 @@ describe("TLS server", () => {
 
     const plain = await curl(["-s", `http://127.0.0.1:${port}/`]);
     expect(plain.stdout.toString()).not.toContain("hello");
-    const old = await sClient(port, ["-tls1_1", "-CAfile", certs.ca.certFile], "GET / HTTP/1.0\r\n\r\n");
+    const old = await sClient(port, ["-tls1_1", "-CAfile", suite.certs.ca.certFile], "GET / HTTP/1.0\r\n\r\n");
     expect(old.out).not.toMatch(/HTTP\/1\.[01] 200/);
     await waitFor(() => log.idsWith("MG_EV_ERROR").filter((id) => log.events.get(id)!.includes("MG_EV_CLOSE")).length === 2,
       5000, "two failed handshakes");
@@ -188,7 +178,7 @@ describe("TLS server", () => {
   });
 
   test("a handshake that never comes times out: MG_EV_ERROR names it", async () => {
-    const { port, log } = await httpsServer({ cert: certs.server.cert, key: certs.server.key, handshakeTimeoutMs: 200 });
+    const { port, log } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key, handshakeTimeoutMs: 200 });
     const net = await import("node:net");
     const idle = net.connect(port, "127.0.0.1");
     cleanups.push(() => { idle.destroy(); });
@@ -230,8 +220,8 @@ describe("TLS client", () => {
   }
 
   test("https:// to node:https with the CA: MG_EV_CONNECT, then MG_EV_TLS_HS, then the answer", async () => {
-    const port = await nodeHttps(certs.server);
-    const r = await get(`https://localhost:${port}/`, { tls: { ca: certs.ca.cert } });
+    const port = await nodeHttps(suite.certs.server);
+    const r = await get(`https://localhost:${port}/`, { tls: { ca: suite.certs.ca.cert } });
     expect(r.body).toBe("node says hi /c");
     expect(r.tls).toBe(true);
     expect(r.events.indexOf("MG_EV_CONNECT")).toBeLessThan(r.events.indexOf("MG_EV_TLS_HS"));
@@ -239,23 +229,23 @@ describe("TLS client", () => {
   });
 
   test("tlsInit by hand on MG_EV_CONNECT, by IP address (SAN IP:127.0.0.1)", async () => {
-    const port = await nodeHttps(certs.server);
-    const r = await get(`https://127.0.0.1:${port}/`, { manual: { ca: certs.ca.cert } });
+    const port = await nodeHttps(suite.certs.server);
+    const r = await get(`https://127.0.0.1:${port}/`, { manual: { ca: suite.certs.ca.cert } });
     expect(r.error).toBeUndefined();
     expect(r.body).toBe("node says hi /c");
     expect(r.events.filter((e) => e === "MG_EV_TLS_HS")).toHaveLength(1);
   });
 
   test("verification on by default: unknown CA, expired, wrong host, Node's root store each fail with one MG_EV_ERROR naming why", async () => {
-    const good = await nodeHttps(certs.server);
-    const expired = await nodeHttps(certs.expired);
-    const wrong = await nodeHttps(certs.wrongHost);
+    const good = await nodeHttps(suite.certs.server);
+    const expired = await nodeHttps(suite.certs.expired);
+    const wrong = await nodeHttps(suite.certs.wrongHost);
     const cases: [string, Record<string, unknown> | undefined, RegExp][] = [
-      [`https://localhost:${good}/`, { ca: certs.otherCa.cert }, /^TLS handshake failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\): /],
+      [`https://localhost:${good}/`, { ca: suite.certs.otherCa.cert }, /^TLS handshake failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\): /],
       [`https://localhost:${good}/`, undefined, /^TLS handshake failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\): /],
-      [`https://localhost:${expired}/`, { ca: certs.ca.cert }, /^TLS handshake failed \(CERT_HAS_EXPIRED\): certificate has expired$/],
-      [`https://localhost:${wrong}/`, { ca: certs.ca.cert }, /^TLS handshake failed \(ERR_TLS_CERT_ALTNAME_INVALID\): Host: localhost\. is not in the cert's altnames: DNS:wrong\.example$/],
-      [`https://localhost:${good}/`, { ca: certs.ca.cert, name: "elsewhere.test" }, /^TLS handshake failed \(ERR_TLS_CERT_ALTNAME_INVALID\): Host: elsewhere\.test\. is not in the cert's altnames: /],
+      [`https://localhost:${expired}/`, { ca: suite.certs.ca.cert }, /^TLS handshake failed \(CERT_HAS_EXPIRED\): certificate has expired$/],
+      [`https://localhost:${wrong}/`, { ca: suite.certs.ca.cert }, /^TLS handshake failed \(ERR_TLS_CERT_ALTNAME_INVALID\): Host: localhost\. is not in the cert's altnames: DNS:wrong\.example$/],
+      [`https://localhost:${good}/`, { ca: suite.certs.ca.cert, name: "elsewhere.test" }, /^TLS handshake failed \(ERR_TLS_CERT_ALTNAME_INVALID\): Host: elsewhere\.test\. is not in the cert's altnames: /],
     ];
     for (const [url, tlsOpts, reason] of cases) {
       const r = await get(url, { tls: tlsOpts });
@@ -268,16 +258,16 @@ describe("TLS client", () => {
   });
 
   test("skipVerification has to be asked for by name, and then accepts the wrong host", async () => {
-    const wrong = await nodeHttps(certs.wrongHost);
+    const wrong = await nodeHttps(suite.certs.wrongHost);
     const r = await get(`https://localhost:${wrong}/`, { tls: { skipVerification: true } });
     expect(r.body).toBe("node says hi /c");
   });
 
   test("a client certificate for a mutual-TLS server (our own listener)", async () => {
-    const { port } = await httpsServer({ cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert });
-    const r = await get(`https://localhost:${port}/`, { tls: { ca: certs.ca.cert, cert: certs.client.cert, key: certs.client.key } });
+    const { port } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key, ca: suite.certs.ca.cert });
+    const r = await get(`https://localhost:${port}/`, { tls: { ca: suite.certs.ca.cert, cert: suite.certs.client.cert, key: suite.certs.client.key } });
     expect(r.body).toBe("hello /c tls=true");
-    const denied = await get(`https://localhost:${port}/`, { tls: { ca: certs.ca.cert } });
+    const denied = await get(`https://localhost:${port}/`, { tls: { ca: suite.certs.ca.cert } });
     expect(denied.body).toBeUndefined();
     expect(denied.error).toMatch(/TLS|certificate|closed/i);
   });
@@ -288,29 +278,29 @@ describe("TLS arguments", () => {
     const mgr = await makeManager();
     cleanups.push(() => mgr.close());
     expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: 5 } as never })).toThrow(/tls\.cert must be a PEM string or Uint8Array, got 5/);
-    expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert } })).toThrow(/cert and tls\.key go together/);
+    expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert } })).toThrow(/cert and tls\.key go together/);
     expect(() => mgr.listen("https://127.0.0.1:0", { tls: {} })).toThrow(/a TLS server needs tls\.cert and tls\.key/);
     expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: "junk", key: "junk" } })).toThrow(MongooseError);
-    expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key, handshakeTimeoutMs: -1 } }))
+    expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key, handshakeTimeoutMs: -1 } }))
       .toThrow(RangeError);
-    expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: certs.server.cert, key: certs.server.key, sni: { "bad name!": {} } } as never }))
+    expect(() => mgr.listen("https://127.0.0.1:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key, sni: { "bad name!": {} } } as never }))
       .toThrow(/tls\.sni key "bad name!"/);
     expect(() => mgr.connect("https://localhost:1/", { tls: { skipVerification: "yes" } as never })).toThrow(/skipVerification must be a boolean/);
     expect(mgr.connections).toHaveLength(0);
   });
 
   test("tlsInit twice throws ERR_TLS_STARTED; a closed connection throws ConnectionClosedError", async () => {
-    const { mgr, port } = await httpsServer({ cert: certs.server.cert, key: certs.server.key });
+    const { mgr, port } = await httpsServer({ cert: suite.certs.server.cert, key: suite.certs.server.key });
     const errors: unknown[] = [];
     let closedConn: Connection | undefined;
     mgr.handler = (c: Connection, ev: number, _data: unknown) => {
       if (ev === MG_EV_ACCEPT) {
-        try { c.tlsInit({ cert: certs.server.cert, key: certs.server.key }); } catch (e) { errors.push(e); }
+        try { c.tlsInit({ cert: suite.certs.server.cert, key: suite.certs.server.key }); } catch (e) { errors.push(e); }
       }
       if (ev === MG_EV_HTTP_MSG) c.reply(200, "ok");
       if (ev === MG_EV_CLOSE) closedConn = c;
     };
-    const r = await curl(["-s", "--cacert", certs.ca.certFile, `https://localhost:${port}/`]);
+    const r = await curl(["-s", "--cacert", suite.certs.ca.certFile, `https://localhost:${port}/`]);
     expect(r.stdout.toString()).toBe("ok");
     expect(errors).toHaveLength(1);
     expect((errors[0] as MongooseError).code).toBe("ERR_TLS_STARTED");
@@ -322,11 +312,11 @@ describe("TLS arguments", () => {
     const mgr = new Manager(undefined, { network: memoryNetwork() });
     cleanups.push(() => mgr.close());
     let err: unknown;
-    try { mgr.listen("https://tls-test:0", { tls: { cert: certs.server.cert, key: certs.server.key } }); } catch (e) { err = e; }
+    try { mgr.listen("https://tls-test:0", { tls: { cert: suite.certs.server.cert, key: suite.certs.server.key } }); } catch (e) { err = e; }
     expect((err as MongooseError).code).toBe("ERR_TLS_UNSUPPORTED");
     const l = mgr.listen("mem://plain");
     let err2: unknown;
-    try { l.tlsInit({ cert: certs.server.cert, key: certs.server.key }); } catch (e) { err2 = e; }
+    try { l.tlsInit({ cert: suite.certs.server.cert, key: suite.certs.server.key }); } catch (e) { err2 = e; }
     expect((err2 as MongooseError).code).toBe("ERR_TLS_UNSUPPORTED");
   });
 });

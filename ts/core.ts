@@ -128,7 +128,7 @@ const utf8Decoder = new TextDecoder("utf-8");
 export type Bytes = string | Uint8Array;
 
 /** Worst-case byte length of `b` in linear memory (UTF-8 for strings). */
-function maxLen(b: Bytes): number {
+export function maxLen(b: Bytes): number {
   return typeof b === "string" ? b.length * 3 : b.byteLength;
 }
 
@@ -136,7 +136,7 @@ function maxLen(b: Bytes): number {
 const SHORT_STRING = 64;
 
 /** Copy `b` to `ptr` (UTF-8 for strings, `room` bytes available); returns bytes written. */
-function put(b: Bytes, ptr: number, room: number): number {
+export function put(b: Bytes, ptr: number, room: number): number {
   const mem = u8();
   if (typeof b !== "string") {
     mem.set(b, ptr);

@@ -2,7 +2,8 @@
 // mg_http_message (layout in wasm/src/http.h). Fields are decoded on first
 // access and cached; the view expires when the handler call returns, because
 // the core reuses the memory behind it.
-import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { TypeError } from "./errors";
+import { MessageView } from "./message-view"; // Node's argument-error codes (errors.ts)
 import { u8, u32 } from "./loader";
 import { copyBytes, readLatin1, readUtf8 } from "./core";
 import { MessageExpiredError } from "./errors";
@@ -20,8 +21,7 @@ const OFF_NUM_HEADERS = 56;
 const OFF_HEADERS = 60;
 
 /** A parsed HTTP request or response, valid only during the handler call. */
-export class HttpMessage {
-  #ptr: number;
+export class HttpMessage extends MessageView {
   // Decoded on first access and cached (one field each: no array per message).
   #method: string | undefined = undefined;
   #uri: string | undefined = undefined;
@@ -33,29 +33,15 @@ export class HttpMessage {
 
   /** @internal Created by the Manager for MG_EV_HTTP_HDRS / MG_EV_HTTP_MSG. */
   constructor(ptr: number) {
-    this.#ptr = ptr;
+    super(ptr, "HttpMessage");
   }
 
-  /** @internal Called by the Manager once the handler returned. */
-  _expire(): void {
-    this.#ptr = 0;
-  }
 
-  /** @internal The struct's address (wsUpgrade, serveDir); throws once expired. */
-  get _pointer(): number {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
-    return this.#ptr;
-  }
 
-  /** Whether the view can still be read (false once its handler returned). */
-  get valid(): boolean {
-    return this.#ptr !== 0;
-  }
 
   /** Word index of the mg_str at `off` (buf at [i], len at [i + 1]); throws once expired. */
   #at(off: number): number {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
-    return (this.#ptr + off) >>> 2;
+    return (this._pointer + off) >>> 2;
   }
 
   /** The Latin-1 text of the mg_str at `off`. */
@@ -67,7 +53,7 @@ export class HttpMessage {
 
   /** Request method ("GET"); for a response, the protocol ("HTTP/1.1"). */
   get method(): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     if (this.#method === undefined) {
       const i = this.#at(OFF_METHOD);
       const w = u32();
@@ -78,19 +64,19 @@ export class HttpMessage {
 
   /** Request path without the query ("/a/b"); for a response, the status code text. */
   get uri(): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     return this.#uri ?? (this.#uri = this.#latin1(OFF_URI));
   }
 
   /** Query string without the "?" ("" when none). */
   get query(): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     return this.#query ?? (this.#query = this.#latin1(OFF_QUERY));
   }
 
   /** Protocol ("HTTP/1.1"); for a response, the reason phrase. */
   get proto(): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     return this.#proto ?? (this.#proto = this.#latin1(OFF_PROTO));
   }
 
@@ -103,7 +89,7 @@ export class HttpMessage {
 
   /** The body decoded as UTF-8. */
   get bodyText(): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     if (this.#bodyText === undefined) {
       const i = this.#at(OFF_BODY);
       const w = u32();
@@ -114,7 +100,7 @@ export class HttpMessage {
 
   /** The raw head (request/status line and headers) as Latin-1. */
   get head(): string {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     return this.#head ?? (this.#head = this.#latin1(OFF_HEAD));
   }
 
@@ -126,13 +112,13 @@ export class HttpMessage {
   }
 
   #allHeaders(): [string, string][] {
-    if (this.#ptr === 0) throw new MessageExpiredError("HttpMessage");
+    if (this._ptr === 0) throw new MessageExpiredError("HttpMessage");
     if (!this.#headers) {
       const w = u32();
-      const n = Math.min(w[(this.#ptr + OFF_NUM_HEADERS) >>> 2], 100);
+      const n = Math.min(w[(this._ptr + OFF_NUM_HEADERS) >>> 2], 100);
       const out: [string, string][] = [];
       for (let k = 0; k < n; k++) {
-        const i = (this.#ptr + OFF_HEADERS + k * 16) >>> 2;
+        const i = (this._ptr + OFF_HEADERS + k * 16) >>> 2;
         out.push([readLatin1(w[i], w[i + 1]), readLatin1(w[i + 2], w[i + 3])]);
       }
       this.#headers = out;
@@ -144,7 +130,7 @@ export class HttpMessage {
   header(name: string): string | undefined {
     if (typeof name !== "string") throw new TypeError(`header: name must be a string, got ${typeof name}`);
     const lower = name.toLowerCase();
-    if (this.#headers !== undefined || this.#ptr === 0) {
+    if (this.#headers !== undefined || this._ptr === 0) {
       for (const [n, v] of this.#allHeaders()) if (n.length === lower.length && n.toLowerCase() === lower) return v;
       return undefined;
     }
@@ -153,10 +139,10 @@ export class HttpMessage {
     // toLowerCase()'s), and decode only the value found.
     const w = u32();
     const mem = u8();
-    const n = Math.min(w[(this.#ptr + OFF_NUM_HEADERS) >>> 2], 100);
+    const n = Math.min(w[(this._ptr + OFF_NUM_HEADERS) >>> 2], 100);
     const len = lower.length;
     for (let k = 0; k < n; k++) {
-      const i = (this.#ptr + OFF_HEADERS + k * 16) >>> 2;
+      const i = (this._ptr + OFF_HEADERS + k * 16) >>> 2;
       if (w[i + 1] !== len) continue;
       const p = w[i];
       let j = 0;
@@ -199,7 +185,7 @@ export class HttpMessage {
    */
   creds(): Creds | undefined {
     const i = this.#at(OFF_HEAD);
-    return messageCreds(this.#ptr, u32()[i + 1]);
+    return messageCreds(this._ptr, u32()[i + 1]);
   }
 
   /** Status code of a response; undefined for a request. */
@@ -210,8 +196,8 @@ export class HttpMessage {
   }
 
   /** Short description, e.g. `HttpMessage(GET /x)`; safe after expiry. */
-  toString(): string {
-    if (this.#ptr === 0) return "HttpMessage(expired)";
+  override toString(): string {
+    if (this._ptr === 0) return "HttpMessage(expired)";
     return `HttpMessage(${this.method} ${this.uri})`;
   }
 }

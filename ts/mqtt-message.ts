@@ -3,7 +3,8 @@
 // expires when the handler call returns (the core reuses the memory).
 import { u8, u32 } from "./loader";
 import { copyBytes, readUtf8 } from "./core";
-import { MessageExpiredError, describe } from "./errors";
+import { describe } from "./errors";
+import { MessageView } from "./message-view";
 
 /** Property value type: one byte (mqtt.h MQTT_PROP_TYPE_BYTE). */
 export const MQTT_PROP_TYPE_BYTE = 0;
@@ -217,27 +218,17 @@ export interface MqttTopicFilter {
 }
 
 /** A parsed MQTT packet (MG_EV_MQTT_MSG, MG_EV_MQTT_CMD), valid only during the handler call. */
-export class MqttMessage {
-  #ptr: number;
+export class MqttMessage extends MessageView {
 
   /** @internal Created for MG_EV_MQTT_CMD / MG_EV_MQTT_MSG. */
   constructor(ptr: number) {
-    this.#ptr = ptr;
+    super(ptr, "MqttMessage");
   }
 
-  /** @internal Called once the handler returned. */
-  _expire(): void {
-    this.#ptr = 0;
-  }
 
-  /** Whether the view can still be read (false once its handler returned). */
-  get valid(): boolean {
-    return this.#ptr !== 0;
-  }
 
   #p(): number {
-    if (this.#ptr === 0) throw new MessageExpiredError("MqttMessage");
-    return this.#ptr;
+    return this._pointer;
   }
 
   #str(off: number): [number, number] {
@@ -356,8 +347,8 @@ export class MqttMessage {
   }
 
   /** `MqttMessage(PUBLISH a/b qos=1 id=3 5 bytes)`. */
-  toString(): string {
-    if (this.#ptr === 0) return "MqttMessage(expired)";
+  override toString(): string {
+    if (this._ptr === 0) return "MqttMessage(expired)";
     const names = ["?", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
       "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "AUTH"];
     const c = this.cmd;

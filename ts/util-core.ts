@@ -2,8 +2,8 @@
 // the utility exports of the core (json.h, url.h, base64.h, hash.h, match.h,
 // util.h, udp.h, sntp.h) and staging of arguments in the scratch area.
 import { TypeError } from "./errors"; // Node's argument-error codes
-import { core, u8 } from "./loader";
-import { scratch, toBytes, type Bytes } from "./core";
+import { core } from "./loader";
+import { maxLen, put, scratch, toBytes, type Bytes } from "./core";
 
 /** The utility exports of mongoose.wasm. Pointers are wasm32 addresses. */
 export interface UtilExports {
@@ -43,31 +43,6 @@ export function ucore(): UtilExports {
 
 const encoder = new TextEncoder();
 
-/** Worst-case bytes of `b` in UTF-8. */
-function room(b: Bytes): number {
-  return typeof b === "string" ? b.length * 3 : b.byteLength;
-}
-
-/** Copy `b` to `ptr` (room bytes there); returns the bytes written. */
-function put(b: Bytes, ptr: number, space: number): number {
-  const mem = u8();
-  if (typeof b !== "string") {
-    mem.set(b, ptr);
-    return b.byteLength;
-  }
-  const n = b.length;
-  if (n <= 32) {
-    let i = 0;
-    for (; i < n; i++) {
-      const ch = b.charCodeAt(i);
-      if (ch >= 0x80) break;
-      mem[ptr + i] = ch;
-    }
-    if (i === n) return n;
-  }
-  return encoder.encodeInto(b, mem.subarray(ptr, ptr + space)).written;
-}
-
 /**
  * Put `a` (and `b`) into scratch back to back, followed by `out` bytes of
  * 8-aligned output room. Returns [aPtr, aLen, bPtr, bLen, outPtr]; valid
@@ -76,7 +51,7 @@ function put(b: Bytes, ptr: number, space: number): number {
 export function stage(a: Bytes, b: Bytes | undefined, out: number): [number, number, number, number, number] {
   if (typeof a === "string" && a.length > 65536) a = encoder.encode(a);
   if (typeof b === "string" && b.length > 65536) b = encoder.encode(b);
-  const ra = room(a), rb = b === undefined ? 0 : room(b);
+  const ra = maxLen(a), rb = b === undefined ? 0 : maxLen(b);
   const base = scratch(ra + rb + out + 8);
   const la = put(a, base, ra);
   const lb = b === undefined ? 0 : put(b, base + la, rb);

@@ -5,7 +5,8 @@
 // moves bytes.
 import { core, u8, u32 } from "./loader";
 import { copyBytes, readUtf8, toBytes, toScratch, latin1Bytes, sendBuf, connFlags, F_WEBSOCKET, F_CLOSING } from "./core";
-import { ConnectionClosedError, MessageExpiredError, MongooseError, describe } from "./errors";
+import { ConnectionClosedError, MongooseError, describe } from "./errors";
+import { MessageView } from "./message-view";
 import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
 import type { Connection, Handler } from "./connection";
@@ -37,29 +38,19 @@ export const WS_SEND_HIGH = 256 * 1024;
  * only during the handler call. A fragmented message arrives once,
  * reassembled.
  */
-export class WsMessage {
-  #ptr: number;
+export class WsMessage extends MessageView {
   #data: Uint8Array | undefined = undefined;
   #text: string | undefined = undefined;
 
   /** @internal Created by the Manager for MG_EV_WS_MSG / MG_EV_WS_CTL. */
   constructor(ptr: number) {
-    this.#ptr = ptr;
+    super(ptr, "WsMessage");
   }
 
-  /** @internal Called by the Manager once the handler returned. */
-  _expire(): void {
-    this.#ptr = 0;
-  }
 
-  /** Whether the view can still be read (false once its handler returned). */
-  get valid(): boolean {
-    return this.#ptr !== 0;
-  }
 
   #at(): number {
-    if (this.#ptr === 0) throw new MessageExpiredError("WsMessage");
-    return this.#ptr >>> 2;
+    return this._pointer >>> 2;
   }
 
   /** The frame's first byte: FIN (0x80) and the opcode (low 4 bits). */
@@ -106,8 +97,8 @@ export class WsMessage {
   }
 
   /** `WsMessage(op=1, 5 bytes)`. */
-  toString(): string {
-    if (this.#ptr === 0) return "WsMessage(expired)";
+  override toString(): string {
+    if (this._ptr === 0) return "WsMessage(expired)";
     return `WsMessage(op=${this.opcode}, ${u32()[this.#at() + 1]} bytes)`;
   }
 }

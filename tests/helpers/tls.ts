@@ -2,8 +2,49 @@
 // every event per connection, openssl s_client runs, undici Agents.
 import { execFile, spawn } from "node:child_process";
 import { eventName, MG_EV_ERROR, MG_EV_HTTP_MSG, type Connection, type Manager } from "tsmongoose";
-import { backgroundPoll, makeManager, waitFor } from "./server";
+import { backgroundPoll, makeManager, ready, waitFor } from "./server";
 import { asHttp } from "./http";
+import { makeCerts, type Certs } from "./certs";
+
+/** What tlsSuite() gives a test file. */
+export interface TlsSuite {
+  /** The certificates, made in beforeAll (helpers/certs.ts). */
+  certs: Certs;
+  /** Run after each test, last first: stop what the test started. */
+  cleanups: (() => Promise<void> | void)[];
+  /** A Manager polled in the background, closed after the test. */
+  polled(handler?: (c: Connection, ev: number, data: unknown) => void): Promise<Manager>;
+}
+
+/**
+ * The set-up every TLS suite shares; call at the top level of the file. It
+ * registers the beforeAll/afterAll/afterEach hooks.
+ */
+export function tlsSuite(): TlsSuite {
+  const suite: TlsSuite = {
+    certs: undefined as unknown as Certs,
+    cleanups: [],
+    async polled(handler) {
+      const mgr = await makeManager(handler);
+      const loop = backgroundPoll(mgr, 5);
+      suite.cleanups.push(async () => {
+        const done = loop.stop();
+        mgr.close();
+        await done;
+      });
+      return mgr;
+    },
+  };
+  beforeAll(async () => {
+    suite.certs = makeCerts();
+    await ready();
+  });
+  afterAll(() => suite.certs?.cleanup());
+  afterEach(async () => {
+    for (const fn of suite.cleanups.splice(0).reverse()) await fn();
+  });
+  return suite;
+}
 
 /** Events seen per connection id, as names ("MG_EV_TLS_HS"...), and the error messages. */
 export class EventLog {
