@@ -18,7 +18,7 @@ import type { FileSystem } from "../shim/fs";
 /** reply() bodies of at least this many bytes stay in the host (sent by the shim after the head). */
 export const HOST_REPLY_MIN = 64 * 1024;
 /** Bytes a body pump reads and offers per send. */
-const PUMP_CHUNK = 256 * 1024;
+const PUMP_CHUNK = 1024 * 1024;
 
 const FS_READ = 1;
 const FS_DIR = 4;
