@@ -293,9 +293,17 @@ export function readCString(ptr: number, max = 65536): string {
   return readUtf8(ptr, end - ptr);
 }
 
-/** A copy of `len` bytes at `ptr`. */
+/** Node's Buffer, where there is one: big copies skip zero-filling memory they overwrite at once. */
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
+const ZERO_FILL_SKIP = 64 * 1024;
+
+/** A copy of `len` bytes at `ptr` (a plain Uint8Array). */
 export function copyBytes(ptr: number, len: number): Uint8Array {
-  return u8().slice(ptr, ptr + len);
+  if (len < ZERO_FILL_SKIP || NodeBuffer === undefined) return u8().slice(ptr, ptr + len);
+  const raw = NodeBuffer.allocUnsafeSlow(len);
+  const out = new Uint8Array(raw.buffer, raw.byteOffset, len);
+  out.set(u8().subarray(ptr, ptr + len));
+  return out;
 }
 
 /** Coerce a user data argument to string or bytes; TypeError naming anything else. */

@@ -8,7 +8,8 @@
 // Environment: BENCH_DURATION (s per run, default 10), BENCH_WARMUP (s,
 // default 2), BENCH_ROUNDS (default 3; the median is reported),
 // BENCH_IDLE_CONNS (idle WebSockets for the memory case, default 1000),
-// BENCH_PIN (1: server on CPU 0, load generator on CPU 1).
+// BENCH_PIN (1: server on CPU 0, load generator on CPU 1), BENCH_WS_SIZES
+// (comma list of the message cases to run, e.g. "1MiB"; default all).
 import { execFile, fork, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -32,7 +33,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.le
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function startServer(name, pin) {
-  const child = fork(join(here, "servers", SERVERS[name]), [], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(join(here, "servers", SERVERS[name]), [], { execArgv: ["--expose-gc", ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   if (pin) spawnSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
   const next = (type) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: no '${type}' within 20 s`)), 20_000);
@@ -130,7 +131,8 @@ export async function wsBench(opts = {}) {
   const idle = opts.idleConns ?? Number(env.BENCH_IDLE_CONNS || 1000);
   const results = [];
   console.log(`WebSocket echo, ${CONNS} connections, 1 (or x16) messages in flight each (${rounds} round(s) of ${duration} s${pin ? ", server on CPU 0, load on CPU 1" : ""}):`);
-  for (const size of SIZES) {
+  const only = env.BENCH_WS_SIZES ? env.BENCH_WS_SIZES.split(",").map((s) => s.trim()) : undefined;
+  for (const size of SIZES.filter((s) => only === undefined || only.includes(s.id))) {
     const runs = { tsmongoose: [], ws: [] };
     for (let r = 0; r < rounds; r++) {
       for (const name of Object.keys(SERVERS)) {
