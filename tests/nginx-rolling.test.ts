@@ -1,6 +1,7 @@
 // nginx-rolling.test.ts: a rolling restart behind a real proxy. Debian's
 // nginx (started here on a loopback port, default proxy settings plus
-// upstream keep-alive, max_fails=0) fronts two `npm start` servers; while wrk keeps 20
+// upstream keep-alive, max_fails=0 and keepalive_timeout below the
+// backends', as docs/cluster.md advises) fronts two `npm start` servers; while wrk keeps 20
 // keep-alive connections busy, each backend in turn gets SIGTERM and a
 // fresh process takes its port. Every answer wrk sees must be a 2xx, with
 // no socket errors, and nginx must not have answered any request itself
@@ -61,6 +62,11 @@ http {
     # after cannot leave nginx with no backend (it would answer 502).
     ${backends.map((p) => `server 127.0.0.1:${p} max_fails=0;`).join("\n    ")}
     keepalive 16;
+    # Below the backends' keep-alive timeout (5 s): nginx drops an idle
+    # upstream connection before a backend would, so it never sends a
+    # request on one the backend is closing. Without it, under load, a
+    # request and its retry both met such a connection now and then (502).
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${port};
