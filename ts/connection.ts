@@ -24,7 +24,7 @@ import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "
 import * as mqtt from "./mqtt";
 import type { MqttAckOptions, MqttPubOptions, MqttSubOptions } from "./mqtt";
 import type { MqttProperty } from "./mqtt-message";
-import { wsClose, wsOutputFull, wsSend, wsUpgrade } from "./ws";
+import { wsClose, wsOutputFull, wsSend, wsUpgrade, type WsMessage } from "./ws";
 import type { HttpMessage } from "./http-message";
 
 import type { Handler, ShortHandler } from "./event-data";
@@ -471,9 +471,11 @@ export class Connection<U = unknown> {
   /**
    * Send one WebSocket frame (`op`: WEBSOCKET_OP_TEXT by default). Returns
    * the bytes queued, header included; 0 once our close was sent. Pace big
-   * producers on `isFull` (output backed up).
+   * producers on `isFull` (output backed up). `data` may be the `WsMessage`
+   * being handled: its payload is then sent without a copy into JavaScript
+   * (echo, broadcast).
    */
-  wsSend(data: string | Uint8Array, op = 1): number { return wsSend(this, data, op); }
+  wsSend(data: string | Uint8Array | WsMessage, op = 1): number { return wsSend(this, data, op); }
 
   /** Start the WebSocket close handshake with `code` and `reason` (at most 123 bytes). */
   wsClose(code = 1000, reason = ""): boolean { return wsClose(this, code, reason); }

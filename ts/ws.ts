@@ -143,9 +143,10 @@ const OPS = new Set([0, 1, 2, 8, 9, 10]);
 const DIRECT_SEND = 16 * 1024;
 
 /** conn.wsSend(data, op): one frame; returns the bytes queued (header included). */
-export function wsSend(conn: Connection, data: string | Uint8Array, op: number): number {
+export function wsSend(conn: Connection, data: string | Uint8Array | WsMessage, op: number): number {
   const c = live(conn, "wsSend");
   if (!OPS.has(op)) throw new RangeError(`wsSend: op must be a WEBSOCKET_OP_* opcode, got ${describe(op)}`);
+  if (data instanceof WsMessage) return forward(conn, c, data, op);
   const bytes = typeof data === "string" || data instanceof Uint8Array ? data : toBytes("wsSend", data);
   const m = conn.manager;
   m._enter();
@@ -162,6 +163,27 @@ export function wsSend(conn: Connection, data: string | Uint8Array, op: number):
     }
     const [p, n] = toScratch(bytes);
     if (op >= 8 && n > 125) throw new RangeError(`wsSend: a control frame carries at most 125 bytes, got ${n}`);
+    const r = ws().mgx_ws_send(c, p, n, op);
+    if (r === 0 && (connFlags(c) & F_WEBSOCKET) === 0) throw notWebsocket(conn, "wsSend");
+    return r;
+  } finally {
+    m._leave(true);
+  }
+}
+
+/**
+ * wsSend(msg, op) with a received WsMessage: the frame is built from the
+ * payload where the core holds it, so echoing or broadcasting a message
+ * never copies it out to JavaScript (for a 1 MiB message, that copy into
+ * fresh memory is most of the work).
+ */
+function forward(conn: Connection, c: number, msg: WsMessage, op: number): number {
+  const w = u32(), i = msg._pointer >>> 2; // MessageExpiredError once its handler returned
+  const p = w[i], n = w[i + 1];
+  if (op >= 8 && n > 125) throw new RangeError(`wsSend: a control frame carries at most 125 bytes, got ${n}`);
+  const m = conn.manager;
+  m._enter();
+  try {
     const r = ws().mgx_ws_send(c, p, n, op);
     if (r === 0 && (connFlags(c) & F_WEBSOCKET) === 0) throw notWebsocket(conn, "wsSend");
     return r;

@@ -1,8 +1,11 @@
 // mqtt-load.mjs URL QOS SECONDS WARMUP: the broker load: one mqtt.js
 // publisher and 10 mqtt.js subscribers on "bench/fan", 64-byte payloads at
 // QOS, a closed loop of at most 100 messages in flight (each delivered to
-// all 10). Prints {"delivered": n, "seconds": s, "p50Ms": x, "p99Ms": y}:
-// deliveries (one per subscriber per message) counted after WARMUP seconds.
+// all 10). Prints {"phase":"measure"} when WARMUP seconds are over, then
+// {"delivered": n, "seconds": s, "p50Ms": x, "p99Ms": y, "loadCpu": f}:
+// deliveries (one per subscriber per message) counted after the warm-up, and
+// the share of one core this load process used meanwhile (near 1: the load,
+// not the broker, sets the pace).
 import mqtt from "mqtt";
 
 const [url, qosArg, secArg, warmArg] = process.argv.slice(2);
@@ -53,13 +56,15 @@ for (const s of subs) {
 pump();
 await new Promise((r) => setTimeout(r, warmup * 1000));
 recording = true;
-const t0 = performance.now();
+console.log(JSON.stringify({ phase: "measure" }));
+const t0 = performance.now(), cpu0 = process.cpuUsage();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 recording = false;
 stop = true;
 const elapsed = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 lat.sort((a, b) => a - b);
 const q = (f) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] : NaN);
-console.log(JSON.stringify({ delivered, seconds: elapsed, p50Ms: q(0.5), p99Ms: q(0.99) }));
+console.log(JSON.stringify({ delivered, seconds: elapsed, p50Ms: q(0.5), p99Ms: q(0.99), loadCpu: (cpu.user + cpu.system) / 1e6 / elapsed }));
 for (const c of [...subs, pub]) c.end(true);
 process.exit(0);

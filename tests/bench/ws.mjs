@@ -2,6 +2,11 @@
 // in one run with the same load generator (ws-load.mjs): round trips per
 // second and throughput for 32 B, 4 KiB and 1 MiB messages over 50
 // connections (one message in flight each), and memory per idle WebSocket.
+// tsmongoose runs twice: echoing the message itself (`wsSend(msg)`, sent
+// from the core's memory) and echoing `msg.data` (a copy out to JavaScript,
+// what code that keeps the payload pays). Beside round trips per second it
+// reports each server's CPU time per round trip: with one message in flight
+// the load generator, not the server, can be what saturates.
 // Run alone (`node tests/bench/ws.mjs`) or as the "ws" case of run.mjs.
 // The load generator is ws-load-c/ws_load.c (compiled here with cc; one
 // epoll thread, cheaper per echo than either server), else ws-load.mjs.
@@ -12,14 +17,21 @@
 // (comma list of the message cases to run, e.g. "1MiB"; default all).
 import { execFile, fork, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SERVERS = { tsmongoose: "ws-tsmongoose.mjs", ws: "ws-ws.mjs" };
+const SERVERS = {
+  tsmongoose: { file: "ws-tsmongoose.mjs", env: {} },
+  "tsmongoose (msg.data)": { file: "ws-tsmongoose.mjs", env: { WS_ECHO: "copy" } },
+  ws: { file: "ws-ws.mjs", env: {} },
+  // Small messages only: its byte-at-a-time unmasking makes it no ceiling for big ones.
+  "raw handle (ceiling)": { file: "ws-raw-handle.mjs", env: {}, only: ["32B", "32B x16"] },
+};
+const MEMORY_SERVERS = ["tsmongoose", "ws"];
 // Small messages run twice: one in flight per connection (latency-bound)
 // and 16 in flight (what a busy chat or feed looks like: several frames per read).
 const SIZES = [
@@ -30,10 +42,22 @@ const SIZES = [
 const CONNS = 50;
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+const num = (x, digits, unit = "") => (Number.isFinite(x) ? x.toFixed(digits) + unit : "-");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU seconds (user + system, all threads) process `pid` has used, from /proc; NaN where there is none. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
 function startServer(name, pin) {
-  const child = fork(join(here, "servers", SERVERS[name]), [], { execArgv: ["--expose-gc", ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(join(here, "servers", SERVERS[name].file), [], { env: { ...process.env, ...SERVERS[name].env }, execArgv: ["--expose-gc", ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   if (pin) spawnSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
   const next = (type) => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: no '${type}' within 20 s`)), 20_000);
@@ -42,6 +66,7 @@ function startServer(name, pin) {
   });
   return next("ready").then(({ port }) => ({
     port,
+    cpu: () => cpuSeconds(child.pid),
     mem: () => { const p = next("mem"); child.send({ type: "mem" }); return p; },
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
@@ -132,29 +157,44 @@ export async function wsBench(opts = {}) {
   const results = [];
   console.log(`WebSocket echo, ${CONNS} connections, 1 (or x16) messages in flight each (${rounds} round(s) of ${duration} s${pin ? ", server on CPU 0, load on CPU 1" : ""}):`);
   const only = env.BENCH_WS_SIZES ? env.BENCH_WS_SIZES.split(",").map((s) => s.trim()) : undefined;
+  const names = Object.keys(SERVERS);
   for (const size of SIZES.filter((s) => only === undefined || only.includes(s.id))) {
-    const runs = { tsmongoose: [], ws: [] };
+    const servers = names.filter((n) => SERVERS[n].only === undefined || SERVERS[n].only.includes(size.id));
+    const runs = Object.fromEntries(names.map((n) => [n, []]));
+    const cpus = Object.fromEntries(names.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
-      for (const name of Object.keys(SERVERS)) {
+      for (const name of servers) {
         const srv = await startServer(name, pin);
         try {
+          // Server CPU over the measured window: sampled when the warm-up ends and when the load returns.
+          let cpu0 = NaN;
+          const mark = setTimeout(() => { cpu0 = srv.cpu(); }, warmup * 1000);
           const x = await load(srv.port, size.bytes, warmup * 1000, duration * 1000, pin, size.window);
-          runs[name].push(x.roundTrips / x.seconds);
-          console.log(`  ${size.id.padEnd(5)} ${name.padEnd(10)} round ${r + 1}: ${(x.roundTrips / x.seconds).toFixed(0)} round trips/s`);
+          clearTimeout(mark);
+          const rate = x.roundTrips / x.seconds;
+          runs[name].push(rate);
+          cpus[name].push(((srv.cpu() - cpu0) / x.roundTrips) * 1e6);
+          console.log(`  ${size.id.padEnd(8)} ${name.padEnd(21)} round ${r + 1}: ${rate.toFixed(0)} round trips/s, ${cpus[name].at(-1).toFixed(1)} us server CPU per round trip`);
         } finally {
           await srv.stop();
         }
       }
     }
-    const ours = median(runs.tsmongoose), theirs = median(runs.ws);
-    results.push({ size: size.id, bytes: size.bytes, tsmongoose: ours, ws: theirs, ratio: ours / theirs,
-      mbPerSecOurs: (ours * size.bytes * 2) / 2 ** 20, mbPerSecWs: (theirs * size.bytes * 2) / 2 ** 20 });
+    const rate = Object.fromEntries(names.map((n) => [n, runs[n].length ? median(runs[n]) : NaN]));
+    const cpu = Object.fromEntries(names.map((n) => [n, cpus[n].length ? median(cpus[n]) : NaN]));
+    results.push({ size: size.id, bytes: size.bytes, tsmongoose: rate.tsmongoose, tsmongooseCopy: rate["tsmongoose (msg.data)"], ws: rate.ws,
+      ratio: rate.tsmongoose / rate.ws, ratioCopy: rate["tsmongoose (msg.data)"] / rate.ws,
+      ceiling: rate["raw handle (ceiling)"], cpuUsCeiling: cpu["raw handle (ceiling)"],
+      cpuUsOurs: cpu.tsmongoose, cpuUsCopy: cpu["tsmongoose (msg.data)"], cpuUsWs: cpu.ws,
+      mbPerSecOurs: (rate.tsmongoose * size.bytes * 2) / 2 ** 20, mbPerSecWs: (rate.ws * size.bytes * 2) / 2 ** 20 });
   }
   const memory = [];
-  for (const name of Object.keys(SERVERS)) memory.push(await idleMemory(name, idle, pin));
-  const lines = ["", "| message (in flight) | tsmongoose rt/s | ws rt/s | ratio | tsmongoose MiB/s | ws MiB/s |", "|---|---:|---:|---:|---:|---:|"];
+  for (const name of MEMORY_SERVERS) memory.push(await idleMemory(name, idle, pin));
+  const lines = ["", "| message (in flight) | tsmongoose rt/s | same, echoing msg.data | ws rt/s | raw handle ceiling rt/s | ratio | ratio, msg.data | ceiling / ws | server CPU per rt: tsmongoose / msg.data / ws / ceiling | ws CPU / ours | tsmongoose MiB/s | ws MiB/s |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"];
   for (const r of results) {
-    lines.push(`| ${r.size} | ${r.tsmongoose.toFixed(0)} | ${r.ws.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.mbPerSecOurs.toFixed(1)} | ${r.mbPerSecWs.toFixed(1)} |`);
+    lines.push(`| ${r.size} | ${r.tsmongoose.toFixed(0)} | ${r.tsmongooseCopy.toFixed(0)} | ${r.ws.toFixed(0)} | ${num(r.ceiling, 0)} | ${r.ratio.toFixed(2)}x | ${r.ratioCopy.toFixed(2)}x | ${num(r.ceiling / r.ws, 2, "x")} | ` +
+      `${r.cpuUsOurs.toFixed(1)} / ${r.cpuUsCopy.toFixed(1)} / ${r.cpuUsWs.toFixed(1)} / ${num(r.cpuUsCeiling, 1)} us | ${(r.cpuUsWs / r.cpuUsOurs).toFixed(2)}x | ${r.mbPerSecOurs.toFixed(1)} | ${r.mbPerSecWs.toFixed(1)} |`);
   }
   lines.push("", `| idle WebSockets (${idle}) | RSS per connection | JS heap per connection |`, "|---|---:|---:|");
   for (const m of memory) lines.push(`| ${m.server} | ${(m.rssPerConn / 1024).toFixed(1)} KiB | ${(m.heapPerConn / 1024).toFixed(1)} KiB |`);

@@ -1,7 +1,7 @@
 // What both raw ceilings share: the canned response of each mode and the
 // request counting (no HTTP parsing: request heads are found by their
 // "\r\n\r\n", upload bodies skipped by their Content-Length).
-import { HELLO, BIG, UPLOADED } from "./common.mjs";
+import { HELLO, BIG, UPLOADED, serveIpc } from "./common.mjs";
 
 /** The whole response (head and body) a raw server answers in `mode`. */
 export function cannedResponse(mode) {
@@ -56,4 +56,32 @@ export function countUploads(st, chunk) {
     if (st.remaining === 0) n++;
   }
   return n;
+}
+
+/**
+ * Listen on libuv TCP handles (process.binding('tcp_wrap')) on 127.0.0.1, an
+ * ephemeral port: each accepted handle gets `init(handle)` (its state), then
+ * `onread` and reading with TCP_NODELAY; reports readiness over IPC (serveIpc)
+ * and closes everything on stop.
+ */
+export function serveRawHandles(name, onread, init, note) {
+  const { TCP, constants } = process.binding("tcp_wrap");
+  const handles = new Set();
+  const server = new TCP(constants.SERVER);
+  if (server.bind("127.0.0.1", 0) < 0 || server.listen(511) < 0) throw new Error(`${name}: cannot listen`);
+  server.onconnection = (status, client) => {
+    if (status < 0 || !client) return;
+    init(client);
+    client.onread = onread;
+    client.setNoDelay(true);
+    handles.add(client);
+    client.readStart();
+  };
+  const addr = {};
+  server.getsockname(addr);
+  serveIpc(addr.port, async () => {
+    server.close();
+    for (const h of handles) h.close();
+  }, note);
+  return handles;
 }

@@ -4,16 +4,13 @@
 // this bounds it the way raw node:net bounds a node:net based server.
 //
 // Mode (argv[2]): as raw-net.mjs.
-import { serveIpc } from "./common.mjs";
-import { cannedResponse, countHeads, countUploads } from "./raw-common.mjs";
+import { cannedResponse, countHeads, countUploads, serveRawHandles } from "./raw-common.mjs";
 
-const { TCP, constants } = process.binding("tcp_wrap");
 const { WriteWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } = process.binding("stream_wrap");
 
 const mode = process.argv[2] ?? "hello";
 const response = cannedResponse(mode);
 const count = mode === "upload" ? countUploads : countHeads;
-const handles = new Set();
 
 function onWritten(status) {
   if (status < 0) this.client.close();
@@ -36,19 +33,4 @@ function onRead(arrayBuffer) {
   if (this.writeBuffer(req, req.buffer) < 0) { handles.delete(this); this.close(); }
 }
 
-const server = new TCP(constants.SERVER);
-if (server.bind("127.0.0.1", 0) < 0 || server.listen(511) < 0) throw new Error("raw-handle: cannot listen");
-server.onconnection = (status, client) => {
-  if (status < 0 || !client) return;
-  client.state = { carry: 0, remaining: 0, pending: "" };
-  client.onread = onRead;
-  client.setNoDelay(true);
-  handles.add(client);
-  client.readStart();
-};
-const name = {};
-server.getsockname(name);
-serveIpc(name.port, async () => {
-  server.close();
-  for (const h of handles) h.close();
-});
+const handles = serveRawHandles("raw-handle", onRead, (client) => { client.state = { carry: 0, remaining: 0, pending: "" }; });
