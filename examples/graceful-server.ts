@@ -10,10 +10,10 @@
 //   /healthz      200 "ok" while ready, 503 once shutdown has started
 // mgr.run() drives the manager and handles SIGINT (Ctrl+C) and SIGTERM. The
 // first signal starts a graceful shutdown: the listener closes (new
-// connections are refused), requests in flight finish, requests that arrive
-// on open connections get 503 + Connection: close, idle keep-alive
-// connections close once idle for the keep-alive timeout the responses
-// advertise (5 s), and after SHUTDOWN_TIMEOUT_MS (default 10 s) whatever is
+// connections are refused), requests in flight finish, a request that
+// arrives on an open connection is still served but its answer says
+// Connection: close, idle keep-alive connections close once idle for the
+// keep-alive timeout the responses advertise (5 s), and after SHUTDOWN_TIMEOUT_MS (default 10 s) whatever is
 // left is force-closed. A second signal forces the exit at once. The report
 // is printed as one JSON line.
 import { init, Manager, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "tsmongoose";

@@ -1,9 +1,10 @@
 // nginx-rolling.test.ts: a rolling restart behind a real proxy. Debian's
 // nginx (started here on a loopback port, default proxy settings plus
 // upstream keep-alive, max_fails=0 and keepalive_timeout below the
-// backends', as docs/cluster.md advises) fronts two `npm start` servers; while wrk keeps 20
-// keep-alive connections busy, each backend in turn gets SIGTERM and a
-// fresh process takes its port. Every answer wrk sees must be a 2xx, with
+// backends', as docs/cluster.md advises) fronts two `npm start` servers;
+// while wrk keeps 20 keep-alive connections busy, each backend in turn gets
+// SIGTERM and a fresh process takes its port, and the next one goes down
+// once nginx is passing requests to the fresh one. Every answer wrk sees must be a 2xx, with
 // no socket errors, and nginx must not have answered any request itself
 // (502/504). Installs nginx and wrk with apt-get when missing (root only).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -49,7 +50,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
   # The upstream's own status and address beside nginx's: which side answered what.
-  log_format upstreams '"$request" $status $upstream_status $upstream_addr';
+  log_format upstreams '"$request" $status $upstream_status $upstream_addr $msec';
   access_log ${dir}/access.log upstreams;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
@@ -93,29 +94,73 @@ http {
   }
 }
 
+/** What happened when, for the failure message. */
+const events: string[] = [];
+const stamp = (what: string, at = Date.now()): void => { events.push(`${(at / 1000).toFixed(3)} ${what}`); };
+
 /**
  * SIGTERM `old`; once its listener is closed, a fresh server on the same
- * port; resolves when the old one has finished draining and exited, as a
- * rolling restart waits before it takes the next backend down (two backends
- * draining at once could both close the idle upstream connection nginx
- * picks for a request and its retry).
+ * port. Resolves once the old one has exited and nginx has passed 50
+ * requests to the fresh one, as a rolling restart waits before it takes the
+ * next backend down: a request refused by the restarting backend just
+ * before the fresh one listened is retried on the other backend, and if
+ * that one closed its listener at that moment, the connection nginx had
+ * just opened (still in the accept queue) is reset and nginx answers 502.
  */
 async function restart(old: ChildServer): Promise<ChildServer> {
+  stamp(`SIGTERM to ${old.port}`);
   old.child.kill("SIGTERM");
   const deadline = Date.now() + 10_000;
   while (!/Received SIGTERM/.test(old.output())) {
-    if (Date.now() > deadline) throw new Error(`no shutdown line:\n${old.output()}`);
+    if (Date.now() > deadline) throw new Error(`no shutdown line:
+${old.output()}`);
     await new Promise((r) => setTimeout(r, 10));
   }
   const fresh = await startChild(exampleScript, { PORT: String(old.port) });
+  stamp(`fresh ${old.port} listening`);
   const exit = await Promise.race([old.exited, new Promise<undefined>((r) => setTimeout(r, 15_000))]);
   if (exit === undefined) throw new Error(`the old backend did not exit within 15 s:\n${old.output()}`);
+  stamp(`old ${old.port} exited, ${/shutdown report: (.*)/.exec(old.output())?.[1] ?? "no report"}`, exit.at);
+  await untilServedBy(old.port, Date.now(), 50);
+  stamp(`nginx reaches fresh ${old.port}`);
   return fresh;
 }
 
-/** Lines in nginx's access log so far. */
+/** Resolves once nginx has logged `n` 200s from the upstream at `port` after `since` (ms); throws after 15 s. */
+async function untilServedBy(port: number, since: number, n: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const served = accessLog().filter((e) => e.status === "200" && e.at >= since && e.upstream === `127.0.0.1:${port}`).length;
+    if (served >= n) return;
+    if (Date.now() > deadline) throw new Error(`nginx passed ${served} < ${n} requests to the fresh backend on ${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** nginx's access log: status, the upstream that answered last, when (ms). */
+function accessLog(): { line: string; status: string; upstream: string; at: number }[] {
+  return readFileSync(join(dir, "access.log"), "utf8").split("\n").filter(Boolean).map((line) => ({
+    line,
+    status: /" (\d{3}) /.exec(line)?.[1] ?? "",
+    upstream: /([\d.]+:\d+) [\d.]+$/.exec(line)?.[1] ?? "",
+    at: Number(/ ([\d.]+)$/.exec(line)?.[1] ?? 0) * 1000,
+  }));
+}
+
+/** nginx's [error] lines, counted by second, reason and upstream. */
+function errorSummary(): string[] {
+  const counts = new Map<string, number>();
+  for (const l of readFileSync(join(dir, "error.log"), "utf8").split("\n")) {
+    const m = /^(\S+ \S+) \[error\] \S+ \*\d+ (.*?), client: .*upstream: "(.*?)"/.exec(l);
+    const key = m && `${m[1]} ${m[2]} ${m[3]}`;
+    if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, c]) => `${c}x ${k}`);
+}
+
+/** Requests in nginx's access log so far. */
 function logged(): number {
-  return readFileSync(join(dir, "access.log"), "utf8").split("\n").length - 1;
+  return accessLog().length;
 }
 
 /** Resolves once nginx has logged `n` requests; throws after 15 s. */
@@ -153,15 +198,16 @@ test("rolling restart of both backends under wrk: only 2xx, no socket errors, no
   }
   expect(out).toMatch(/\d+ requests in/);
   expect(duringRestarts).toBeGreaterThan(0);
-  const lines = readFileSync(join(dir, "access.log"), "utf8").split("\n").filter(Boolean);
-  const odd = lines.filter((l) => !/" 200 /.test(l) && !/" 499 /.test(l));
-  // On failure, say who answered what (status, upstream statuses, upstream addresses).
-  expect({ wrk: /Non-2xx or 3xx responses: \d+/.exec(out)?.[0] ?? "", odd: odd.slice(0, 10) }).toEqual({ wrk: "", odd: [] });
+  const odd = accessLog().filter((e) => e.status !== "200" && e.status !== "499").map((e) => e.line);
+  // On failure, say who answered what (status, upstream statuses and
+  // addresses, time), why nginx gave up on an upstream (its error log) and
+  // when each backend went down and came back.
+  const why = odd.length ? [...errorSummary(), ...events] : [];
+  expect({ wrk: /Non-2xx or 3xx responses: \d+/.exec(out)?.[0] ?? "", odd: odd.slice(0, 10), why }).toEqual({ wrk: "", odd: [], why: [] });
   expect(out).not.toMatch(/Socket errors/);
   // nginx answered nothing itself: every request logged before wrk was
   // stopped is a 200; after it, only 499s (wrk closed its own requests).
-  const statuses = readFileSync(join(dir, "access.log"), "utf8").split("\n").filter(Boolean)
-    .map((l) => /" (\d{3}) /.exec(l)?.[1]);
+  const statuses = accessLog().map((e) => e.status);
   expect(statuses.slice(0, beforeStop).filter((s) => s !== "200")).toEqual([]);
   expect(statuses.slice(beforeStop).filter((s) => s !== "200" && s !== "499")).toEqual([]);
 }, 60_000);
