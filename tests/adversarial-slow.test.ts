@@ -122,18 +122,23 @@ describe("header trickle (slowloris)", () => {
     await expectStillServed(by);
   });
 
-  test("idle time between keep-alive requests is not head time: a client pausing 2x headerTimeoutMs is served", async () => {
-    const c = await RawClient.connect(adv.port);
+  test("idle time between keep-alive requests is not head time: a client pausing 3x headerTimeoutMs is served", async () => {
+    // A server of its own whose idle timeout is far above the pause: with
+    // the shared one's (700 ms against a 500 ms header timeout) a busy
+    // machine's late timer could let the idle timeout close the connection.
+    const own = await startAdversaryServer({ managerOpts: { limits: { headerTimeoutMs: 300, idleTimeoutMs: 3000 } } });
+    const c = await RawClient.connect(own.port);
     try {
       await c.write("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
       await c.finalResponses(1);
-      await sleep(Math.min(2 * HEADER_TIMEOUT, IDLE_TIMEOUT - 100));
+      await sleep(900);
       await c.write("GET /two HTTP/1.1\r\nHost: x\r\n\r\n");
       const res = await c.finalResponses(2);
       expect(res.map((r) => r.body.toString())).toEqual(["ok:/one:0", "ok:/two:0"]);
       expect(c.ended).toBe(false);
     } finally {
       c.destroy();
+      await own.srv.stop();
     }
   });
 });

@@ -9,8 +9,9 @@
 // resets, "socket hang up", "other side closed" - are the race: a request
 // sent on a keep-alive connection the server closed at the same moment.
 //   (a) our server (examples/graceful-server, mgr.run()): must be 0;
-//   (b) node:http stopped with server.close() + server.closeIdleConnections():
-//       a measurement, printed, not asserted.
+//   (b) node:http stopped with server.close() + server.closeIdleConnections(),
+//   (c) node:http stopped by http-terminator's terminate():
+//       measurements, printed, not asserted.
 import { existsSync } from "node:fs";
 import { Agent, request } from "undici";
 import { exampleScript, fixture, killAll, sleep, startChild, waitExit, type ChildServer } from "./fixtures/child";
@@ -99,9 +100,17 @@ function add(sum: Counts, c: Counts): void {
   sum.race += c.race; sum.connectReset += c.connectReset; sum.other += c.other; sum.samples.push(...c.samples.slice(0, 5 - sum.samples.length));
 }
 
-test("keep-alive race on SIGTERM: our server 0 client errors; node:http close()+closeIdleConnections() measured", async () => {
+/** One line of the printed summary. */
+function summary(name: string, c: Counts): string {
+  return `  ${name} ${c.race} race errors, ${c.connectReset} resets while connecting, ${c.other} other errors; ` +
+    `${c.requests} requests, ${c.ok} x 200, ${c.rejected} x 503, ${c.refused} refused after close` +
+    (c.samples.length && name !== "tsmongoose:" ? `\n    samples: ${c.samples.join(" | ")}` : "");
+}
+
+test("keep-alive race on SIGTERM: our server 0 client errors; node:http close()+closeIdleConnections() and http-terminator measured", async () => {
   const a: Counts = { requests: 0, ok: 0, rejected: 0, refused: 0, race: 0, connectReset: 0, other: 0, samples: [] };
   const b: Counts = { ...a, samples: [] };
+  const c: Counts = { ...a, samples: [] };
   const exits = [];
   for (let round = 0; round < ROUNDS; round++) {
     const ours = await startChild(exampleScript, { SHUTDOWN_TIMEOUT_MS: "10000" });
@@ -111,12 +120,14 @@ test("keep-alive race on SIGTERM: our server 0 client errors; node:http close()+
     const node = await startChild(fixture("node-http-server.mjs"));
     add(b, await measure(node));
     if (node.child.exitCode === null) node.child.kill("SIGKILL"); // its keep-alive sockets may keep it up
+
+    const terminator = await startChild(fixture("http-terminator-server.mjs"));
+    add(c, await measure(terminator));
+    if (terminator.child.exitCode === null) terminator.child.kill("SIGKILL");
   }
 
   console.log(`keep-alive race (undici Agent, ${CONNECTIONS} connections, SIGTERM mid-load, ${ROUNDS} rounds each):\n` +
-    `  tsmongoose: ${a.race} race errors, ${a.connectReset} resets while connecting, ${a.other} other errors; ${a.requests} requests, ${a.ok} x 200, ${a.rejected} x 503, ${a.refused} refused after close\n` +
-    `  node:http:  ${b.race} race errors, ${b.connectReset} resets while connecting, ${b.other} other errors; ${b.requests} requests, ${b.ok} x 200, ${b.rejected} x 503, ${b.refused} refused after close` +
-    (b.samples.length ? `\n  node:http samples: ${b.samples.join(" | ")}` : ""));
+    [summary("tsmongoose:", a), summary("node:http:", b), summary("http-terminator:", c)].join("\n"));
 
   expect(a.samples).toEqual([]);
   expect(a.race).toBe(0);
@@ -125,5 +136,6 @@ test("keep-alive race on SIGTERM: our server 0 client errors; node:http close()+
   expect(a.ok).toBeGreaterThan(ROUNDS * CONNECTIONS);
   expect(a.refused).toBe(ROUNDS * CONNECTIONS); // every loop ended on a refused connection, not on the deadline
   for (const e of exits) expect(e).toMatchObject({ code: 0, signal: null });
-  expect(b.ok).toBeGreaterThan(ROUNDS * CONNECTIONS); // the baseline really ran
-});
+  expect(b.ok).toBeGreaterThan(ROUNDS * CONNECTIONS); // the baselines really ran
+  expect(c.ok).toBeGreaterThan(ROUNDS * CONNECTIONS);
+}, 120_000);
