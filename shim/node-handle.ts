@@ -7,7 +7,7 @@
 // talks to its sockets:
 // - reads land in one shared buffer (useUserBuffer), handed to the core,
 //   which copies what it keeps: no allocation per read;
-// - a send is one copy out of linear memory into a reused slab and one
+// - a send is one copy out of linear memory into a reused slab (write-slabs.ts) and one
 //   writeBuffer(), which libuv finishes at once (uv_try_write) unless the
 //   kernel buffer is full; only then are the slab and the request object
 //   handed over to the pending write and replaced;
@@ -25,20 +25,12 @@ import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from ".
 import { checkReusePort, needsNetListen, netListen, type NetListener } from "./net-listen";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, uvError } from "./uv";
+import { handOver, recycle, writeBuf } from "./write-slabs";
 import type { SockName, TcpBindings, TcpHandle, UvReq } from "./uv";
 import { prepareTls, startTls, tlsFailure } from "./node-tls";
 import type { TLSSocket } from "node:tls";
 import type { TlsParams } from "./tls-params";
 
-/**
- * The slab a send is copied into grows to this size; bigger sends get a
- * one-off Buffer. Fresh memory is costly to touch (page faults: a new 1 MiB
- * Buffer costs about 30 times a copy into a reused one), so a 1 MiB
- * WebSocket frame or file step (a little over 1 MiB) still fits.
- */
-const SLAB_MAX = 2 << 20;
-/** The first slab's size. */
-const SLAB_MIN = 64 * 1024;
 /** Size of the shared read buffer (as libuv's default read size). */
 const READ_SIZE = 64 * 1024;
 
@@ -95,15 +87,7 @@ type StatefulHandle = TcpHandle & { [kState]: HandleState };
 let uv: TcpBindings;
 /** Where every read lands (reads are delivered one at a time, and the core copies). */
 let readBuffer: Buffer;
-/** The send slab and the write request, reused while writes finish synchronously. */
-let slab: Buffer | undefined;
-/**
- * Slabs whose asynchronous write completed, for reuse: a long body to a
- * socket that keeps filling up (a big file) then cycles through a few slabs
- * instead of leaving one garbage Buffer per write for the GC (RSS growth).
- */
-const spareSlabs: Buffer[] = [];
-const SPARE_SLABS_MAX = 8;
+/** The write request, reused while writes finish synchronously. */
 let spareReq: PendingWrite;
 // The socket that delivered data last: the answer to it usually follows at
 // once (send() for the same id), which then needs no map lookup.
@@ -177,11 +161,7 @@ function afterWrite(this: PendingWrite, status: number): void {
   const st = this.state as HandleState;
   this.state = undefined;
   if (st.tlsQueued !== undefined && this.buffer !== undefined) st.tlsQueued -= this.buffer.length;
-  const done = this.buffer as Buffer | undefined;
-  if (done !== undefined && done.length <= SLAB_MAX && done.byteOffset === 0 &&
-      done.buffer.byteLength >= SLAB_MIN && spareSlabs.length < SPARE_SLABS_MAX) {
-    spareSlabs.push(Buffer.from(done.buffer, 0, done.buffer.byteLength));
-  }
+  if (this.buffer !== undefined) recycle(this.buffer as Buffer);
   this.buffer = undefined;
   const backlog = st.tlsBacklog;
   st.tlsBacklog = undefined;
@@ -207,14 +187,6 @@ function afterSettled(st: HandleState): void {
   }
 }
 
-/** A write buffer of `len` bytes: the slab (or a spare one) while it fits, else a one-off. */
-function writeBuf(len: number): Buffer {
-  if (len > SLAB_MAX) return Buffer.allocUnsafeSlow(len);
-  if (slab === undefined && spareSlabs.length > 0) slab = spareSlabs.pop();
-  if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
-  return len === slab.length ? slab : slab.subarray(0, len);
-}
-
 /** Copy `data` out of linear memory and write it: one copy, one write. */
 function write(st: HandleState, data: Uint8Array): void {
   const buf = writeBuf(data.length);
@@ -227,7 +199,7 @@ function writeOut(st: HandleState, buf: Buffer): void {
   if (st.tlsBacklog !== undefined) {
     st.tlsBacklog.push(buf);
     st.tlsQueued! += buf.length;
-    if (buf.buffer === slab?.buffer) slab = undefined;
+    handOver(buf);
     return;
   }
   const req = spareReq;
@@ -245,7 +217,7 @@ function writeOut(st: HandleState, buf: Buffer): void {
       st.tlsBacklog = [];
     }
     spareReq = new uv.WriteWrap();
-    if (buf.buffer === slab?.buffer) slab = undefined;
+    handOver(buf);
   }
 }
 

@@ -8,7 +8,7 @@
 // no socket errors, and nginx must not have answered any request itself
 // (502/504). Installs nginx and wrk with apt-get when missing (root only).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,29 +121,29 @@ ${old.output()}`);
   const exit = await Promise.race([old.exited, new Promise<undefined>((r) => setTimeout(r, 15_000))]);
   if (exit === undefined) throw new Error(`the old backend did not exit within 15 s:\n${old.output()}`);
   stamp(`old ${old.port} exited, ${/shutdown report: (.*)/.exec(old.output())?.[1] ?? "no report"}`, exit.at);
-  await untilServedBy(old.port, Date.now(), 50);
+  await untilServedBy(old.port, 50);
   stamp(`nginx reaches fresh ${old.port}`);
   return fresh;
 }
 
-/** Resolves once nginx has logged `n` 200s from the upstream at `port` after `since` (ms); throws after 15 s. */
-async function untilServedBy(port: number, since: number, n: number): Promise<void> {
+/** Resolves once nginx has logged `n` 200s from the upstream at `port` (counting from now); throws after 15 s. */
+async function untilServedBy(port: number, n: number): Promise<void> {
+  const from = statSync(join(dir, "access.log")).size; // only what is logged from now on
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const served = accessLog().filter((e) => e.status === "200" && e.at >= since && e.upstream === `127.0.0.1:${port}`).length;
+    const served = accessLog(from).filter((e) => e.status === "200" && e.upstream === `127.0.0.1:${port}`).length;
     if (served >= n) return;
     if (Date.now() > deadline) throw new Error(`nginx passed ${served} < ${n} requests to the fresh backend on ${port}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-/** nginx's access log: status, the upstream that answered last, when (ms). */
-function accessLog(): { line: string; status: string; upstream: string; at: number }[] {
-  return readFileSync(join(dir, "access.log"), "utf8").split("\n").filter(Boolean).map((line) => ({
+/** nginx's access log from byte `from`: each line, its status and the upstream that answered last. */
+function accessLog(from = 0): { line: string; status: string; upstream: string }[] {
+  return readFileSync(join(dir, "access.log")).subarray(from).toString("utf8").split("\n").filter(Boolean).map((line) => ({
     line,
     status: /" (\d{3}) /.exec(line)?.[1] ?? "",
     upstream: /([\d.]+:\d+) [\d.]+$/.exec(line)?.[1] ?? "",
-    at: Number(/ ([\d.]+)$/.exec(line)?.[1] ?? 0) * 1000,
   }));
 }
 
@@ -160,7 +160,7 @@ function errorSummary(): string[] {
 
 /** Requests in nginx's access log so far. */
 function logged(): number {
-  return accessLog().length;
+  return readFileSync(join(dir, "access.log"), "utf8").split("\n").length - 1;
 }
 
 /** Resolves once nginx has logged `n` requests; throws after 15 s. */

@@ -26,6 +26,7 @@ import { feed, retryBacklog } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
+import { Observers, type ManagerObserver } from "./observers";
 import { tlsOnAccept, tlsOnConnect } from "./tls";
 import { bodyWritable, cancelBody } from "./static";
 import { beforeEvent, handlerFailed } from "./request-guard";
@@ -40,18 +41,6 @@ import type { Timer, TimerCallback } from "./timer";
 
 /** Reports a handler/timer error; never throws (errors it throws are logged). */
 export type ErrorHandler = (err: unknown, conn?: Connection) => void;
-
-/** Internal observer of a manager, for run()/shutdown()/AsyncManager. */
-export interface ManagerObserver {
-  /** After every drive tick (queue processed, mgx_poll, flush). */
-  tick?(): void;
-  /** A handler promise settled (conn._pendingHandlers just went down). */
-  settled?(conn: Connection): void;
-  /** MG_EV_CLOSE was delivered and the connection forgotten. */
-  connectionClosed?(conn: Connection): void;
-  /** The manager finished closing. */
-  closed?(): void;
-}
 
 // Queue item kinds.
 const Q_OPEN = 0, Q_DATA = 1, Q_EOF = 2, Q_ERROR = 3, Q_RESOLVED = 4, Q_CONNECTED = 5, Q_WRITABLE = 6, Q_TLS_HS = 7;
@@ -94,7 +83,7 @@ export abstract class Engine {
   #needFlush = false;
   #flushQueued = false;
   readonly #driver: Driver = new Driver(this);
-  readonly #observers = new Set<ManagerObserver>();
+  readonly #observers = new Observers((err, conn) => this._reportError(err, conn));
   readonly #onMicrotask = (): void => this.#microtaskFlush();
 
   protected constructor(ptr: number, network: Network, handler: Handler | undefined,
@@ -412,7 +401,7 @@ export abstract class Engine {
       conn._pendingHandlers--;
       if (conn._pendingHandlers === 0) conn._busySince = 0;
       this._pendingHandlers--;
-      this.#notify("settled", conn);
+      this.#observers.notify("settled", conn);
     };
     Promise.resolve(p).then(done, (err: unknown) => {
       this._reportError(err, conn);
@@ -448,7 +437,7 @@ export abstract class Engine {
         // the network already forgot it
       }
     }
-    this.#notify("connectionClosed", conn);
+    this.#observers.notify("connectionClosed", conn);
   }
 
   // ---- timers ------------------------------------------------------------------
@@ -538,7 +527,7 @@ export abstract class Engine {
 
   /** @internal A drive step finished. */
   _driveTicked(): void {
-    this.#notify("tick");
+    this.#observers.notify("tick");
   }
 
   // ---- closing ---------------------------------------------------------------------
@@ -581,26 +570,14 @@ export abstract class Engine {
     this._ptr = 0;
     this._state = STATE_CLOSED;
     this.#driver.resolveWaiters();
-    this.#notify("closed");
+    this.#observers.notify("closed");
   }
 
   // ---- observers ---------------------------------------------------------------------
 
   /** @internal Watch ticks, settled handler promises, closed connections and close; returns an unsubscribe. */
   _observe(o: ManagerObserver): () => void {
-    this.#observers.add(o);
-    return () => this.#observers.delete(o);
-  }
-
-  #notify(what: keyof ManagerObserver, conn?: Connection): void {
-    if (this.#observers.size === 0) return;
-    for (const o of [...this.#observers]) {
-      try {
-        (o[what] as ((c?: Connection) => void) | undefined)?.(conn);
-      } catch (err) {
-        this._reportError(err, conn);
-      }
-    }
+    return this.#observers.add(o);
   }
 }
 

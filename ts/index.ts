@@ -7,7 +7,8 @@ export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } 
 export type { PollOptions } from "./abort";
 export type { ClientOptions, ResolveOptions } from "./client";
 export type { BodySink } from "./http-stream";
-export type { ErrorHandler, ManagerObserver } from "./engine";
+export type { ErrorHandler } from "./engine";
+export type { ManagerObserver } from "./observers";
 export {
   ConnectionError, type EventDataMap, type EventData, type EventNumber, type HandlerArgs, type ShortHandler, type WithShortHandler,
 } from "./event-data";
