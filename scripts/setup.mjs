@@ -1,6 +1,8 @@
 // Self set-up for `npm start`, `npm test` and `npm run bench` on a fresh
-// machine: installs npm dependencies when missing and (with --build) builds
-// dist/ when it is missing or older than its sources.
+// machine: installs npm dependencies when missing, (with --tools) every
+// Debian tool the suites and the bench drive, in one serialised apt-get run
+// before anything starts (scripts/tools.sh), and (with --build) builds dist/
+// when it is missing or older than its sources.
 import { execSync } from "node:child_process";
 import { existsSync, statSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -13,6 +15,15 @@ const run = (cmd) => execSync(cmd, { cwd: root, stdio: "inherit" });
 if (!existsSync(join(root, "node_modules", ".bin", "esbuild"))) {
   console.log("setup: installing npm dependencies...");
   run(existsSync(join(root, "package-lock.json")) ? "npm ci --no-audit --no-fund" : "npm install --no-audit --no-fund");
+}
+
+if (args.has("--tools")) {
+  try {
+    run("bash scripts/tools.sh");
+  } catch {
+    console.error("setup: the Debian tools the suites need are missing (see above); nothing was run.");
+    process.exit(1);
+  }
 }
 
 function newest(dir) {

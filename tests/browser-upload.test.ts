@@ -1,15 +1,15 @@
 // browser-upload.test.ts: Chromium loads the upload example's page, picks a
 // file and submits the form; the file arrives on disk byte for byte (the
 // page posts it as the body of /upload, streamed by httpStreamBody).
-// Chromium comes from scripts/ensure-chromium.sh, as for the browser suite.
+// Chromium comes from the set-up (scripts/tools.sh), as for the browser suite.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, chromiumUnavailableTest, ensureChromium } from "./browser/chromium";
+import { CHROMIUM_ARGS, chromiumUnavailableTest, findChromium } from "./browser/chromium";
 
-const found = ensureChromium();
+const found = findChromium();
 const script = join(__dirname, "..", "build", "examples", "upload.mjs");
 
 if (!found.path) {

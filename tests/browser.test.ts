@@ -4,14 +4,13 @@
 // and turns each of its cases into a jest test. Saves a screenshot of the
 // results table to artifacts/browser/suite.png.
 //
-// Chromium comes from scripts/ensure-chromium.sh (installs it with apt-get
-// when missing and running as root). Where it cannot be installed (not root,
-// no apt-get) one test explains why and passes only in that situation.
+// Chromium comes from the set-up (scripts/tools.sh, run by npm test before
+// any suite); where it is missing, one test fails naming that step.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./browser/static-server.cjs";
-import { CHROMIUM_ARGS, chromiumUnavailableTest, ensureChromium } from "./browser/chromium";
+import { CHROMIUM_ARGS, chromiumUnavailableTest, findChromium } from "./browser/chromium";
 
 const root = join(__dirname, "..");
 
@@ -45,7 +44,7 @@ const CASES = [
 interface PageCase { name: string; result: string; ms: number; detail: string }
 interface PageResults { done: boolean; passed: number; failed: number; cases: PageCase[] }
 
-const found = ensureChromium();
+const found = findChromium();
 
 if (!found.path) {
   chromiumUnavailableTest("browser suite", found);

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./browser/static-server.cjs";
-import { CHROMIUM_ARGS, chromiumUnavailableTest, ensureChromium } from "./browser/chromium";
+import { CHROMIUM_ARGS, chromiumUnavailableTest, findChromium } from "./browser/chromium";
 
 const root = join(__dirname, "..");
 const wasmFile = process.env.TSMONGOOSE_WASM ?? join(root, "dist", "mongoose.wasm");
@@ -113,7 +113,7 @@ test('esbuild resolves "tsmongoose" to the browser build and the bundle has no n
   expect(bundleText).not.toMatch(/["']node:/);
 });
 
-const found = ensureChromium();
+const found = findChromium();
 const MODES = ["default", "url", "URL", "response", "buffer", "bytes", "module"];
 
 if (!found.path) {

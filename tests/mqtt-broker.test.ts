@@ -15,7 +15,7 @@ interface Broker { child: ChildProcess; port: number; url: string; out(): string
 const children = new Set<ChildProcess>();
 const mqttClients = new Set<mqtt.MqttClient>();
 
-// A fresh machine may have to install mosquitto-clients first (apt-get, as root).
+// mosquitto-clients comes from the set-up (scripts/tools.sh); missing, this fails at once.
 beforeAll(() => { ensureTool("mosquitto_pub"); ensureTool("mosquitto_sub"); }, 300_000);
 
 afterEach(async () => {

@@ -26,7 +26,7 @@ let mgr: Manager;
 let loop: { stop(): Promise<void> };
 const stops: (() => Promise<void>)[] = [];
 
-// A fresh machine may have to install mosquitto first (apt-get, as root).
+// mosquitto comes from the set-up (scripts/tools.sh); missing, this fails at once.
 beforeAll(() => ensureTool("mosquitto"), 300_000);
 
 beforeEach(async () => {

@@ -6,20 +6,22 @@
 // SIGTERM and a fresh process takes its port, and the next one goes down
 // once nginx is passing requests to the fresh one. Every answer wrk sees must be a 2xx, with
 // no socket errors, and nginx must not have answered any request itself
-// (502/504). Installs nginx and wrk with apt-get when missing (root only).
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+// (502/504). nginx and wrk come from the set-up (scripts/tools.sh).
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exampleScript, killAll, root, startChild, type ChildServer } from "./fixtures/child";
+import { requireTool } from "./helpers/tools";
+import { exampleScript, killAll, startChild, type ChildServer } from "./fixtures/child";
 
-const NGINX = "/usr/sbin/nginx";
-let dir: string;
+let dir = ""; // set in beforeAll; empty when it failed early
+let nginxBin = "nginx";
 let nginx: ChildProcess | undefined;
 
 beforeAll(() => {
-  for (const tool of ["nginx", "wrk"]) execFileSync("bash", [join(root, "scripts", "ensure-tool.sh"), tool], { stdio: "inherit" });
+  nginxBin = requireTool("nginx");
+  requireTool("wrk");
   dir = mkdtempSync(join(tmpdir(), "tsmongoose-nginx-"));
 });
 afterEach(() => {
@@ -27,7 +29,7 @@ afterEach(() => {
   nginx = undefined;
   killAll();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 /** A free loopback port (closed again at once; nginx binds it right after). */
 function freePort(): Promise<number> {
@@ -79,7 +81,7 @@ http {
   }
 }`;
   writeFileSync(join(dir, "nginx.conf"), conf);
-  nginx = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+  nginx = spawn(nginxBin, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "pipe", "pipe"] });
   // Ready once it answers through to a backend.
   const deadline = Date.now() + 10_000;
   for (;;) {

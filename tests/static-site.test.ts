@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, chromiumUnavailableTest, ensureChromium } from "./browser/chromium";
+import { CHROMIUM_ARGS, chromiumUnavailableTest, findChromium } from "./browser/chromium";
 import { curl, parseCurlI, ensureCurl } from "./helpers/curl";
 
 const ROOT = join(__dirname, "..");
@@ -68,7 +68,7 @@ test("curl: the page, gzip for app.js, 400 for a path leaving the root, the API"
   expect(out).toContain("Server stopped cleanly (SIGINT)");
 }, 60_000);
 
-const found = ensureChromium();
+const found = findChromium();
 if (!found.path) {
   chromiumUnavailableTest("static site in Chromium", found);
 } else {

@@ -7,7 +7,7 @@
 import { chromium } from "playwright-core";
 import { MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_WS_OPEN, WEBSOCKET_OP_BINARY } from "tsmongoose";
 import type { HttpMessage, WsMessage } from "tsmongoose";
-import { CHROMIUM_ARGS, chromiumUnavailableTest, ensureChromium } from "./browser/chromium";
+import { CHROMIUM_ARGS, chromiumUnavailableTest, findChromium } from "./browser/chromium";
 import { startServer, stopAllServers } from "./helpers/server";
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ws</title><script>
@@ -30,7 +30,7 @@ ws.onclose = (e) => { window.__ws.done = { got, code: e.code, reason: e.reason, 
 ws.onerror = () => window.__ws.log.push("error");
 </script>`;
 
-const found = ensureChromium();
+const found = findChromium();
 if (!found.path) {
   chromiumUnavailableTest("WebSocket with Chromium", found);
 } else {

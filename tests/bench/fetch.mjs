@@ -130,6 +130,6 @@ export async function runFetchBench(o = {}) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  spawnSync("bash", [join(here, "..", "..", "scripts", "ensure-tool.sh"), "wrk"], { stdio: "inherit" });
+  spawnSync("bash", [join(here, "..", "..", "scripts", "tools.sh")], { stdio: "inherit" });
   await runFetchBench();
 }

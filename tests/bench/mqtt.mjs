@@ -140,7 +140,7 @@ async function brokerBench() {
 }
 
 async function clientBench() {
-  execFileSync("bash", [join(root, "scripts", "ensure-tool.sh"), "mosquitto"], { stdio: "inherit" });
+  execFileSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
   const dir = mkdtempSync(join(tmpdir(), "tsmongoose-bench-mosq-"));
   const port = await freePort();
   writeFileSync(join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n`);

@@ -184,7 +184,7 @@ async function idleMemory(server) {
 }
 
 async function main() {
-  execFileSync("bash", [join(root, "scripts", "ensure-tool.sh"), "wrk"], { stdio: "inherit" });
+  execFileSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
   if (SERVERS.includes("tsmongoose") && !existsSync(join(root, "dist", "index.mjs"))) {
     throw new Error("dist/ is not built: run `npm run bench` (it builds first) or `npm run build`");
   }

@@ -118,7 +118,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const n = (k, d) => (env[k] ? Number(env[k]) : d);
   const canPin = cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
   const pin = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin : env.BENCH_PIN === "1";
-  spawnSync("bash", [join(root, "scripts", "ensure-tool.sh"), "wrk"], { stdio: "inherit" });
+  spawnSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
   await runStaticBench({ duration: n("BENCH_DURATION", 10), warmup: n("BENCH_WARMUP", 2), rounds: n("BENCH_ROUNDS", 3),
     pin, threads: n("BENCH_THREADS", pin ? 1 : 2) });
 }

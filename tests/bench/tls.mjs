@@ -30,7 +30,7 @@ const CASES = [
 
 /** A CA-less self-signed P-256 certificate for 127.0.0.1 in `dir`. */
 function makeCert(dir) {
-  execFileSync("bash", [join(root, "scripts", "ensure-tool.sh"), "openssl"], { stdio: "inherit" });
+  execFileSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
     "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
     "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: "ignore" });
@@ -72,7 +72,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.le
 export async function tlsBench(opts = {}) {
   const duration = opts.duration ?? 10, warmup = opts.warmup ?? 2, rounds = opts.rounds ?? 3;
   const pin = opts.pin ?? false, threads = opts.threads ?? (pin ? 1 : 2);
-  execFileSync("bash", [join(root, "scripts", "ensure-tool.sh"), "wrk"], { stdio: "inherit" });
+  execFileSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
   const dir = mkdtempSync(join(tmpdir(), "tsmongoose-tls-bench-"));
   const results = [];
   try {

@@ -1,8 +1,7 @@
-// chromium.ts: finding (or installing) the Chromium the browser tests drive,
-// and the flags they launch it with. Shared by browser.test.ts and
-// bundlers.test.ts.
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+// chromium.ts: finding the Chromium the browser tests drive, and the flags
+// they launch it with. Installing it is scripts/tools.sh's job (npm test runs
+// it before any suite); a test never installs anything itself.
+import { findTool, isExecutable, SETUP_COMMAND } from "../helpers/tools";
 
 /** Flags for a quiet, sandbox-less headless Chromium (containers run as root). */
 export const CHROMIUM_ARGS = [
@@ -10,35 +9,25 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
 
-/** Outcome of scripts/ensure-chromium.sh. */
+/** Where Chromium is, or why there is none. */
 export interface ChromiumLookup {
   /** The executable, when there is one. */
   path?: string;
-  /** Why there is none (the script's stderr). */
+  /** Why there is none. */
   reason?: string;
-  /** Exit status: 0 found, 1 cannot be installed here (not root / no apt-get), else install failed. */
-  status: number | null;
 }
 
-let cached: ChromiumLookup | undefined;
-
-/** Runs scripts/ensure-chromium.sh once per test file (installs with apt-get when missing and root). */
-export function ensureChromium(): ChromiumLookup {
-  if (cached) return cached;
-  const script = join(__dirname, "..", "..", "scripts", "ensure-chromium.sh");
-  const r = spawnSync("bash", [script], { encoding: "utf8", timeout: 600_000 });
-  const path = r.status === 0 ? r.stdout.trim().split("\n").pop() : undefined;
-  cached = path
-    ? { path, status: 0 }
-    : { reason: (r.stderr || r.error?.message || "ensure-chromium.sh failed").trim(), status: r.status };
-  return cached;
+/** $CHROMIUM when set, else Debian's chromium (or chromium-browser) on PATH. */
+export function findChromium(): ChromiumLookup {
+  const env = process.env.CHROMIUM;
+  if (env) return isExecutable(env) ? { path: env } : { reason: `CHROMIUM=${env} is not an executable` };
+  const path = findTool("chromium") ?? findTool("chromium-browser");
+  return path ? { path } : { reason: `Chromium is not installed; the test set-up installs it: ${SETUP_COMMAND}` };
 }
 
-/** The one test registered when Chromium is missing: passes only where it cannot be installed. */
+/** The one test registered when Chromium is missing: it fails, naming the set-up step. */
 export function chromiumUnavailableTest(what: string, found: ChromiumLookup): void {
-  test(`${what}: Chromium is not available here`, () => {
-    console.warn(`${what} not run: ${found.reason}`);
-    // Exit 1 means "cannot be installed here" (not root / no apt-get); anything else is a failure.
-    expect(found.status).toBe(1);
+  test(`${what}: Chromium is available`, () => {
+    throw new Error(`${what} cannot run: ${found.reason}`);
   });
 }

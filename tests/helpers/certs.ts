@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requireTool } from "./tools";
 
 /** A certificate and its key: PEM text and file paths. */
 export interface CertPair {
@@ -40,12 +41,11 @@ export interface Certs {
   cleanup(): void;
 }
 
-const root = join(__dirname, "..", "..");
 const LOCAL_SANS = "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost";
 
-/** Make sure `openssl` is on PATH (scripts/ensure-tool.sh installs it as root). */
+/** Fail at once, naming the set-up step (scripts/tools.sh), when `openssl` is missing. */
 export function ensureOpenssl(): void {
-  execFileSync("bash", [join(root, "scripts", "ensure-tool.sh"), "openssl"], { stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
+  requireTool("openssl");
 }
 
 function openssl(dir: string, args: string[]): void {

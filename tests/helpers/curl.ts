@@ -2,25 +2,13 @@
 //
 // curl runs asynchronously (execFile, never execFileSync): the server under
 // test lives in this same process and must keep polling while curl talks
-// to it. When curl is missing and we are root with apt-get, it is installed.
-import { execFile, execFileSync } from "node:child_process";
+// to it. curl is installed by the set-up (scripts/tools.sh), never here.
+import { execFile } from "node:child_process";
+import { requireTool } from "./tools";
 
-let checked = false;
-
-/** Make sure a curl binary is on PATH (installs it via apt-get as root). */
+/** Fail at once, naming the set-up step, when curl is missing. */
 export function ensureCurl(): void {
-  if (checked) return;
-  try {
-    execFileSync("curl", ["--version"], { stdio: "ignore" });
-  } catch {
-    const root = typeof process.getuid === "function" && process.getuid() === 0;
-    let apt = false;
-    try { execFileSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }); apt = true; } catch { /* none */ }
-    if (!root || !apt) throw new Error("curl is not installed: install it (e.g. `sudo apt-get install curl`)");
-    execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl"],
-      { stdio: "ignore", timeout: 300_000 });
-  }
-  checked = true;
+  requireTool("curl");
 }
 
 /** What a curl run produced. */

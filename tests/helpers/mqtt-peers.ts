@@ -1,17 +1,18 @@
 // mqtt-peers.ts: real MQTT peers for the tests: Debian's mosquitto broker
 // (on a free loopback port, with a generated config), aedes (in-process, on
 // node:net), and helpers around our client (wait for events with deadlines).
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requireTool } from "./tools";
 
 const ROOT = join(__dirname, "..", "..");
 
-/** Make sure `tool` is installed (scripts/ensure-tool.sh installs it as root). */
+/** Fail at once, naming the set-up step (scripts/tools.sh), when `tool` is missing. */
 export function ensureTool(tool: "mosquitto" | "mosquitto_pub" | "mosquitto_sub"): void {
-  execFileSync("bash", [join(ROOT, "scripts", "ensure-tool.sh"), tool], { stdio: "inherit", timeout: 300_000 });
+  requireTool(tool);
 }
 
 /** A free loopback TCP port (bound then released). */
@@ -60,7 +61,7 @@ export async function startMosquitto(extraConfig = ""): Promise<Mosquitto> {
     const port = await freePort();
     const conf = join(dir, "mosquitto.conf");
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${extraConfig}\n`);
-    const bin = existsBin("mosquitto") ?? "/usr/sbin/mosquitto";
+    const bin = requireTool("mosquitto");
     const child = spawn(bin, ["-c", conf, "-v"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
@@ -89,17 +90,6 @@ export async function startMosquitto(extraConfig = ""): Promise<Mosquitto> {
   }
 }
 
-function existsBin(name: string): string | undefined {
-  for (const d of (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin"])) {
-    try {
-      execFileSync("test", ["-x", join(d, name)]);
-      return join(d, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** A running aedes broker on node:net. */
 export interface Aedes {
