@@ -27,7 +27,7 @@ import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "./http-message";
 import { Driver } from "./driver";
 import { Observers, type ManagerObserver } from "./observers";
-import { tlsOnAccept, tlsOnConnect } from "./tls";
+import { tlsOnAccept, tlsOnAccepted, tlsOnConnect } from "./tls";
 import { bodyWritable, cancelBody } from "./static";
 import { beforeEvent, handlerFailed } from "./request-guard";
 import { noteUndriven } from "./undriven";
@@ -294,7 +294,10 @@ export abstract class Engine {
     if (c === 0) return;
     const k = core();
     switch (kind) {
-      case Q_OPEN: k.mgx_open(c); break;
+      case Q_OPEN:
+        k.mgx_open(c);
+        tlsOnAccepted(conn); // a TLS URL: no TLS by now, no plaintext either
+        break;
       case Q_DATA:
         if (conn._udp) udpDeliver(conn, chunk!, from); // one datagram: all or nothing
         else this.#deliver(conn, chunk!, owned);

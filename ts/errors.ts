@@ -75,6 +75,18 @@ export class ReplyTooLargeError extends MongooseError {
   }
 }
 
+/**
+ * A URL that says TLS (https://, wss://, mqtts://, tls://, ssl://) on a
+ * connection that would otherwise carry plaintext: thrown by listen() when
+ * nothing could start TLS, and the `cause` of the MG_EV_ERROR that closes a
+ * connection with no TLS once its MG_EV_ACCEPT / MG_EV_CONNECT handler returned.
+ */
+export class TlsNotConfiguredError extends MongooseError {
+  constructor(message: string) {
+    super("ERR_TLS_NOT_CONFIGURED", message);
+  }
+}
+
 // Argument errors carry Node's codes. Modules that validate arguments import
 // these two under the global names (`import { TypeError, RangeError } from
 // "./errors"`), so every `new TypeError(...)` there gets its code while

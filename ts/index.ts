@@ -25,7 +25,7 @@ export { WsMessage, type WsConnectOptions } from "./ws";
 export { Timer, type TimerCallback } from "./timer";
 export {
   MongooseError, ConnectionClosedError, ManagerClosedError, ListenError, MessageExpiredError,
-  HeadersSentError, ReplyTooLargeError, InvalidUrlError,
+  HeadersSentError, ReplyTooLargeError, InvalidUrlError, TlsNotConfiguredError,
 } from "./errors";
 export * from "./constants";
 export { DEFAULT_LIMITS, type Limits } from "./limits";

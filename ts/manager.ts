@@ -15,7 +15,7 @@ import { connectionsById, timersById } from "./registry";
 import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "./shutdown";
 import { runManager, type RunOptions } from "./run";
-import { checkConnectTls, checkListenTls, setClientTls, setListenerParams, setTlsContext, type TlsOpts } from "./tls";
+import { checkConnectTls, checkListenTls, checkTlsUrlListen, setClientTls, setListenerParams, setTlsContext, type TlsOpts } from "./tls";
 import type { Address, Network } from "../shim/network";
 import { pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
@@ -161,6 +161,7 @@ export class Manager extends Engine {
     const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
     const { reusePort, exclusive } = checkListenOptions(opts as ConnectOptions);
     if (ep.scheme === "udp") return udpListen(this, url, ep, handler as Handler | undefined);
+    checkTlsUrlListen(this, url, ep, (opts as ConnectOptions).tls, (handler ?? this.handler) !== undefined);
     const tls = checkListenTls(this, ep, (opts as ConnectOptions).tls, http);
     const k = core();
     this._enter();
@@ -172,7 +173,7 @@ export class Manager extends Engine {
       try {
         bound = this._network.listen(conn.id, ep, this._networkEvents,
           reusePort || exclusive ? { reusePort, exclusive } : undefined);
-        setListenerParams(conn, tls);
+        setListenerParams(conn, tls, ep.scheme);
       } catch (err) {
         this.#discard(conn);
         throw err;

@@ -4,8 +4,8 @@
 // shim/node-tls.ts); the core only carries MG_F_TLS and fires MG_EV_TLS_HS.
 // Must not import any node: module (the browser bundle includes it).
 import { core } from "./loader";
-import { connFlags, F_CONNECTING, F_RESOLVING, F_TLS } from "./core";
-import { ConnectionClosedError, MongooseError, describe } from "./errors";
+import { connFlags, toScratch, F_CONNECTING, F_RESOLVING, F_TLS } from "./core";
+import { ConnectionClosedError, MongooseError, TlsNotConfiguredError, describe } from "./errors";
 import type { Connection } from "./connection";
 import type { Manager } from "./manager";
 import type { Endpoint } from "../shim/network";
@@ -57,6 +57,10 @@ const listenerTls = new WeakMap<Connection, TlsParams>();
 const clientTls = new WeakMap<Connection, TlsOpts>();
 /** A client's host from its URL: the default name to verify. */
 const clientHost = new WeakMap<Connection, string>();
+/** Listeners and clients whose URL says TLS, with that scheme: they never carry plaintext. */
+const tlsUrl = new WeakMap<Connection, string>();
+/** Accepted by a TLS-URL listener: must run TLS once its MG_EV_ACCEPT handler returned. */
+const mustTls = new WeakMap<Connection, string>();
 
 function isPem(v: unknown): v is Pem {
   return typeof v === "string" || v instanceof Uint8Array;
@@ -221,9 +225,24 @@ export function checkListenTls(mgr: Manager, ep: Endpoint, tls: TlsOpts | undefi
   return params;
 }
 
-/** After listen() bound: its accepted connections get TLS. */
-export function setListenerParams(listener: Connection, params: TlsParams | undefined): void {
+/**
+ * listen(url) with a TLS scheme and no `tls`: only a handler calling
+ * conn.tlsInit() on MG_EV_ACCEPT can start TLS. Without any handler, or on a
+ * network without TLS, nothing ever could: say so now, before binding.
+ */
+export function checkTlsUrlListen(mgr: Manager, url: string, ep: Endpoint, tls: unknown, hasHandler: boolean): void {
+  if (tls !== undefined || !isTlsScheme(ep.scheme)) return;
+  networkOf("listen", mgr);
+  if (!hasHandler) {
+    throw new TlsNotConfiguredError(`listen ${url}: the URL says TLS but nothing can start it: pass { tls: { cert, key } } ` +
+      "to listen(), or a handler that calls conn.tlsInit({ cert, key }) on MG_EV_ACCEPT");
+  }
+}
+
+/** After listen() bound: its accepted connections get TLS; a TLS `scheme` makes it mandatory. */
+export function setListenerParams(listener: Connection, params: TlsParams | undefined, scheme: string): void {
   if (params !== undefined) listenerTls.set(listener, params);
+  if (isTlsScheme(scheme)) tlsUrl.set(listener, scheme);
 }
 
 /**
@@ -241,20 +260,67 @@ export function checkConnectTls(mgr: Manager, ep: Endpoint, tls: TlsOpts | undef
 export function setClientTls(conn: Connection, ep: Endpoint, o: TlsOpts | undefined): void {
   clientHost.set(conn, ep.host);
   if (o !== undefined) clientTls.set(conn, o);
+  if (isTlsScheme(ep.scheme)) tlsUrl.set(conn, ep.scheme);
+}
+
+/**
+ * Close a connection whose URL says TLS but that has none: MG_EV_ERROR (its
+ * cause `err`), then close. Input not yet given to the core is dropped, and
+ * output the handler queued never leaves (a closing connection sends nothing).
+ */
+function refusePlaintext(conn: Connection, err: TlsNotConfiguredError): void {
+  const mgr = conn.manager;
+  mgr._takeQueuedInput(conn);
+  conn._hostError = err;
+  mgr._enter();
+  try {
+    const [p, n] = toScratch(err.message);
+    core().mgx_error(conn._ptr, p, n);
+  } finally {
+    mgr._leave(true);
+  }
 }
 
 /** Engine hook: a listener accepted `conn` (before MG_EV_OPEN/ACCEPT). */
 export function tlsOnAccept(listener: Connection, conn: Connection): void {
+  const scheme = tlsUrl.get(listener);
+  if (scheme !== undefined) mustTls.set(conn, scheme);
   const params = listenerTls.get(listener);
   if (params !== undefined) start(conn, params);
 }
 
-/** Engine hook: after MG_EV_CONNECT, unless the handler started TLS itself. */
+/**
+ * Engine hook: after MG_EV_OPEN/MG_EV_ACCEPT of an accepted connection. A
+ * TLS-URL listener's connection without TLS by now (no `tls`, no tlsInit in
+ * the handler) is closed before a byte is read or written.
+ */
+export function tlsOnAccepted(conn: Connection): void {
+  const scheme = mustTls.get(conn);
+  if (scheme === undefined) return;
+  mustTls.delete(conn);
+  if (conn._ptr === 0 || conn.isClosing || (connFlags(conn._ptr) & F_TLS) !== 0) return;
+  // The core's error text holds 199 bytes: keep the fix in it.
+  refusePlaintext(conn, new TlsNotConfiguredError(`TLS not configured on ${scheme}:// listener (connection ${conn.id}): ` +
+    "pass { tls: { cert, key } } to listen() or call conn.tlsInit({ cert, key }) on MG_EV_ACCEPT"));
+}
+
+/**
+ * Engine hook: after MG_EV_CONNECT, unless the handler started TLS itself.
+ * A TLS URL whose TLS was dropped (tlsFree) closes before any output leaves.
+ */
 export function tlsOnConnect(conn: Connection): void {
+  if (conn._ptr === 0) return;
   const o = clientTls.get(conn);
-  if (o === undefined || conn._ptr === 0) return;
   clientTls.delete(conn);
   if ((connFlags(conn._ptr) & F_TLS) !== 0 || conn.isClosing) return;
+  if (o === undefined) {
+    const scheme = tlsUrl.get(conn);
+    if (scheme !== undefined) {
+      refusePlaintext(conn, new TlsNotConfiguredError(`TLS not configured on ${scheme}:// connection ${conn.id} ` +
+        "after MG_EV_CONNECT (tlsFree()?): keep connect()'s TLS or call conn.tlsInit(...) on MG_EV_CONNECT"));
+    }
+    return;
+  }
   try {
     const params = toParams("connect", o, false, conn._http, clientHost.get(conn));
     conn.manager._network.tlsPrepare?.(params);
