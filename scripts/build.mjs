@@ -3,7 +3,7 @@
 // emscripten.sh has produced dist/mongoose.wasm.
 import { build } from "esbuild";
 import { execSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join, dirname, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -60,4 +60,7 @@ if (examples.length) {
   });
 }
 writeFileSync("build/stamp", new Date().toISOString());
+// The docs quote no sizes (they change with every core change): here they are.
+const kb = (f) => `${(statSync(f).size / 1024).toFixed(1)} KiB`;
+console.log(`build: dist/mongoose.wasm ${kb("dist/mongoose.wasm")}, embedded copy dist/mongoose-wasm-inline.mjs ${kb("dist/mongoose-wasm-inline.mjs")}`);
 console.log(`build: dist/ bundles, types and ${examples.length} example(s) ready`);

@@ -13,6 +13,9 @@ import { withDatagrams } from "./node-udp";
 /** How a node network reaches the sockets. */
 export type NodeTransport = "handle" | "socket";
 
+/** Defaults of NodeNetworkOptions (also `NODE_DEFAULTS.nodeNetwork`); transport: defaultTransport(). */
+export const NODE_NETWORK_DEFAULTS = Object.freeze({ backlog: 511 });
+
 /** Options of nodeNetwork(). */
 export interface NodeNetworkOptions {
   /** Listen backlog (default 511). */
@@ -47,8 +50,8 @@ export function defaultTransport(): NodeTransport {
 /** A Network over TCP (and udp:// over node:dgram) in Node: listeners and clients, IPv4 and IPv6. */
 export function nodeNetwork(opts: NodeNetworkOptions = {}): Network {
   if (opts === null || typeof opts !== "object") throw new TypeError(`nodeNetwork: options must be an object, got ${String(opts)}`);
-  const { backlog, transport = defaultTransport() } = opts;
-  if (backlog !== undefined && (!Number.isInteger(backlog) || backlog < 1)) {
+  const { backlog = NODE_NETWORK_DEFAULTS.backlog, transport = defaultTransport() } = opts;
+  if (!Number.isInteger(backlog) || backlog < 1) {
     throw new RangeError(`nodeNetwork: backlog must be a positive integer, got ${String(backlog)}`);
   }
   if (transport === "socket") return withDatagrams(withLookup(socketNetwork({ backlog })));

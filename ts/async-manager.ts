@@ -44,6 +44,9 @@ export interface AsyncManagerOptions {
   enableWakeup?: boolean;
 }
 
+/** Defaults of AsyncManagerOptions (also `DEFAULTS.asyncManager`). */
+export const ASYNC_MANAGER_DEFAULTS = Object.freeze({ shutdownTimeout: 30_000, retryInterval: 5_000, pollInterval: 100, enableWakeup: true });
+
 /** A connection that kept shutdown waiting: id, how long it has been busy, the request URI. */
 interface BusyConnection {
   id: number;
@@ -86,13 +89,13 @@ export class AsyncManager implements AsyncDisposable {
       throw new TypeError(`AsyncManager: handler must be a function, got ${describe(handler)}`);
     }
     if (opts === null || typeof opts !== "object") throw new TypeError(`AsyncManager: options must be an object, got ${describe(opts)}`);
-    this.shutdownTimeout = checkMs("shutdownTimeout", opts.shutdownTimeout, 30_000, true);
-    this.retryInterval = checkMs("retryInterval", opts.retryInterval, 5_000, false);
-    this.pollInterval = checkMs("pollInterval", opts.pollInterval, 100, false);
+    this.shutdownTimeout = checkMs("shutdownTimeout", opts.shutdownTimeout, ASYNC_MANAGER_DEFAULTS.shutdownTimeout, true);
+    this.retryInterval = checkMs("retryInterval", opts.retryInterval, ASYNC_MANAGER_DEFAULTS.retryInterval, false);
+    this.pollInterval = checkMs("pollInterval", opts.pollInterval, ASYNC_MANAGER_DEFAULTS.pollInterval, false);
     const make = (): Manager => {
       const mgr = new Manager((handler ?? undefined) as Handler | undefined, {
         errorHandler: opts.errorHandler, limits: opts.limits, network: opts.network,
-        enableWakeup: opts.enableWakeup ?? true,
+        enableWakeup: opts.enableWakeup ?? ASYNC_MANAGER_DEFAULTS.enableWakeup,
       });
       mgr.setAutoDrive(true, { tickMs: this.pollInterval });
       this.#manager = mgr;

@@ -13,6 +13,12 @@ import type { Address, Network } from "../shim/network";
 /** Default of `resolveTimeoutMs` (connect() and conn.resolve()). */
 export const DEFAULT_RESOLVE_TIMEOUT_MS = 10_000;
 
+/** Defaults of ClientOptions, connect()'s (also `DEFAULTS.connect`); 0 = no limit. */
+export const CONNECT_DEFAULTS = Object.freeze({ timeoutMs: 0, resolveTimeoutMs: DEFAULT_RESOLVE_TIMEOUT_MS });
+
+/** Defaults of ResolveOptions, conn.resolve()'s (also `DEFAULTS.resolve`). */
+export const RESOLVE_DEFAULTS = Object.freeze({ timeoutMs: DEFAULT_RESOLVE_TIMEOUT_MS });
+
 /** The connect() options this module handles. */
 export interface ClientOptions {
   /** Abort the connection: MG_EV_ERROR ("connect aborted: ...") then MG_EV_CLOSE, if it is still open. */
@@ -51,8 +57,8 @@ export function checkClientOptions(opts: ClientOptions): Required<Omit<ClientOpt
   }
   return {
     signal,
-    timeoutMs: checkMs("connect", "timeoutMs", opts.timeoutMs, 0),
-    resolveTimeoutMs: checkMs("connect", "resolveTimeoutMs", opts.resolveTimeoutMs, DEFAULT_RESOLVE_TIMEOUT_MS),
+    timeoutMs: checkMs("connect", "timeoutMs", opts.timeoutMs, CONNECT_DEFAULTS.timeoutMs),
+    resolveTimeoutMs: checkMs("connect", "resolveTimeoutMs", opts.resolveTimeoutMs, CONNECT_DEFAULTS.resolveTimeoutMs),
   };
 }
 
@@ -158,7 +164,7 @@ function literal(host: string): Address | undefined {
 export function resolveConn(conn: Connection, url: string, opts: ResolveOptions = {}): void {
   if (opts === null || typeof opts !== "object") throw new TypeError(`resolve: options must be an object, got ${describe(opts)}`);
   const ep = parseEndpoint(url);
-  const timeoutMs = checkMs("resolve", "timeoutMs", opts.timeoutMs, DEFAULT_RESOLVE_TIMEOUT_MS);
+  const timeoutMs = checkMs("resolve", "timeoutMs", opts.timeoutMs, RESOLVE_DEFAULTS.timeoutMs);
   resolveCancel(conn);
   const token = {};
   const pending: Pending = { token };

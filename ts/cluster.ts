@@ -20,6 +20,12 @@ import { describe, MongooseError } from "./errors";
 import { WORKER_ENV, type ClusterMessage } from "./cluster-worker";
 import type { ForcedConnection, ShutdownReport } from "./shutdown";
 
+/** Defaults of ClusterOptions (also `NODE_DEFAULTS.cluster`); script, args, env: the primary's; workers: os.availableParallelism(). */
+export const CLUSTER_DEFAULTS = Object.freeze({
+  shutdownTimeoutMs: 30_000, signals: Object.freeze(["SIGINT", "SIGTERM"]) as readonly NodeJS.Signals[],
+  reloadSignal: "SIGHUP" as NodeJS.Signals | null, maxRestarts: 10, restartWindowMs: 60_000, restartDelayMs: 100, readyTimeoutMs: 30_000,
+});
+
 /** Options of runCluster(). */
 export interface ClusterOptions {
   /** The worker script (default: the primary's own, process.argv[1]). */
@@ -135,13 +141,13 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
   if (opts === null || typeof opts !== "object") throw new TypeError(`${op}: options must be an object, got ${describe(opts)}`);
   if (!cluster.isPrimary) throw new MongooseError("ERR_NOT_PRIMARY", `${op}: call it in the primary process, not in a worker`);
   const count = posInt(op, "workers", opts.workers, availableParallelism());
-  const timeoutMs = posInt(op, "shutdownTimeoutMs", opts.shutdownTimeoutMs, 30_000, 0);
-  const maxRestarts = posInt(op, "maxRestarts", opts.maxRestarts, 10, 0);
-  const windowMs = posInt(op, "restartWindowMs", opts.restartWindowMs, 60_000);
-  const restartDelayMs = posInt(op, "restartDelayMs", opts.restartDelayMs, 100, 0);
-  const readyTimeoutMs = posInt(op, "readyTimeoutMs", opts.readyTimeoutMs, 30_000);
-  const signals = opts.signals ?? ["SIGINT", "SIGTERM"];
-  const reloadSignal = opts.reloadSignal === undefined ? "SIGHUP" : opts.reloadSignal;
+  const timeoutMs = posInt(op, "shutdownTimeoutMs", opts.shutdownTimeoutMs, CLUSTER_DEFAULTS.shutdownTimeoutMs, 0);
+  const maxRestarts = posInt(op, "maxRestarts", opts.maxRestarts, CLUSTER_DEFAULTS.maxRestarts, 0);
+  const windowMs = posInt(op, "restartWindowMs", opts.restartWindowMs, CLUSTER_DEFAULTS.restartWindowMs);
+  const restartDelayMs = posInt(op, "restartDelayMs", opts.restartDelayMs, CLUSTER_DEFAULTS.restartDelayMs, 0);
+  const readyTimeoutMs = posInt(op, "readyTimeoutMs", opts.readyTimeoutMs, CLUSTER_DEFAULTS.readyTimeoutMs);
+  const signals = opts.signals ?? [...CLUSTER_DEFAULTS.signals];
+  const reloadSignal = opts.reloadSignal === undefined ? CLUSTER_DEFAULTS.reloadSignal : opts.reloadSignal;
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && /^SIG[A-Z0-9]+$/.test(s))) {
     throw new TypeError(`${op}: signals must be an array of signal names, got ${describe(signals)}`);
   }

@@ -41,8 +41,8 @@ export class ConnectionError extends Error {
 
 /**
  * The `data` a handler receives for each event. Events not listed here
- * (MG_EV_WS_*, MG_EV_MQTT_*, MG_EV_USER) carry `unknown`
- * until their module adds an entry by declaration merging:
+ * (MG_EV_USER and above) carry `unknown` until your module adds an entry by
+ * declaration merging:
  *
  *     declare module "tsmongoose" {            // in the repo: declare module "./event-data"
  *       interface EventDataMap { [MG_EV_WS_MSG]: WsMessage }

@@ -10,6 +10,12 @@ import type { ErrorHandler } from "./engine";
 import type { Limits } from "./limits";
 import type { ShutdownOptions, ShutdownReport } from "./shutdown";
 import type { Address, Network } from "../shim/network";
+import { RUN_DEFAULTS } from "./run";
+
+/** Defaults of ServeOptions (also `DEFAULTS.serve`); signals and shutdownTimeoutMs are run()'s. */
+export const SERVE_DEFAULTS = Object.freeze({
+  port: 3000, hostname: "0.0.0.0", signals: RUN_DEFAULTS.signals, shutdownTimeoutMs: RUN_DEFAULTS.shutdownTimeoutMs,
+});
 
 /** Options of serve(). */
 export interface ServeOptions extends Omit<FetchHandlerOptions, "hostname"> {
@@ -100,7 +106,7 @@ export function serve(opts: ServeOptions, onListen?: (address: Address) => void)
   if (opts === null || typeof opts !== "object") throw new TypeError(`serve: options must be an object, got ${describe(opts)}`);
   if (typeof opts.fetch !== "function") throw new TypeError(`serve: fetch must be a function, got ${describe(opts.fetch)}`);
   if (onListen !== undefined && typeof onListen !== "function") throw new TypeError(`serve: onListen must be a function, got ${describe(onListen)}`);
-  const { fetch, port = 3000, hostname = "0.0.0.0", url, limits, network, errorHandler, signals, shutdownTimeoutMs, ...rest } = opts;
+  const { fetch, port = SERVE_DEFAULTS.port, hostname = SERVE_DEFAULTS.hostname, url, limits, network, errorHandler, signals, shutdownTimeoutMs, ...rest } = opts;
   let listenUrl: string;
   if (url !== undefined) {
     if (typeof url !== "string") throw new TypeError(`serve: url must be a string, got ${describe(url)}`);

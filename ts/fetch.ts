@@ -85,6 +85,9 @@ class Context implements FetchContext {
   }
 }
 
+/** Defaults of FetchHandlerOptions (also `DEFAULTS.fetchHandler`). */
+export const FETCH_HANDLER_DEFAULTS = Object.freeze({ overrideGlobalObjects: true, highWaterMark: 65536 });
+
 /** Options of fetchHandler() (and serve()). */
 export interface FetchHandlerOptions {
   /**
@@ -280,10 +283,10 @@ function checkOptions(fetch: unknown, opts: unknown): FetchHandlerOptions {
  */
 export function fetchHandler(fetch: FetchFunction, opts?: FetchHandlerOptions): Handler {
   const o = checkOptions(fetch, opts);
-  if (o.overrideGlobalObjects !== false) installGlobals();
+  if (o.overrideGlobalObjects ?? FETCH_HANDLER_DEFAULTS.overrideGlobalObjects) installGlobals();
   const onError = o.onError;
   const hostname = o.hostname;
-  const hwm = o.highWaterMark ?? 65536;
+  const hwm = o.highWaterMark ?? FETCH_HANDLER_DEFAULTS.highWaterMark;
   /** Exchanges in progress by connection id (the core delivers one request at a time per connection). */
   const pending = new Map<number, Exchange>();
 

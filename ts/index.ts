@@ -55,3 +55,4 @@ export { MemoryDatagrams, type MemoryDatagramOptions } from "../shim/memory-udp"
 export { PackedFs } from "../shim/packed-fs";
 export type { FileSystem, FileStat } from "../shim/fs";
 export { HOST_REPLY_MIN, type ServeDirOptions, type ServeFileOptions } from "./static";
+export { DEFAULTS } from "./defaults";

@@ -20,6 +20,9 @@ import { shutdownProtocolHooks } from "./shutdown";
 /** Topic aliases the core accepts from a peer (mqtt.h MG_MQTT_MAX_ALIASES). */
 const MAX_ALIASES = 16;
 
+/** Defaults of MqttConnectOptions (also `DEFAULTS.mqttConnect`); clientId is random. */
+export const MQTT_CONNECT_DEFAULTS = Object.freeze({ cleanSession: true, keepalive: 60, version: 4 as 4 | 5 });
+
 /** Options of Manager.mqttConnect(). */
 export interface MqttConnectOptions {
   /** Handler for this connection (default: the manager's). */
@@ -183,14 +186,14 @@ function maxPacket(mgr: Manager): number {
 export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): Connection {
   const op = "mqttConnect";
   const oo = opts(op, o);
-  const version = oo.version ?? 4;
+  const version = oo.version ?? MQTT_CONNECT_DEFAULTS.version;
   if (version !== 4 && version !== 5) throw new RangeError(`${op}: version must be 4 or 5, got ${describe(version)}`);
-  const keepalive = checkInt(op, "keepalive", oo.keepalive ?? 60, 0, 65535);
+  const keepalive = checkInt(op, "keepalive", oo.keepalive ?? MQTT_CONNECT_DEFAULTS.keepalive, 0, 65535);
   const clientId = oo.clientId ?? randomId();
   if (typeof clientId !== "string") throw new TypeError(`${op}: clientId must be a string, got ${describe(clientId)}`);
   if (oo.username !== undefined && typeof oo.username !== "string") throw new TypeError(`${op}: username must be a string, got ${describe(oo.username)}`);
   const password = oo.password === undefined ? undefined : toBytes(`${op} password`, oo.password);
-  const clean = oo.cleanSession ?? true;
+  const clean = oo.cleanSession ?? MQTT_CONNECT_DEFAULTS.cleanSession;
   if (typeof clean !== "boolean") throw new TypeError(`${op}: cleanSession must be a boolean, got ${describe(clean)}`);
   if (oo.session !== undefined && !(oo.session instanceof MqttSession)) throw new TypeError(`${op}: session must be an MqttSession, got ${describe(oo.session)}`);
   let flags = clean ? 1 : 0;

@@ -5,7 +5,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./platform";
-import { envVar, nodeNetwork } from "../shim/node";
+import { envVar, nodeNetwork, NODE_NETWORK_DEFAULTS } from "../shim/node";
+import { CLUSTER_DEFAULTS } from "./cluster";
 import { nodeUtilAccel } from "../shim/node-util";
 import { setUtilAccel } from "./util-accel";
 import { nodeFileSystem } from "../shim/node-fs";
@@ -47,3 +48,6 @@ export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
 export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";
+
+/** Option defaults of the Node-only API (see DEFAULTS for the rest): `cluster` (ClusterOptions), `nodeNetwork`. */
+export const NODE_DEFAULTS = Object.freeze({ cluster: CLUSTER_DEFAULTS, nodeNetwork: NODE_NETWORK_DEFAULTS });

@@ -21,7 +21,7 @@
 import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { ManagerClosedError, describe } from "./errors";
 import {
-  checkShutdownOptions, closedReport, forceShutdown, isAbortSignal, shutdownManager, shutdownState,
+  SHUTDOWN_DEFAULTS, checkShutdownOptions, closedReport, forceShutdown, isAbortSignal, shutdownManager, shutdownState,
   type ShutdownOptions, type ShutdownReport,
 } from "./shutdown";
 import type { Manager } from "./manager";
@@ -36,6 +36,12 @@ export interface RunOptions extends Omit<ShutdownOptions, "timeoutMs" | "signal"
   /** Hard limit of the shutdown, ms from the signal (default 30_000). */
   shutdownTimeoutMs?: number;
 }
+
+/** Defaults of RunOptions (also `DEFAULTS.run`); the other fields default as in ShutdownOptions. */
+export const RUN_DEFAULTS = Object.freeze({
+  signals: Object.freeze(["SIGINT", "SIGTERM"]) as readonly string[],
+  shutdownTimeoutMs: SHUTDOWN_DEFAULTS.timeoutMs,
+});
 
 /** The part of Node's `process` run() needs; absent in browsers. */
 interface SignalSource {
@@ -52,7 +58,7 @@ function signalSource(): SignalSource | undefined {
 export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownReport> {
   if (opts === undefined) opts = {};
   if (opts === null || typeof opts !== "object") throw new TypeError(`run: options must be an object, got ${describe(opts)}`);
-  const { signals = ["SIGINT", "SIGTERM"], shutdownTimeoutMs, signal: abort, ...rest } = opts;
+  const { signals = RUN_DEFAULTS.signals, shutdownTimeoutMs = RUN_DEFAULTS.shutdownTimeoutMs, signal: abort, ...rest } = opts;
   if (abort !== undefined && !isAbortSignal(abort)) throw new TypeError(`run: signal must be an AbortSignal, got ${describe(abort)}`);
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && /^SIG[A-Z0-9]+$/.test(s))) {
     throw new TypeError(`run: signals must be an array of signal names like "SIGTERM", got ${describe(signals)}`);

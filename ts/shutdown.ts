@@ -97,6 +97,13 @@ export interface ShutdownReport {
 /** A hook run during shutdown, with the signal name if a signal started it. */
 export type ShutdownHook = (signal?: string) => void | Promise<void>;
 
+/**
+ * Defaults of ShutdownOptions (also `DEFAULTS.shutdown`). idleGraceMs has
+ * none of its own: it follows limits.idleTimeoutMs. replyStatus applies only
+ * when serveNewRequests is false.
+ */
+export const SHUTDOWN_DEFAULTS = Object.freeze({ timeoutMs: 30_000, readinessDelayMs: 0, replyStatus: 503, serveNewRequests: true });
+
 /** mgx.h MGX_SHUTDOWN_SERVE: deliver new requests, but close after every response. */
 const SHUTDOWN_SERVE = -1;
 
@@ -169,7 +176,7 @@ export function checkShutdownOptions(opts: ShutdownOptions | undefined, op = "sh
     if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${op}: ${name} must be a finite number >= 0, got ${describe(v)}`);
     return v;
   };
-  const status = opts.replyStatus ?? 503;
+  const status = opts.replyStatus ?? SHUTDOWN_DEFAULTS.replyStatus;
   if (typeof status !== "number" || !Number.isInteger(status) || status < 200 || status > 999) {
     throw new RangeError(`${op}: replyStatus must be an integer in 200..999, got ${describe(status)}`);
   }
@@ -183,10 +190,10 @@ export function checkShutdownOptions(opts: ShutdownOptions | undefined, op = "sh
     throw new TypeError(`${op}: signal must be an AbortSignal (the signal name moved to signalName), got ${describe(opts.signal)}`);
   }
   return {
-    timeoutMs: ms("timeoutMs", 30_000)!,
-    readinessDelayMs: ms("readinessDelayMs", 0)!,
+    timeoutMs: ms("timeoutMs", SHUTDOWN_DEFAULTS.timeoutMs)!,
+    readinessDelayMs: ms("readinessDelayMs", SHUTDOWN_DEFAULTS.readinessDelayMs)!,
     replyStatus: status,
-    serveNewRequests: opts.serveNewRequests ?? opts.replyStatus === undefined,
+    serveNewRequests: opts.serveNewRequests ?? (opts.replyStatus === undefined && SHUTDOWN_DEFAULTS.serveNewRequests),
     idleGraceMs: ms("idleGraceMs", undefined),
     signal: opts.signalName,
     abort: opts.signal,

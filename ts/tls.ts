@@ -47,7 +47,8 @@ export function isTlsScheme(scheme: string): boolean {
   return Object.prototype.hasOwnProperty.call(TLS_SCHEMES, scheme);
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Defaults of TlsOpts (also `DEFAULTS.tls`). */
+export const TLS_DEFAULTS = Object.freeze({ handshakeTimeoutMs: 10_000 });
 const HTTP_ALPN: readonly string[] = Object.freeze(["http/1.1"]);
 const NO_ALPN: readonly string[] = Object.freeze([]);
 
@@ -116,7 +117,7 @@ function toParams(op: string, o: TlsOpts, server: boolean, http: boolean, host?:
     skipVerification: !server && o.skipVerification === true,
     sni: server ? sni : undefined,
     alpn: http ? HTTP_ALPN : NO_ALPN,
-    handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? TLS_DEFAULTS.handshakeTimeoutMs,
   });
 }
 
