@@ -250,8 +250,14 @@ export class Connection<U = unknown> {
   replyJson(value: unknown, status = 200, headers?: HeadersInit): boolean {
     const c = this.#live("replyJson");
     checkStatus(status);
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (err) {
+      // BigInt, cycles, a throwing toJSON: the value is the caller's mistake.
+      throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`, { cause: err, code: "ERR_INVALID_ARG_VALUE" });
+    }
+    if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`, { code: "ERR_INVALID_ARG_VALUE" });
     let block = formatHeaders(headers);
     if (!hasHeader(block, "content-type")) block = "Content-Type: application/json\r\n" + block;
     checkNotAnswered(this, "replyJson", status);

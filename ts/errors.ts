@@ -82,26 +82,37 @@ export class ReplyTooLargeError extends MongooseError {
 const GlobalTypeError = globalThis.TypeError;
 const GlobalRangeError = globalThis.RangeError;
 
-/** Constructor of an argument error that carries Node's `code`. */
-type CodedErrorClass<E extends Error> = new (message?: string, options?: { cause?: unknown }) => E & { readonly code: string };
+/** Options of the coded argument errors: `code` overrides the class's default. */
+interface CodedErrorOptions { cause?: unknown; code?: string }
 
-/** A TypeError with Node's `code` "ERR_INVALID_ARG_TYPE" (a wrong kind of argument). */
+/** Constructor of an argument error that carries Node's `code`. */
+type CodedErrorClass<E extends Error> = new (message?: string, options?: CodedErrorOptions) => E & { readonly code: string };
+
+/**
+ * A TypeError with Node's `code`: "ERR_INVALID_ARG_TYPE" (a wrong kind of
+ * argument) unless options.code says "ERR_INVALID_ARG_VALUE" (args.ts).
+ */
 const ArgTypeError: CodedErrorClass<globalThis.TypeError> = class TypeError extends GlobalTypeError {
-  /** Node's code for a wrong argument type. */
-  readonly code: string = "ERR_INVALID_ARG_TYPE";
-  constructor(message?: string, options?: { cause?: unknown }) {
+  /** Node's code, "ERR_INVALID_ARG_TYPE" by default. */
+  readonly code: string;
+  constructor(message?: string, options?: CodedErrorOptions) {
     super(message, options);
     this.name = "TypeError";
+    this.code = options?.code ?? "ERR_INVALID_ARG_TYPE";
   }
 };
 
-/** A RangeError with Node's `code` "ERR_INVALID_ARG_VALUE" (a value out of range). */
+/**
+ * A RangeError with Node's `code`: "ERR_OUT_OF_RANGE" (a number outside its
+ * range) unless options.code says "ERR_INVALID_ARG_VALUE" (args.ts).
+ */
 const ArgRangeError: CodedErrorClass<globalThis.RangeError> = class RangeError extends GlobalRangeError {
-  /** Node's code for an invalid argument value. */
-  readonly code: string = "ERR_INVALID_ARG_VALUE";
-  constructor(message?: string, options?: { cause?: unknown }) {
+  /** Node's code, "ERR_OUT_OF_RANGE" by default. */
+  readonly code: string;
+  constructor(message?: string, options?: CodedErrorOptions) {
     super(message, options);
     this.name = "RangeError";
+    this.code = options?.code ?? "ERR_OUT_OF_RANGE";
   }
 };
 
