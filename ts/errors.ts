@@ -32,20 +32,23 @@ export class ManagerClosedError extends MongooseError {
 
 /**
  * Binding a listener failed. As with Node's net errors, `code` is the system
- * code (`err.code === "EADDRINUSE"`), `syscall` is "listen"; `errno` repeats
- * the system code as a string (kept from earlier releases).
+ * code (`err.code === "EADDRINUSE"`), `errno` its negative number as Node
+ * gives it (-98 on Linux), `syscall` is "listen". Networks without system
+ * numbers (the memory network) leave `errno` undefined.
  */
 export class ListenError extends MongooseError {
-  /** System error code such as "EADDRINUSE", or "EUNKNOWN" (same as `code`). */
-  readonly errno: string;
+  /** Node's negative system error number (util.getSystemErrorMap()), or undefined off the OS network. */
+  readonly errno: number | undefined;
   /** The system call that failed: "listen". */
   readonly syscall = "listen";
   /** The URL that failed to bind. */
   readonly url: string;
-  constructor(url: string, errno: string, cause?: unknown) {
-    const why = cause instanceof Error ? cause.message : errno;
-    super(errno, `cannot listen on ${url}: ${why}`, cause === undefined ? undefined : { cause });
-    this.errno = errno;
+  /** `code`: the system code ("EADDRINUSE"); the number comes from `cause.errno` when it has one. */
+  constructor(url: string, code: string, cause?: unknown) {
+    const why = cause instanceof Error ? cause.message : code;
+    super(code, `cannot listen on ${url}: ${why}`, cause === undefined ? undefined : { cause });
+    const n = (cause as { errno?: unknown } | undefined)?.errno;
+    this.errno = typeof n === "number" ? n : undefined;
     this.url = url;
   }
 }

@@ -185,7 +185,7 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
   const op = "mqttConnect";
   const oo = opts(op, o);
   const version = oo.version ?? 4;
-  if (version !== 4 && version !== 5) throw new RangeError(`${op}: The "version" option must be 4 or 5. Received ${describe(version)}`, { code: "ERR_INVALID_ARG_VALUE" });
+  if (version !== 4 && version !== 5) throw new RangeError(`${op}: version must be 4 or 5, got ${describe(version)}`, { code: "ERR_INVALID_ARG_VALUE" });
   const keepalive = checkInt(op, "keepalive", oo.keepalive ?? 60, 0, 65535);
   const clientId = oo.clientId ?? randomId();
   if (typeof clientId !== "string") throw new TypeError(`${op}: clientId must be a string, got ${describe(clientId)}`);
