@@ -110,7 +110,7 @@ const MANAGER: Record<string, Calls> = {
   sntpConnect: ({ mgr }) => [() => mgr.sntpConnect(5 as never), () => mgr.sntpConnect("tcp://127.0.0.1:1")],
   poll: ({ mgr }) => [() => mgr.poll(NEG), () => mgr.poll(STR), () => mgr.poll(0, { signal: STR })],
   timerAdd: ({ mgr }) => [() => mgr.timerAdd(NEG, () => undefined), () => mgr.timerAdd(1, NOT_A_FN)],
-  wakeup: ({ mgr }) => [() => mgr.wakeup(NEG), () => mgr.wakeup(1, 5 as never)],
+  wakeup: ({ mgr }) => [() => mgr.wakeup(STR), () => mgr.wakeup(1, 5 as never)], // unknown ids return false
   run: ({ mgr }) => [() => mgr.run(STR), () => mgr.run({ signal: STR })],
   shutdown: ({ mgr }) => [() => mgr.shutdown(STR), () => mgr.shutdown({ timeoutMs: NEG })],
   onShutdown: ({ mgr }) => [() => mgr.onShutdown(NOT_A_FN)],
@@ -174,7 +174,7 @@ const ASYNC_MANAGER: Record<string, Calls> = {
   mqttConnect: ({ am }) => [() => am.mqttConnect("mqtt://127.0.0.1:1", { version: 3 as never })],
   sntpConnect: ({ am }) => [() => am.sntpConnect(5 as never)],
   timerAdd: ({ am }) => [() => am.timerAdd(NEG, () => undefined)],
-  wakeup: ({ am }) => [() => am.wakeup(NEG)],
+  wakeup: ({ am }) => [() => am.wakeup(STR)],
   wakeupHandle: () => [], // no arguments
   ready: () => [], // no arguments
   close: () => [], // no arguments

@@ -348,9 +348,7 @@ export class Manager extends Engine {
   wakeup(connId: number, data: string | Uint8Array = ""): boolean {
     this.#check("wakeup");
     // Arguments are checked before the lookup, so a bad one throws even when nothing would be delivered.
-    if (typeof connId !== "number" || !Number.isSafeInteger(connId) || connId < 1) {
-      throw new RangeError(`wakeup: connId must be a positive integer, got ${describe(connId)}`);
-    }
+    if (typeof connId !== "number") throw new TypeError(`wakeup: connId must be a number, got ${describe(connId)}`);
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
       throw new TypeError(`wakeup: data must be a string or Uint8Array, got ${describe(data)}`);
     }
