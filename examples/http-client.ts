@@ -1,13 +1,31 @@
 // http-client.ts: fetch a URL with the Manager as an HTTP client, the
 // reference's way: connect, write the request on MG_EV_CONNECT, print the
 // answer on MG_EV_HTTP_MSG, stop. Usage: http-client.mjs URL [METHOD [BODY]]
+// (a missing or bad URL prints the usage line and exits 1).
 // (http-basic-auth-client.ts adds credentials to the same request.)
 // Prints the status line, then the body; exits 0 on a 2xx answer, 1 otherwise
 // (2 on a connection error or a timeout of TIMEOUT_MS, default 10 000).
 import { init, Manager, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_MSG } from "tsmongoose";
 import type { HttpMessage } from "tsmongoose";
 
-const url = new URL(process.argv[2] ?? "http://127.0.0.1:8000/");
+const USAGE = "usage: http-client.mjs http://HOST[:PORT]/PATH [METHOD [BODY]]";
+/** The URL argument, or undefined when it is missing, does not parse, or is not http://. */
+function parseUrl(arg: string | undefined): URL | undefined {
+  if (arg === undefined) return undefined;
+  try {
+    const u = new URL(arg);
+    return u.protocol === "http:" && u.host !== "" ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const url = parseUrl(process.argv[2]);
+if (url === undefined) {
+  // A usage line, not a stack trace: the mistake is the caller's.
+  console.error(process.argv[2] === undefined ? "error: a URL is required" : `error: not an http:// URL: ${process.argv[2]}`);
+  console.error(USAGE);
+  process.exit(1);
+}
 const method = process.argv[3] ?? "GET";
 const body = process.argv[4] ?? "";
 const timeoutMs = Number(process.env.TIMEOUT_MS ?? 10_000);

@@ -5,7 +5,7 @@
 // it is dropped, as on a real network. For tests, `loss` drops each datagram
 // with that probability and `reorder` shuffles the datagrams of each
 // delivery round; `random` makes both reproducible.
-import { ListenError, RangeError } from "../ts/errors";
+import { ListenError, RangeError, TypeError, describe } from "../ts/errors";
 import type { Address, Endpoint, NetworkEvents } from "./network";
 
 /** Datagram behaviour of a MemoryNetwork (switchable at any time). */
@@ -48,6 +48,7 @@ export class MemoryDatagrams {
   #nextPort = FIRST_PORT;
 
   constructor(private readonly enqueue: (task: () => void) => void, opts: MemoryDatagramOptions = {}) {
+    if (opts === null || typeof opts !== "object") throw new TypeError(`memoryNetwork: datagram options must be an object, got ${describe(opts)}`);
     this.loss = opts.loss ?? 0;
     this.reorder = opts.reorder ?? false;
     this.random = opts.random ?? Math.random;

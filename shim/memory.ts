@@ -16,7 +16,7 @@
 // nobody listens on fails with an error whose code is "ECONNREFUSED".
 
 import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
-import { ListenError } from "../ts/errors";
+import { ListenError, describe as describeArg } from "../ts/errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { MemoryDatagrams, type MemoryDatagramOptions } from "./memory-udp";
 
@@ -117,6 +117,7 @@ export class MemoryNetwork implements Network {
   readonly datagrams: MemoryDatagrams;
 
   constructor(opts: MemoryNetworkOptions = {}) {
+    if (opts === null || typeof opts !== "object") throw new TypeError(`memoryNetwork: options must be an object, got ${describeArg(opts)}`);
     const w = opts.windowBytes ?? MEMORY_WINDOW_BYTES;
     if (!Number.isInteger(w) || w < 1) throw new RangeError(`memoryNetwork: windowBytes must be a positive integer, got ${String(w)}`);
     this.windowBytes = w;

@@ -87,6 +87,11 @@ export interface Network {
    * `fill` gave nothing.
    */
   sendWith?(id: number, len: number, fill: (buf: Uint8Array) => number): number;
+  /**
+   * Optional: bytes send() took for `id` that are not written to the peer
+   * yet (shutdown reports say how much a forced connection still had to send).
+   */
+  queuedBytes?(id: number): number;
   /** Stop (true) or resume (false) delivering `data` events for `id`. */
   pause(id: number, paused: boolean): void;
   /**

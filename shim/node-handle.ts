@@ -538,6 +538,11 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       st.linger.unref();
     },
 
+    queuedBytes(id: number): number {
+      const st = sockets.get(id);
+      return st === undefined || st.destroyed ? 0 : queued(st);
+    },
+
     localAddr(id: number): Address | undefined {
       const srv = servers.get(id);
       if (srv) return srv.address;

@@ -333,6 +333,10 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): SocketNetwork {
       st.linger.unref();
     },
 
+    queuedBytes(id: number): number {
+      return sockets.get(id)?.socket.writableLength ?? 0;
+    },
+
     localAddr(id: number): Address | undefined {
       const srv = servers.get(id);
       if (srv) return srv.address;

@@ -193,5 +193,6 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
   if (tcp.lookup) net.lookup = (host) => tcp.lookup!(host);
   if (tcp.tlsInit) net.tlsInit = (id, tls, pending) => tcp.tlsInit!(id, tls, pending);
   if (tcp.tlsPrepare) net.tlsPrepare = (tls) => tcp.tlsPrepare!(tls);
+  if (tcp.queuedBytes) net.queuedBytes = (id) => (mine(id) ? 0 : tcp.queuedBytes!(id));
   return net;
 }

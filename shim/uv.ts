@@ -4,7 +4,7 @@
 // node:net uses internally. They are not a public API, so everything is
 // checked once and tcpBindings() answers undefined when the shape differs:
 // the caller then falls back to node:net.
-import { getSystemErrorName } from "node:util";
+import { getSystemErrorMap, getSystemErrorName } from "node:util";
 import { ListenError } from "../ts/errors";
 
 /** getsockname()/getpeername() fill this in. */
@@ -132,11 +132,19 @@ const LISTEN_ERROR_DESCRIPTIONS: Record<string, string> = {
   EADDRNOTAVAIL: "address not available",
 };
 
+let errnoByName: Map<string, number> | undefined;
+
+/** Node's (libuv's) negative number for an errno name, as in err.errno; undefined if unknown. */
+export function errnoNumber(code: string): number | undefined {
+  errnoByName ??= new Map([...getSystemErrorMap()].map(([n, [name]]) => [name, n]));
+  return errnoByName.get(code);
+}
+
 /** The ListenError for a bind/listen of `url` (host:port) that failed with errno name `code`. */
 export function listenError(url: string, host: string, port: number, code: string): ListenError {
   const what = LISTEN_ERROR_DESCRIPTIONS[code];
   const cause = Object.assign(new Error(`listen ${code}${what ? `: ${what}` : ""} ${host}:${port}`),
-    { code, syscall: "listen", address: host, port });
+    { code, errno: errnoNumber(code), syscall: "listen", address: host, port });
   return new ListenError(url, code, cause);
 }
 

@@ -121,7 +121,7 @@ test("a stuck handler: a warning at every retryInterval naming it, then a final 
 
   // close() after dispose returns the same report: the stuck connection, by id, URI and busy time.
   const report = await am.close();
-  expect(report.forced).toEqual([{ id: stuckId, uri: "/stuck", busyMs: expect.any(Number) }]);
+  expect(report.forced).toEqual([{ id: stuckId, kind: "http", uri: "/stuck", method: "GET", busyMs: expect.any(Number), queuedBytes: 0 }]);
   expect(report.forced[0].busyMs).toBeGreaterThanOrEqual(1000);
 });
 

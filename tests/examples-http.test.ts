@@ -1,15 +1,16 @@
 // examples-http.test.ts: the HTTP examples run as their own Node processes
 // (built to build/examples/*.mjs by scripts/build.mjs): the REST server,
 // the upload server (a streamed upload far over maxBodySize lands on disk
-// intact with bounded memory), and the clients (plain, basic-auth,
+// intact with bounded memory; curl -F forms and raw bodies), and the clients (plain, basic-auth,
 // streaming) against those servers and node:http.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { curl, ensureCurl } from "./helpers/curl";
 
 const ROOT = join(__dirname, "..");
 const BUILT = join(ROOT, "build", "examples");
@@ -173,4 +174,39 @@ test("upload: the page posts a file; 96 MiB streamed to disk intact with bounded
   expect(sneaky.name).toBe("escape.txt");
   expect(existsSync(join(tmp, "up", "escape.txt"))).toBe(true);
   expect(await stop(srv.child)).toBe(0);
+}, 60_000);
+
+test("upload: curl -F stores the file part's content only, named safely; curl --data-binary stores the raw body", async () => {
+  ensureCurl();
+  const up = join(tmp, "up-curl");
+  const srv = await startServer("upload", { UPLOAD_DIR: up });
+  const base = `http://127.0.0.1:${srv.port}`;
+  // Content that looks like a form on its own: CRLFs, dashes, a partial boundary.
+  const content = Buffer.concat([Buffer.from("line 1\r\n--\r\n--X\r\n\r\n"), Buffer.alloc(300_000, 7), Buffer.from("\r\nend\r\n")]);
+  const src = join(tmp, "photo.bin");
+  writeFileSync(src, content);
+  const form = await curl(["-sS", "-F", "note=hello", "-F", `file=@${src};filename=../../we ird$name.bin`, `${base}/upload`]);
+  expect(form.code).toBe(0);
+  const answer = JSON.parse(form.stdout.toString());
+  expect(answer).toMatchObject({ name: "we ird_name.bin", bytes: content.length });
+  expect(readFileSync(join(up, "we ird_name.bin")).equals(content)).toBe(true); // no boundaries, no part headers
+  const raw = await curl(["-sS", "--data-binary", `@${src}`, `${base}/upload?name=raw.bin`]);
+  expect(JSON.parse(raw.stdout.toString())).toMatchObject({ name: "raw.bin", bytes: content.length });
+  expect(readFileSync(join(up, "raw.bin")).equals(content)).toBe(true);
+  // A raw body without a name, a form without a file: 400, nothing stored.
+  const noName = await curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", `@${src}`, `${base}/upload`]);
+  expect(noName.stdout.toString()).toBe("400");
+  const noFile = await curl(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-F", "note=hello", `${base}/upload`]);
+  expect(noFile.stdout.toString()).toBe("400");
+  expect(readdirSync(up).sort()).toEqual(["raw.bin", "we ird_name.bin"]);
+  expect(await stop(srv.child)).toBe(0);
+}, 60_000);
+
+test("http-client: a missing or bad URL prints the usage line and exits 1, without a stack trace", async () => {
+  for (const args of [[], ["not a url"], ["ftp://127.0.0.1/x"]]) {
+    const r = await runClient("http-client", args);
+    expect({ args, code: r.code }).toEqual({ args, code: 1 });
+    expect(r.stderr).toContain("usage: http-client.mjs http://HOST[:PORT]/PATH [METHOD [BODY]]");
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack frames
+  }
 }, 60_000);

@@ -205,7 +205,7 @@ test("http/tcp endpoints use host:port; port 0 allocates; duplicates are EADDRIN
   expect(any.port).toBeGreaterThan(0);
   expect(any.port).not.toBe(80);
   expect(() => net.listen(3, ep("http", "app", 80), server)).toThrow(ListenError);
-  expect(() => net.listen(3, ep("http", "app", 80), server)).toThrow(expect.objectContaining({ errno: "EADDRINUSE" }));
+  expect(() => net.listen(3, ep("http", "app", 80), server)).toThrow(expect.objectContaining({ code: "EADDRINUSE", errno: undefined })); // no system numbers here
   // udp:// ports are a namespace of their own (memory-udp.ts): no clash with tcp://app:9.
   expect(net.listen(4, ep("udp", "app", 9), server)).toEqual({ address: "app", port: 9, family: "mem" });
   expect(() => net.listen(5, ep("mem", "", 0), server)).toThrow(TypeError);

@@ -265,7 +265,7 @@ test("listening twice on one name is EADDRINUSE across Managers; separate networ
   const a = driven(net);
   const b = driven(net);
   a.mgr.listen("mem://app");
-  expect(() => b.mgr.listen("mem://app")).toThrow(expect.objectContaining({ code: "EADDRINUSE", errno: "EADDRINUSE" }));
+  expect(() => b.mgr.listen("mem://app")).toThrow(expect.objectContaining({ code: "EADDRINUSE", errno: undefined })); // no system numbers here
   const other = driven(memoryNetwork());
   expect(other.mgr.listen("mem://app").localAddr?.address).toBe("app");
 });

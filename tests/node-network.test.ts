@@ -4,6 +4,7 @@
 // itself and that both report the same things the same way.
 import { execFile, execFileSync } from "node:child_process";
 import * as net from "node:net";
+import { constants as osConstants } from "node:os";
 import * as path from "node:path";
 import {
   defaultTransport, nodeNetwork, ListenError, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR,
@@ -103,7 +104,8 @@ describe.each(["handle", "socket"] as const)("transport %s", (transport) => {
       let err: unknown;
       try { mgr.listen(`http://127.0.0.1:${srv.port}`); } catch (e) { err = e; }
       expect(err).toBeInstanceOf(ListenError);
-      expect((err as ListenError).errno).toBe("EADDRINUSE");
+      expect((err as ListenError).code).toBe("EADDRINUSE");
+      expect((err as ListenError).errno).toBe(-osConstants.errno.EADDRINUSE); // Node's number (libuv: -errno on POSIX)
       expect((err as Error).message).toBe(
         `cannot listen on http://127.0.0.1:${srv.port}: listen EADDRINUSE: address already in use 127.0.0.1:${srv.port}`);
     } finally {

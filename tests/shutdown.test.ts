@@ -4,6 +4,7 @@
 // flight, idempotence, a poll-loop program, hooks and timers, and run()
 // (signals emitted in-process; real signals are in shutdown-signals.test.ts).
 import { createHash } from "node:crypto";
+import * as net from "node:net";
 import {
   Manager, MG_EV_CLOSE, MG_EV_HTTP_MSG, ManagerClosedError, type Connection, type HttpMessage, type ShutdownReport,
 } from "tsmongoose";
@@ -170,6 +171,33 @@ test("replyStatus picks the status; serveNewRequests serves them, with Connectio
   expect(await idleB.waitEnd(2000)).toBe(true);
   expect(await doneB).toMatchObject({ rejected: 0, completed: 2, forced: [] });
   for (const c of [idleA, holdA, idleB, holdB]) c.destroy();
+});
+
+test("a download cut at the deadline is named in the report: URI, method, kind, bytes queued, busy since its request", async () => {
+  const BIG64 = new Uint8Array(64 * 1024 * 1024);
+  const srv = await startServer((c, ev, data) => {
+    if (ev === MG_EV_HTTP_MSG && (data as HttpMessage).uri === "/download") c.reply(200, BIG64, { "Content-Type": "application/octet-stream" });
+  }, { mode: "auto" });
+  const mgr = srv.mgr;
+  // A client that sends its request and then stops reading: the answer stays queued.
+  const sock = net.connect(srv.port, "127.0.0.1");
+  let got = 0;
+  sock.on("data", (d: Buffer) => { got += d.length; sock.pause(); });
+  sock.on("error", () => undefined);
+  await new Promise<void>((resolve, reject) => { sock.once("connect", resolve); sock.once("error", reject); });
+  sock.write("GET /download?part=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  await waitFor(() => got > 0, 5000, "the download to start");
+  const t0 = Date.now();
+  const report = await mgr.shutdown({ timeoutMs: 300 });
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+  expect(report.forced).toHaveLength(1);
+  const f = report.forced[0];
+  expect(f).toMatchObject({ uri: "/download?part=1", method: "GET", kind: "http" });
+  expect(f.busyMs).toBeGreaterThanOrEqual(290); // from the request, not 0 because it was answered
+  expect(f.busyMs).toBeLessThan(5000 + 2000);
+  expect(f.queuedBytes).toBeGreaterThan(0);
+  expect(f.queuedBytes).toBeLessThan(BIG64.length + 1024);
+  sock.destroy();
 });
 
 test("a handler that never answers is force-closed at timeoutMs and named in the report", async () => {
@@ -365,7 +393,7 @@ describe("run() in-process", () => {
     const report: ShutdownReport = await running;
     expect(Date.now() - t0).toBeLessThan(200);
     expect(report.signal).toBe("SIGUSR2");
-    expect(report.forced).toEqual([{ id: expect.any(Number), busyMs: expect.any(Number), uri: "/stuck" }]);
+    expect(report.forced).toEqual([{ id: expect.any(Number), kind: "http", busyMs: expect.any(Number), queuedBytes: 0, uri: "/stuck", method: "GET" }]);
     expect(report.forced[0].busyMs).toBeGreaterThanOrEqual(190);
     expect(mgr.closed).toBe(true);
     expect(counts()).toBe(before);
@@ -387,7 +415,7 @@ describe("run() in-process", () => {
     await waitFor(() => b.mgr.connections.some((c) => c._requestPending), 2000, "the stuck request");
     b.mgr.close();
     const report = await runB;
-    expect(report.forced).toEqual([{ id: expect.any(Number), busyMs: expect.any(Number), uri: "/stuck?why=close" }]);
+    expect(report.forced).toEqual([{ id: expect.any(Number), kind: "http", busyMs: expect.any(Number), queuedBytes: 0, uri: "/stuck?why=close", method: "GET" }]);
     expect(counts()).toBe(before);
     expect(() => b.mgr.run()).toThrow(ManagerClosedError);
     expect(() => a.mgr.run({ signals: ["INT"] })).toThrow(TypeError);

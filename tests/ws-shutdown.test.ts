@@ -31,7 +31,7 @@ test("shutdown: polite WebSockets close with 1001 and count as drained; a silent
   // The silent client got the close frame too, and nothing answered it.
   expect(silent.frames.map((f) => [f.op, f.payload.readUInt16BE(0), f.payload.subarray(2).toString()])).toEqual([[8, 1001, "going away"]]);
   expect(report.drained).toBe(2);
-  expect(report.forced).toEqual([{ id: silentConn.id, busyMs: 0, uri: "/silent?user=7" }]);
+  expect(report.forced).toEqual([{ id: silentConn.id, kind: "ws", busyMs: 0, queuedBytes: expect.any(Number), uri: "/silent?user=7" }]);
   expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
   expect(srv.mgr.closed).toBe(true);
   await silent.closed();

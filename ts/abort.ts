@@ -12,14 +12,19 @@ export interface PollOptions {
   signal?: AbortSignal;
 }
 
+/** @internal Throw if poll()'s options are not an object with an optional AbortSignal. */
+export function checkPollOptions(opts: PollOptions | undefined): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== "object") throw new TypeError(`poll: options must be an object, got ${describe(opts)}`);
+  if (opts.signal !== undefined && !isAbortSignal(opts.signal)) throw new TypeError(`poll: signal must be an AbortSignal, got ${describe(opts.signal)}`);
+}
+
 /** @internal poll() with an optional AbortSignal. */
 export function pollWithSignal(mgr: Manager, ms: number, opts: PollOptions | undefined,
   poll: (ms: number) => Promise<number>): Promise<number> {
-  if (opts === undefined) return poll(ms);
-  if (opts === null || typeof opts !== "object") throw new TypeError(`poll: options must be an object, got ${describe(opts)}`);
-  const signal = opts.signal;
+  checkPollOptions(opts);
+  const signal = opts?.signal;
   if (signal === undefined) return poll(ms);
-  if (!isAbortSignal(signal)) throw new TypeError(`poll: signal must be an AbortSignal, got ${describe(signal)}`);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<number>((resolve, reject) => {
     const onAbort = (): void => {

@@ -4,7 +4,8 @@
 // Manager/Connection methods are one-line delegates into this file.
 import { core } from "./loader";
 import { connFlags, F_CONNECTING, F_RESOLVING } from "./core";
-import { describe } from "./errors";
+import { describe, TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { argTypeError, checkNumber } from "./args";
 import { parseEndpoint } from "./url";
 import type { Connection } from "./connection";
 import type { Manager } from "./manager";
@@ -41,11 +42,7 @@ interface Resolver {
 }
 
 function checkMs(op: string, name: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new RangeError(`${op}: ${name} must be a finite number >= 0, got ${describe(v)}`);
-  }
-  return v;
+  return v === undefined ? dflt : checkNumber(op, `opts.${name}`, v, 0);
 }
 
 /** Validate the client options of connect() before anything is created. */
@@ -53,7 +50,7 @@ export function checkClientOptions(opts: ClientOptions): Required<Omit<ClientOpt
   const { signal } = opts;
   if (signal !== undefined && (signal === null || typeof signal !== "object" || typeof signal.aborted !== "boolean" ||
       typeof signal.addEventListener !== "function")) {
-    throw new TypeError(`connect: signal must be an AbortSignal, got ${describe(signal)}`);
+    throw argTypeError("connect", "opts.signal", "an AbortSignal", signal);
   }
   return {
     signal,

@@ -16,7 +16,7 @@
 // - resolves `done` with one report adding up the workers' reports.
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism } from "node:os";
-import { describe, MongooseError } from "./errors";
+import { describe, MongooseError, TypeError, RangeError } from "./errors"; // Node's argument-error codes
 import { WORKER_ENV, type ClusterMessage } from "./cluster-worker";
 import type { ForcedConnection, ShutdownReport } from "./shutdown";
 

@@ -201,7 +201,16 @@ export class Connection<U = unknown> {
     return this._ptr === 0 ? 0 : core().mgx_req_started(this._ptr);
   }
 
-  /** @internal URI of the pending request (first 255 bytes), or undefined. */
+  /** @internal The last request of a server HTTP connection, answered or not (shutdown reports), or undefined. */
+  get _lastRequest(): { uri: string; method?: string; startedMs: number } | undefined {
+    if (this._ptr === 0) return undefined;
+    const k = core(), p = k.mgx_last_req_uri(this._ptr);
+    if (!p) return undefined;
+    const m = k.mgx_last_req_method(this._ptr);
+    return { uri: readCString(p, 256), ...(m ? { method: readCString(m, 9) } : {}), startedMs: k.mgx_last_req_started(this._ptr) };
+  }
+
+  /** @internal URI of the pending request (first 246 bytes), or undefined. */
   get _requestUri(): string | undefined {
     if (this._ptr === 0) return undefined;
     const p = core().mgx_req_uri(this._ptr);
@@ -250,8 +259,14 @@ export class Connection<U = unknown> {
   replyJson(value: unknown, status = 200, headers?: HeadersInit): boolean {
     const c = this.#live("replyJson");
     checkStatus(status);
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (err) {
+      // BigInt, cycles, a throwing toJSON: the value is the caller's mistake.
+      throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`, { cause: err, code: "ERR_INVALID_ARG_VALUE" });
+    }
+    if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`, { code: "ERR_INVALID_ARG_VALUE" });
     let block = formatHeaders(headers);
     if (!hasHeader(block, "content-type")) block = "Content-Type: application/json\r\n" + block;
     checkNotAnswered(this, "replyJson", status);

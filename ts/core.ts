@@ -40,6 +40,9 @@ export interface CoreExports {
   mgx_wakeup(c: Ptr, buf: Ptr, len: number): void;
   mgx_req_started(c: Ptr): number;
   mgx_req_uri(c: Ptr): Ptr;
+  mgx_last_req_uri(c: Ptr): Ptr;
+  mgx_last_req_method(c: Ptr): Ptr;
+  mgx_last_req_started(c: Ptr): number;
   mgx_timer_add(mgr: Ptr, ms: number, flags: number): number;
   mgx_timer_cancel(mgr: Ptr, id: number): number;
   mgx_scratch(len: number): Ptr;

@@ -32,20 +32,23 @@ export class ManagerClosedError extends MongooseError {
 
 /**
  * Binding a listener failed. As with Node's net errors, `code` is the system
- * code (`err.code === "EADDRINUSE"`), `syscall` is "listen"; `errno` repeats
- * the system code as a string (kept from earlier releases).
+ * code (`err.code === "EADDRINUSE"`), `errno` its negative number as Node
+ * gives it (-98 on Linux), `syscall` is "listen". Networks without system
+ * numbers (the memory network) leave `errno` undefined.
  */
 export class ListenError extends MongooseError {
-  /** System error code such as "EADDRINUSE", or "EUNKNOWN" (same as `code`). */
-  readonly errno: string;
+  /** Node's negative system error number (util.getSystemErrorMap()), or undefined off the OS network. */
+  readonly errno: number | undefined;
   /** The system call that failed: "listen". */
   readonly syscall = "listen";
   /** The URL that failed to bind. */
   readonly url: string;
-  constructor(url: string, errno: string, cause?: unknown) {
-    const why = cause instanceof Error ? cause.message : errno;
-    super(errno, `cannot listen on ${url}: ${why}`, cause === undefined ? undefined : { cause });
-    this.errno = errno;
+  /** `code`: the system code ("EADDRINUSE"); the number comes from `cause.errno` when it has one. */
+  constructor(url: string, code: string, cause?: unknown) {
+    const why = cause instanceof Error ? cause.message : code;
+    super(code, `cannot listen on ${url}: ${why}`, cause === undefined ? undefined : { cause });
+    const n = (cause as { errno?: unknown } | undefined)?.errno;
+    this.errno = typeof n === "number" ? n : undefined;
     this.url = url;
   }
 }
@@ -94,26 +97,37 @@ export class TlsNotConfiguredError extends MongooseError {
 const GlobalTypeError = globalThis.TypeError;
 const GlobalRangeError = globalThis.RangeError;
 
-/** Constructor of an argument error that carries Node's `code`. */
-type CodedErrorClass<E extends Error> = new (message?: string, options?: { cause?: unknown }) => E & { readonly code: string };
+/** Options of the coded argument errors: `code` overrides the class's default. */
+interface CodedErrorOptions { cause?: unknown; code?: string }
 
-/** A TypeError with Node's `code` "ERR_INVALID_ARG_TYPE" (a wrong kind of argument). */
+/** Constructor of an argument error that carries Node's `code`. */
+type CodedErrorClass<E extends Error> = new (message?: string, options?: CodedErrorOptions) => E & { readonly code: string };
+
+/**
+ * A TypeError with Node's `code`: "ERR_INVALID_ARG_TYPE" (a wrong kind of
+ * argument) unless options.code says "ERR_INVALID_ARG_VALUE" (args.ts).
+ */
 const ArgTypeError: CodedErrorClass<globalThis.TypeError> = class TypeError extends GlobalTypeError {
-  /** Node's code for a wrong argument type. */
-  readonly code: string = "ERR_INVALID_ARG_TYPE";
-  constructor(message?: string, options?: { cause?: unknown }) {
+  /** Node's code, "ERR_INVALID_ARG_TYPE" by default. */
+  readonly code: string;
+  constructor(message?: string, options?: CodedErrorOptions) {
     super(message, options);
     this.name = "TypeError";
+    this.code = options?.code ?? "ERR_INVALID_ARG_TYPE";
   }
 };
 
-/** A RangeError with Node's `code` "ERR_INVALID_ARG_VALUE" (a value out of range). */
+/**
+ * A RangeError with Node's `code`: "ERR_OUT_OF_RANGE" (a number outside its
+ * range) unless options.code says "ERR_INVALID_ARG_VALUE" (args.ts).
+ */
 const ArgRangeError: CodedErrorClass<globalThis.RangeError> = class RangeError extends GlobalRangeError {
-  /** Node's code for an invalid argument value. */
-  readonly code: string = "ERR_INVALID_ARG_VALUE";
-  constructor(message?: string, options?: { cause?: unknown }) {
+  /** Node's code, "ERR_OUT_OF_RANGE" by default. */
+  readonly code: string;
+  constructor(message?: string, options?: CodedErrorOptions) {
     super(message, options);
     this.name = "RangeError";
+    this.code = options?.code ?? "ERR_OUT_OF_RANGE";
   }
 };
 

@@ -3,7 +3,8 @@
 // in: a Manager listening with fetchHandler(fetch), driven by run() (signals
 // start shutdown(); a second one forces), returned as a FetchServer.
 import { Manager } from "./manager";
-import { describe } from "./errors";
+import { describe, TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { checkNumber } from "./args";
 import { fetchHandler, type FetchFunction, type FetchHandlerOptions } from "./fetch";
 import type { Connection } from "./connection";
 import type { ErrorHandler } from "./engine";
@@ -112,9 +113,7 @@ export function serve(opts: ServeOptions, onListen?: (address: Address) => void)
     if (typeof url !== "string") throw new TypeError(`serve: url must be a string, got ${describe(url)}`);
     listenUrl = url;
   } else {
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`serve: port must be an integer in 0..65535, got ${describe(port)}`);
-    }
+    checkNumber("serve", "opts.port", port, 0, 65535, true);
     if (typeof hostname !== "string" || hostname === "") throw new TypeError(`serve: hostname must be an address, got ${describe(hostname)}`);
     listenUrl = `http://${hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname}:${port}`;
   }

@@ -19,6 +19,7 @@ import { core, u8 } from "./loader";
 import { connFlags, httpReply, latin1Bytes, scratch } from "./core";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_POLL, MG_EV_WRITE } from "./constants";
 import { describe } from "./errors";
+import { argTypeError, checkBoolean, checkFunction, checkNumber, checkObject } from "./args";
 import { FetchRequest, NativeHeaders, RequestError, trimOws } from "./fetch-request";
 import { HOST, newRequest } from "./fetch-url";
 import { NativeResponse, TEXT_PLAIN, installGlobals, responseCache } from "./fetch-response";
@@ -253,23 +254,17 @@ function checkOptions(fetch: unknown, opts: unknown): FetchHandlerOptions {
   if (typeof NativeResponse !== "function" || typeof NativeHeaders !== "function") {
     throw new TypeError("fetchHandler needs the web Request, Response and Headers classes (Node >= 20 or a browser)");
   }
-  if (typeof fetch !== "function") throw new TypeError(`fetchHandler: fetch must be a function, got ${describe(fetch)}`);
+  const op = "fetchHandler";
+  checkFunction(op, "fetch", fetch);
   if (opts === undefined) return {};
-  if (opts === null || typeof opts !== "object") throw new TypeError(`fetchHandler: options must be an object, got ${describe(opts)}`);
+  checkObject(op, "opts", opts);
   const o = opts as FetchHandlerOptions;
-  if (o.onError !== undefined && typeof o.onError !== "function") {
-    throw new TypeError(`fetchHandler: onError must be a function, got ${describe(o.onError)}`);
-  }
+  if (o.onError !== undefined) checkFunction(op, "opts.onError", o.onError);
   if (o.hostname !== undefined && (typeof o.hostname !== "string" || !HOST.test(o.hostname))) {
-    throw new TypeError(`fetchHandler: hostname must be a host[:port] string, got ${describe(o.hostname)}`);
+    throw argTypeError(op, "opts.hostname", "a host[:port] string", o.hostname);
   }
-  if (o.overrideGlobalObjects !== undefined && typeof o.overrideGlobalObjects !== "boolean") {
-    throw new TypeError(`fetchHandler: overrideGlobalObjects must be a boolean, got ${describe(o.overrideGlobalObjects)}`);
-  }
-  if (o.highWaterMark !== undefined &&
-    (typeof o.highWaterMark !== "number" || !Number.isSafeInteger(o.highWaterMark) || o.highWaterMark < 0)) {
-    throw new RangeError(`fetchHandler: highWaterMark must be an integer >= 0, got ${describe(o.highWaterMark)}`);
-  }
+  checkBoolean(op, "opts.overrideGlobalObjects", o.overrideGlobalObjects);
+  if (o.highWaterMark !== undefined) checkNumber(op, "opts.highWaterMark", o.highWaterMark, 0, Number.MAX_SAFE_INTEGER, true);
   return o;
 }
 

@@ -3,7 +3,7 @@
 // moves bytes in and views out.
 import { core, u32 } from "./loader";
 import { readUtf8, copyBytes, toBytes, toScratch, type Bytes } from "./core";
-import { describe } from "./errors";
+import { describe, TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 interface FormExports {
   mgx_http_var(buf: number, len: number, name: number, nameLen: number, out: number, outLen: number): number;
@@ -69,7 +69,7 @@ export function httpVar(buf: string | Uint8Array, name: string): string | undefi
  * `for (let o = 0, r; (r = httpParseMultipart(body, o)).next; o = r.next) use(r.part)`.
  */
 export function httpParseMultipart(body: Uint8Array, offset = 0): MultipartResult {
-  if (!(body instanceof Uint8Array)) throw new TypeError(`httpParseMultipart: body must be a Uint8Array, got ${describe(body)}`);
+  if (!(body instanceof Uint8Array)) throw new TypeError(`httpParseMultipart: The "body" argument must be a Uint8Array. Received ${describe(body)}`);
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
     throw new RangeError(`httpParseMultipart: offset must be a non-negative integer, got ${describe(offset)}`);
   }

@@ -4,7 +4,7 @@
 // private event the engine routes here, never to the handler), whatever
 // its size, and delivers MG_EV_HTTP_MSG with an empty body at the end.
 import { core, u32, u8 } from "./loader";
-import { describe } from "./errors";
+import { describe, TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import type { Connection } from "./connection";
 
 /** The core's private "body piece" event (MG_EV_X_BODY in http_stream.h). */

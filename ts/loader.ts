@@ -139,6 +139,15 @@ export function initSync(): CoreExports {
  * loads the module shipped next to the bundle. Later calls resolve at once.
  */
 export function init(opts: { wasm?: WasmSource } = {}): Promise<void> {
+  // Checked even once loaded, so a wrong call fails the same way every time.
+  if (opts === null || typeof opts !== "object") {
+    return Promise.reject(new TypeError(`init: options must be an object, got ${Object.prototype.toString.call(opts)}`));
+  }
+  const w: unknown = opts.wasm;
+  if (w !== undefined && typeof w !== "string" && !(w instanceof URL) && !(w instanceof ArrayBuffer) && !ArrayBuffer.isView(w) &&
+      !(w instanceof WebAssembly.Module) && !isResponseLike(w)) {
+    return Promise.reject(new TypeError(`init: wasm must be a URL, path, Response, bytes or WebAssembly.Module, got ${Object.prototype.toString.call(w)}`));
+  }
   if (exportsObj) return Promise.resolve();
   pending ??= (async () => {
     const module = await compile(opts.wasm);

@@ -17,7 +17,7 @@ import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type Shutd
 import { runManager, type RunOptions } from "./run";
 import { checkConnectTls, checkListenTls, checkTlsUrlListen, setClientTls, setListenerParams, setTlsContext, type TlsOpts } from "./tls";
 import type { Address, Network } from "../shim/network";
-import { pollWithSignal, type PollOptions } from "./abort";
+import { checkPollOptions, pollWithSignal, type PollOptions } from "./abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
 import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
 import { strictHttp } from "./http-stream";
@@ -310,6 +310,7 @@ export class Manager extends Engine {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs === Infinity) {
       throw new RangeError(`poll: timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
     }
+    checkPollOptions(opts); // arguments first, then the state they are used in
     if (this._depth > 0) {
       // The core is delivering an event right now: the step this poll asks
       // for cannot run inside it (the reference's "not reentrant" error).
@@ -347,12 +348,14 @@ export class Manager extends Engine {
    */
   wakeup(connId: number, data: string | Uint8Array = ""): boolean {
     this.#check("wakeup");
-    if (!this.enableWakeup) return false;
-    const conn = this._conns.get(connId);
-    if (!conn || conn._ptr === 0) return false;
+    // Arguments are checked before the lookup, so a bad one throws even when nothing would be delivered.
+    if (typeof connId !== "number") throw new TypeError(`wakeup: connId must be a number, got ${describe(connId)}`);
     if (typeof data !== "string" && !(data instanceof Uint8Array)) {
       throw new TypeError(`wakeup: data must be a string or Uint8Array, got ${describe(data)}`);
     }
+    if (!this.enableWakeup) return false;
+    const conn = this._conns.get(connId);
+    if (!conn || conn._ptr === 0) return false;
     this._enter();
     try {
       const [p, n] = toScratch(data);

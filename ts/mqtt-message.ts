@@ -3,7 +3,7 @@
 // expires when the handler call returns (the core reuses the memory).
 import { u8, u32 } from "./loader";
 import { copyBytes, readUtf8 } from "./core";
-import { describe } from "./errors";
+import { describe, TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { MessageView } from "./message-view";
 
 /** Property value type: one byte (mqtt.h MQTT_PROP_TYPE_BYTE). */

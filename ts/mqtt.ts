@@ -5,7 +5,8 @@
 // publishes in an MqttSession so they are sent again after a reconnect.
 import { core } from "./loader";
 import { toBytes, toScratch, type Bytes } from "./core";
-import { MongooseError, describe } from "./errors";
+import { MongooseError, describe, TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { argValueError } from "./args";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
 import type { TlsOpts } from "./tls";
@@ -133,7 +134,7 @@ function transportUrl(op: string, url: string): string {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
   const scheme = m?.[1].toLowerCase();
   if (!m || (scheme !== "mqtt" && scheme !== "mqtts" && scheme !== "tcp" && scheme !== "mem")) {
-    throw new TypeError(`${op}: expected an mqtt:// URL, got ${JSON.stringify(url)}`);
+    throw argValueError(op, "url", "must be an mqtt:// URL", url);
   }
   if (scheme !== "mqtt" && scheme !== "mqtts") return url;
   // MQTT runs on the byte stream: mqtts:// is MQTT over the tls:// transport.
@@ -155,9 +156,9 @@ let lastTopic = ""; // the last publish topic that passed: publishers repeat top
 function checkTopic(op: string, topic: unknown, filter: boolean): string {
   if (topic === lastTopic && topic !== "") return topic;
   if (typeof topic !== "string" || topic.length === 0) throw new TypeError(`${op}: topic must be a non-empty string, got ${describe(topic)}`);
-  if (!filter && /[+#]/.test(topic)) throw new TypeError(`${op}: a publish topic cannot hold wildcards: ${JSON.stringify(topic)}`);
+  if (!filter && /[+#]/.test(topic)) throw argValueError(op, "topic", "cannot hold wildcards (+ or #) when publishing", topic);
   if (topic.includes("\0") || /[\ud800-\udfff]/.test(topic.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ""))) {
-    throw new TypeError(`${op}: topic is not valid UTF-8 text: ${JSON.stringify(topic)}`);
+    throw argValueError(op, "topic", "must be valid UTF-8 text without NUL", topic);
   }
   if (!filter) lastTopic = topic;
   return topic;
@@ -187,7 +188,7 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
   const op = "mqttConnect";
   const oo = opts(op, o);
   const version = oo.version ?? MQTT_CONNECT_DEFAULTS.version;
-  if (version !== 4 && version !== 5) throw new RangeError(`${op}: version must be 4 or 5, got ${describe(version)}`);
+  if (version !== 4 && version !== 5) throw new RangeError(`${op}: version must be 4 or 5, got ${describe(version)}`, { code: "ERR_INVALID_ARG_VALUE" });
   const keepalive = checkInt(op, "keepalive", oo.keepalive ?? MQTT_CONNECT_DEFAULTS.keepalive, 0, 65535);
   const clientId = oo.clientId ?? randomId();
   if (typeof clientId !== "string") throw new TypeError(`${op}: clientId must be a string, got ${describe(clientId)}`);

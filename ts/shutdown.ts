@@ -35,6 +35,7 @@ import { TypeError, RangeError } from "./errors"; // Node's argument-error codes
 import { core } from "./loader";
 import { ManagerClosedError, describe } from "./errors";
 import type { Manager } from "./manager";
+import type { Connection } from "./connection";
 import { wsShutdown } from "./ws";
 
 /** Options of Manager.shutdown() (API.md "Shutdown"). */
@@ -72,10 +73,20 @@ export interface ShutdownOptions {
 export interface ForcedConnection {
   /** Connection id. */
   id: number;
-  /** How long its request (or its handler's promise) had been pending, ms; 0 if it was idle. */
+  /** What it spoke: "http", "ws", "mqtt", "udp" or "raw" (bytes only). */
+  kind: "http" | "ws" | "mqtt" | "udp" | "raw";
+  /**
+   * How long it had been busy, ms, from the start of its request (or of its
+   * handler's promise) until the cut, including the time its response spent
+   * flushing (a download in progress); 0 if it was idle.
+   */
   busyMs: number;
-  /** URI of the pending request, if any. */
+  /** Bytes still queued to send when it was cut. */
+  queuedBytes: number;
+  /** URI of the request it was serving (its response may be flushing), or of a WebSocket's upgrade. */
   uri?: string;
+  /** Method of that request ("GET"...). */
+  method?: string;
 }
 
 /** What Manager.shutdown() did (API.md "Shutdown"). */
@@ -393,6 +404,13 @@ function counters(mgr: Manager): Counters {
   return { completed: c.completed, rejected: c.rejected, drained: c.drained };
 }
 
+function connKind(conn: Connection): ForcedConnection["kind"] {
+  if (conn.isWebsocket) return "ws";
+  if (conn._udp) return "udp";
+  if (conn._http) return "http";
+  return core().mgx_mqtt_version(conn._ptr) ? "mqtt" : "raw";
+}
+
 /** Every connection still open but the listeners, with how long it has been busy. */
 function forcedList(mgr: Manager): ForcedConnection[] {
   const t = now();
@@ -400,9 +418,22 @@ function forcedList(mgr: Manager): ForcedConnection[] {
   for (const conn of mgr._conns.values()) {
     if (conn.isListening || conn.closed) continue;
     const starts = [conn._requestStartedMs, conn._busySince].filter((x) => x > 0);
+    let uri = conn._requestUri;
+    // Bytes still to go out: the core's buffer and what the host took but has not written.
+    const queuedBytes = conn.sendLen + (mgr._network.queuedBytes?.(conn.id) ?? 0);
+    const last = conn._http && !conn.isWebsocket ? conn._lastRequest : undefined;
+    // An answered request whose response is still flushing (a download) is
+    // busy since that request: name it rather than report an idle connection.
+    if (uri === undefined && last !== undefined && queuedBytes > 0) {
+      uri = last.uri;
+      if (last.startedMs > 0) starts.push(last.startedMs);
+    }
     const since = starts.length > 0 ? Math.min(...starts) : 0;
-    const uri = conn._requestUri;
-    out.push({ id: conn.id, busyMs: since > 0 ? Math.max(0, Math.round(t - since)) : 0, ...(uri !== undefined ? { uri } : {}) });
+    const method = uri !== undefined && last?.uri === uri ? last.method : undefined;
+    out.push({
+      id: conn.id, kind: connKind(conn), busyMs: since > 0 ? Math.max(0, Math.round(t - since)) : 0, queuedBytes,
+      ...(uri !== undefined ? { uri } : {}), ...(method !== undefined ? { method } : {}),
+    });
   }
   return out;
 }

@@ -9,7 +9,7 @@
 import { core, heap, refreshViews, setFsHooks, u8 } from "./loader";
 import { connectionById } from "./registry";
 import { latin1Bytes, readUtf8, scratch, type Bytes } from "./core";
-import { ConnectionClosedError, describe } from "./errors";
+import { ConnectionClosedError, describe, TypeError } from "./errors"; // Node's argument-error codes
 import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
 import type { Connection } from "./connection";

@@ -5,7 +5,7 @@
 // Must not import any node: module (the browser bundle includes it).
 import { core } from "./loader";
 import { connFlags, toScratch, F_CONNECTING, F_RESOLVING, F_TLS } from "./core";
-import { ConnectionClosedError, MongooseError, TlsNotConfiguredError, describe } from "./errors";
+import { ConnectionClosedError, MongooseError, TlsNotConfiguredError, describe, TypeError, RangeError } from "./errors"; // Node's argument-error codes
 import type { Connection } from "./connection";
 import type { Manager } from "./manager";
 import type { Endpoint } from "../shim/network";
@@ -108,7 +108,7 @@ export function checkTlsOpts(op: string, opts: unknown): TlsOpts {
 
 /** The frozen params a Network gets. `server`: accepted side; `name`: client default. */
 function toParams(op: string, o: TlsOpts, server: boolean, http: boolean, host?: string): TlsParams {
-  if (server && o.cert === undefined) throw new TypeError(`${op}: a TLS server needs tls.cert and tls.key`);
+  if (server && o.cert === undefined) throw new TypeError(`${op}: a TLS server needs tls.cert and tls.key. Received ${describe(o)}`, { code: "ERR_INVALID_ARG_VALUE" });
   const sni = o.sni === undefined ? undefined :
     new Map(Object.entries(o.sni).map(([k, v]) => [k.toLowerCase(), Object.freeze({ cert: v.cert, key: v.key, ca: v.ca })]));
   return Object.freeze({

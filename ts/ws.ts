@@ -5,7 +5,8 @@
 // moves bytes.
 import { core, u8, u32 } from "./loader";
 import { copyBytes, readUtf8, toBytes, toScratch, latin1Bytes, sendBuf, connFlags, F_WEBSOCKET, F_CLOSING } from "./core";
-import { ConnectionClosedError, MongooseError, describe } from "./errors";
+import { ConnectionClosedError, MongooseError, describe, TypeError, RangeError } from "./errors"; // Node's argument-error codes
+import { argValueError } from "./args";
 import { MessageView } from "./message-view";
 import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
@@ -145,7 +146,7 @@ const DIRECT_SEND = 16 * 1024;
 /** conn.wsSend(data, op): one frame; returns the bytes queued (header included). */
 export function wsSend(conn: Connection, data: string | Uint8Array | WsMessage, op: number): number {
   const c = live(conn, "wsSend");
-  if (!OPS.has(op)) throw new RangeError(`wsSend: op must be a WEBSOCKET_OP_* opcode, got ${describe(op)}`);
+  if (!OPS.has(op)) throw new RangeError(`wsSend: The "op" argument must be a WEBSOCKET_OP_* opcode. Received ${describe(op)}`, { code: "ERR_INVALID_ARG_VALUE" });
   if (data instanceof WsMessage) return forward(conn, c, data, op);
   const bytes = typeof data === "string" || data instanceof Uint8Array ? data : toBytes("wsSend", data);
   const m = conn.manager;
@@ -229,10 +230,10 @@ export function wsConnect(mgr: Manager, url: string, opts: WsConnectOptions = {}
   try {
     u = new URL(url);
   } catch {
-    throw new TypeError(`wsConnect: invalid URL ${JSON.stringify(url)}`);
+    throw new TypeError(`wsConnect: invalid URL ${JSON.stringify(url)}`, { code: "ERR_INVALID_URL" });
   }
   if (u.protocol !== "ws:" && u.protocol !== "wss:") {
-    throw new TypeError(`wsConnect: URL must be ws:// or wss://, got ${JSON.stringify(url)}`);
+    throw argValueError("wsConnect", "url", "must be a ws:// or wss:// URL", url);
   }
   const block = formatHeaders(opts.headers);
   const head = `GET ${u.pathname || "/"}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n${block}`;

@@ -228,7 +228,7 @@ void mg_http_finish(struct mg_connection *c, bool close) {
   c->flags &= ~(MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT | MG_F_HEAD |
                 MG_F_RESP_CLOSE);
   c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE | MG_HF_RAW_OUT);
-  c->req_uri[0] = '\0';
+  // req_uri and req_start_ms stay: a forced shutdown names a response still flushing.
   if (close) {
     c->flags |= MG_F_FINAL;
     mg_drain_conn(c);

@@ -98,10 +98,13 @@ static void request_begin(struct mg_connection *c, struct mg_http_message *hm) {
   }
   if (close) c->flags |= MG_F_RESP_CLOSE;
   if (mg_str_ieq(hm->method, "HEAD")) c->flags |= MG_F_HEAD;
-  for (i = 0; i < hm->uri.len && n < MG_URI_KEEP - 1; i++) c->req_uri[n++] = hm->uri.buf[i];
-  if (hm->query.len > 0 && n < MG_URI_KEEP - 1) c->req_uri[n++] = '?';
-  for (i = 0; i < hm->query.len && n < MG_URI_KEEP - 1; i++) c->req_uri[n++] = hm->query.buf[i];
+  for (i = 0; i < hm->uri.len && n < MG_URI_MAX; i++) c->req_uri[n++] = hm->uri.buf[i];
+  if (hm->query.len > 0 && n < MG_URI_MAX) c->req_uri[n++] = '?';
+  for (i = 0; i < hm->query.len && n < MG_URI_MAX; i++) c->req_uri[n++] = hm->query.buf[i];
   c->req_uri[n] = '\0';
+  // The method goes in the buffer's tail (MG_URI_MAX), so reports can name it.
+  for (i = 0; i < hm->method.len && i < MG_URI_KEEP - MG_URI_MAX - 2; i++) c->req_uri[MG_URI_MAX + 1 + i] = hm->method.buf[i];
+  c->req_uri[MG_URI_MAX + 1 + i] = '\0';
 }
 
 // Forget the message being received (not the request pending, if any).

@@ -217,6 +217,21 @@ const char *mgx_req_uri(struct mg_connection *c) {
   return (c->flags & (MG_F_REQ_PENDING | MG_F_WEBSOCKET)) ? c->req_uri : NULL;
 }
 
+// The last request of a server HTTP connection stays known after its answer,
+// so a response still flushing (a download cut by shutdown) can be named and
+// timed from its request. NULL / 0 before the first request.
+const char *mgx_last_req_uri(struct mg_connection *c) {
+  return c->req_uri[0] != '\0' ? c->req_uri : NULL;
+}
+
+const char *mgx_last_req_method(struct mg_connection *c) {
+  return c->req_uri[0] != '\0' && c->req_uri[MG_URI_MAX + 1] != '\0' ? &c->req_uri[MG_URI_MAX + 1] : NULL;
+}
+
+double mgx_last_req_started(struct mg_connection *c) {
+  return c->req_uri[0] != '\0' ? (double) c->req_start_ms : 0;
+}
+
 // ---- timers ------------------------------------------------------------------------
 
 uint32_t mgx_timer_add(struct mg_mgr *mgr, double ms, int flags) {

@@ -165,6 +165,9 @@ MGX_EXPORT(mgx_wakeup) void mgx_wakeup(struct mg_connection *c, const void *buf,
 // no request is pending.
 MGX_EXPORT(mgx_req_started) double mgx_req_started(struct mg_connection *c);
 MGX_EXPORT(mgx_req_uri) const char *mgx_req_uri(struct mg_connection *c);
+MGX_EXPORT(mgx_last_req_uri) const char *mgx_last_req_uri(struct mg_connection *c);
+MGX_EXPORT(mgx_last_req_method) const char *mgx_last_req_method(struct mg_connection *c);
+MGX_EXPORT(mgx_last_req_started) double mgx_last_req_started(struct mg_connection *c);
 
 // ---- timers -----------------------------------------------------------------
 #define MGX_TIMER_REPEAT 1

@@ -89,7 +89,8 @@ struct mg_limits {
   uint32_t request_timeout_ms; // from the complete head, body + answer start within, else 408 (0 = off)
 };
 
-#define MG_URI_KEEP 256  // bytes of request URI kept for reports
+#define MG_URI_KEEP 256  // bytes of request URI kept for reports: the URI, then the method
+#define MG_URI_MAX (MG_URI_KEEP - 10)  // URI bytes kept; the tail holds the method (8 bytes + NUL)
 
 struct mg_mgr;
 
@@ -140,7 +141,7 @@ struct mg_connection {
   uint64_t head_start_ms;         // first byte of the current request head
   uint64_t req_start_ms;          // when the pending request was delivered
   size_t http_skip;               // chunked body bytes decoded so far
-  char req_uri[MG_URI_KEEP];      // NUL-terminated copy of the pending URI
+  char req_uri[MG_URI_KEEP];      // URI then method of the last request, kept while its response flushes
   uint32_t hflags;                // HTTP parser/response state (MG_HF_*)
   uint64_t http_body_len;         // Content-Length of the current message
   size_t http_head_len;           // head bytes of the current message (MG_HF_HDRS)

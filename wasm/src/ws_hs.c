@@ -141,7 +141,7 @@ int mgx_ws_connect(struct mg_connection *c, const char *head, size_t head_len) {
     return 0;
   }
   // The request target, for shutdown reports ("GET <target> HTTP/1.1").
-  for (i = 4; i < head_len && head[i] != ' ' && n < MG_URI_KEEP - 1; i++) c->req_uri[n++] = head[i];
+  for (i = 4; i < head_len && head[i] != ' ' && n < MG_URI_MAX; i++) c->req_uri[n++] = head[i];
   c->req_uri[n] = '\0';
   c->pfn = mg_ws_ev;
   c->ws_state = MG_WS_HANDSHAKE;
