@@ -1,6 +1,13 @@
 // index.ts: the public API, shared by the Node and browser entry points.
 // Must not import any node: module (the browser bundle includes it).
 import "./core/registry"; // installs the host hooks the core calls
+// Every protocol, so that Connection's and Manager's protocol methods work
+// for whoever imports the package (the core itself loads without them).
+import "./http/register";
+import "./ws/register";
+import "./mqtt/register";
+import "./tls/register";
+import "./dgram/register";
 
 export { init } from "./core/loader";
 export { Manager, type ManagerOptions, type ConnectOptions, type TimerOptions } from "./core/manager";

@@ -11,21 +11,18 @@ import {
   F_WEBSOCKET, F_WRITABLE, F_REQ_PENDING, F_RESP_STARTED,
 } from "./core";
 import { ConnectionClosedError, describe } from "./errors";
-import { formatHeaders, hasHeader, type HeadersInit } from "../http/headers";
+import type { HeadersInit } from "../http/headers";
 import type { Address } from "../../shim/network";
 import type { Manager } from "./manager";
-import { udpSend } from "../dgram/udp";
-import { sntpRequest } from "../dgram/sntp";
-import { tlsFree, tlsInit, type TlsOpts } from "../tls/tls";
-import { replyHost, serveDir, serveFile, type ServeDirOptions, type ServeFileOptions } from "../http/static";
-import { checkNotAnswered, guardedReply } from "../http/request-guard";
-import { streamBody, type BodySink } from "../http/http-stream";
+import type { TlsOpts } from "../tls/tls";
+import type { ServeDirOptions, ServeFileOptions } from "../http/static";
+import type { BodySink } from "../http/http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
-import * as mqtt from "../mqtt/mqtt";
 import type { MqttAckOptions, MqttPubOptions, MqttSubOptions } from "../mqtt/mqtt";
 import type { MqttProperty } from "../mqtt/mqtt-message";
-import { wsClose, wsOutputFull, wsSend, wsUpgrade, type WsMessage } from "../ws/ws";
+import type { WsMessage } from "../ws/ws";
 import type { HttpMessage } from "../http/http-message";
+import { protocol, protocols, type ProtocolTable } from "./protocols";
 
 import type { Handler, ShortHandler } from "./event-data";
 export type { Handler };
@@ -535,3 +532,38 @@ function checkCount(op: string, n: unknown, all: number): number {
   }
   return n;
 }
+
+// The protocol methods above reach their protocol through the table it
+// registers (protocols.ts), so this file loads without any protocol.
+type Http = ProtocolTable["http"];
+type Ws = ProtocolTable["ws"];
+type Mqtt = ProtocolTable["mqtt"];
+const formatHeaders: Http["formatHeaders"] = (h) => protocol("http").formatHeaders(h);
+const hasHeader: Http["hasHeader"] = (block, name) => protocol("http").hasHeader(block, name);
+const replyHost: Http["replyHost"] = (c, status, block, body) => protocol("http").replyHost(c, status, block, body);
+const serveDir: Http["serveDir"] = (conn, msg, root, opts) => protocol("http").serveDir(conn, msg, root, opts);
+const serveFile: Http["serveFile"] = (conn, msg, path, opts) => protocol("http").serveFile(conn, msg, path, opts);
+const checkNotAnswered: Http["checkNotAnswered"] = (conn, op, status) => protocol("http").checkNotAnswered(conn, op, status);
+const guardedReply: Http["guardedReply"] = (conn, status, size, send) => protocol("http").guardedReply(conn, status, size, send);
+const streamBody: Http["streamBody"] = (conn, c, onData) => protocol("http").streamBody(conn, c, onData);
+const udpSend: ProtocolTable["udp"]["udpSend"] = (conn, c, data) => protocol("udp").udpSend(conn, c, data);
+const sntpRequest: ProtocolTable["sntp"]["sntpRequest"] = (conn, c) => protocol("sntp").sntpRequest(conn, c);
+const tlsInit: ProtocolTable["tls"]["tlsInit"] = (conn, opts) => protocol("tls").tlsInit(conn, opts);
+const tlsFree: ProtocolTable["tls"]["tlsFree"] = (conn) => protocol("tls").tlsFree(conn);
+const wsUpgrade: Ws["wsUpgrade"] = (conn, msg, extra) => protocol("ws").wsUpgrade(conn, msg, extra);
+const wsSend: Ws["wsSend"] = (conn, data, op) => protocol("ws").wsSend(conn, data, op);
+const wsClose: Ws["wsClose"] = (conn, code, reason) => protocol("ws").wsClose(conn, code, reason);
+/** Without WebSocket loaded no connection is one: isFull is the core's flag alone. */
+const wsOutputFull: Ws["wsOutputFull"] = (c) => protocols.ws !== undefined && protocols.ws.wsOutputFull(c);
+/** The MQTT methods Connection delegates to (mqtt/mqtt.ts). */
+const mqtt: Pick<Mqtt, "mqttPub" | "mqttSub" | "mqttPing" | "mqttDisconnect" | "mqttConnack" | "mqttSubackLike" | "mqttAck" | "mqttVersion"> = {
+  mqttPub: (conn, topic, message, opts) => protocol("mqtt").mqttPub(conn, topic, message, opts),
+  mqttSub: (conn, topic, opts, unsub) => protocol("mqtt").mqttSub(conn, topic, opts, unsub),
+  mqttPing: (conn, pong) => protocol("mqtt").mqttPing(conn, pong),
+  mqttDisconnect: (conn, opts) => protocol("mqtt").mqttDisconnect(conn, opts),
+  mqttConnack: (conn, code, opts) => protocol("mqtt").mqttConnack(conn, code, opts),
+  mqttSubackLike: (conn, unsub, id, codes, opts) => protocol("mqtt").mqttSubackLike(conn, unsub, id, codes, opts),
+  mqttAck: (conn, op, id, opts) => protocol("mqtt").mqttAck(conn, op, id, opts),
+  /** 0 (not MQTT) when MQTT is not loaded. */
+  mqttVersion: (conn) => protocols.mqtt === undefined ? 0 : protocols.mqtt.mqttVersion(conn),
+};

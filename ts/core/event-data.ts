@@ -3,14 +3,15 @@
 // static type per event (EventDataMap, Handler).
 import { i32, u32 } from "./loader";
 import { copyBytes, readCString } from "./core";
-import { HttpMessage } from "../http/http-message";
+import type { HttpMessage } from "../http/http-message";
+import { protocol } from "./protocols";
 import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_HDRS, MG_EV_HTTP_MSG, MG_EV_OPEN, MG_EV_POLL,
   MG_EV_READ, MG_EV_RESOLVE, MG_EV_SNTP_TIME, MG_EV_TLS_HS, MG_EV_WAKEUP, MG_EV_WRITE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN,
   MG_EV_WS_CTL, MG_EV_WS_MSG, MG_EV_WS_OPEN,
 } from "./constants";
-import { MqttMessage } from "../mqtt/mqtt-message";
-import { WsMessage } from "../ws/ws";
+import type { MqttMessage } from "../mqtt/mqtt-message";
+import type { WsMessage } from "../ws/ws";
 import type { Connection } from "./connection";
 
 /**
@@ -117,22 +118,23 @@ export function isMessageEvent(ev: number): boolean {
 
 /**
  * Build the handler's data for `ev`. Message views (isMessageEvent) must be
- * expired (`_expire`) after the call. The common per-request events cost
+ * expired (`_expire`) after the call. The views come from the protocol table
+ * (protocols.ts): the core itself imports none. The common per-request events cost
  * next to nothing: MG_EV_READ/WRITE read one int32, MG_EV_POLL and the other
  * pointer-less events are undefined; only errors and wakeups decode or copy.
  */
 export function eventData(ev: number, ptr: number, conn?: Connection): unknown {
   if (ev === MG_EV_READ || ev === MG_EV_WRITE) return ptr ? i32()[ptr >>> 2] : 0;
-  if (ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS) return new HttpMessage(ptr);
+  if (ev === MG_EV_HTTP_MSG || ev === MG_EV_HTTP_HDRS) return new (protocol("http").HttpMessage)(ptr);
   // WebSocket: the upgrade request (server) or 101 response (client); messages and control frames.
-  if (ev === MG_EV_WS_MSG || ev === MG_EV_WS_CTL) return new WsMessage(ptr);
-  if (ev === MG_EV_WS_OPEN) return new HttpMessage(ptr);
+  if (ev === MG_EV_WS_MSG || ev === MG_EV_WS_CTL) return new (protocol("ws").WsMessage)(ptr);
+  if (ev === MG_EV_WS_OPEN) return new (protocol("http").HttpMessage)(ptr);
   if (ev === MG_EV_ERROR) {
     const host = conn?._hostError;
     if (conn) conn._hostError = undefined;
     return new ConnectionError(readCString(ptr), host);
   }
-  if (ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG) return new MqttMessage(ptr);
+  if (ev === MG_EV_MQTT_CMD || ev === MG_EV_MQTT_MSG) return new (protocol("mqtt").MqttMessage)(ptr);
   if (ev === MG_EV_MQTT_OPEN) return ptr ? i32()[ptr >>> 2] : 0; // the CONNACK code
   // A double * (sntp.c): milliseconds since the epoch.
   if (ev === MG_EV_SNTP_TIME) return ptr ? new DataView(u8().buffer).getFloat64(ptr, true) : 0;

@@ -15,16 +15,16 @@ import { connectionsById, timersById } from "./registry";
 import { managerExtensions, type WakeupHandle } from "./extensions";
 import { addShutdownHook, isShuttingDown, noteClose, shutdownManager, type ShutdownHook, type ShutdownOptions, type ShutdownReport } from "../lifecycle/shutdown";
 import { runManager, type RunOptions } from "../lifecycle/run";
-import { checkConnectTls, checkListenTls, setClientTls, setListenerParams, setTlsContext, type TlsOpts } from "../tls/tls";
+import type { TlsOpts } from "../tls/tls";
 import type { Address, Network } from "../../shim/network";
 import { pollWithSignal, type PollOptions } from "../lifecycle/abort";
 import type { ShortHandler, WithShortHandler } from "./event-data";
 import { checkClientOptions, watchConnect, type ClientOptions } from "./client";
-import { strictHttp } from "../http/http-stream";
-import { mqttConnect, mqttListen, type MqttConnectOptions, type MqttListenOptions } from "../mqtt/mqtt";
-import { wsConnect, wsSetLimit, type WsConnectOptions } from "../ws/ws";
-import { udpConnect, udpListen } from "../dgram/udp";
-import { sntpConnect, SNTP_DEFAULT_URL, type SntpOptions } from "../dgram/sntp";
+import type { MqttConnectOptions, MqttListenOptions } from "../mqtt/mqtt";
+import type { WsConnectOptions } from "../ws/ws";
+import type * as Sntp from "../dgram/sntp";
+import type { SntpOptions } from "../dgram/sntp";
+import { protocol, protocols, type ProtocolTable } from "./protocols";
 
 /** Options of `new Manager(handler, opts)`. */
 export interface ManagerOptions {
@@ -477,3 +477,24 @@ function checkConnectOptions(op: string, opts: ConnectOptions, scheme: string): 
   }
   return { handler: opts.handler, http: opts.http ?? defaultHttp(scheme) };
 }
+
+// The protocol methods above reach their protocol through the table it
+// registers (protocols.ts), so this file loads without any protocol. Without
+// TLS no TLS URL parses (url.ts), so the TLS steps have nothing to do.
+type Tls = ProtocolTable["tls"];
+const checkListenTls: Tls["checkListenTls"] = (mgr, ep, tls, http) => tls === undefined && protocols.tls === undefined ? undefined : protocol("tls").checkListenTls(mgr, ep, tls, http);
+const checkConnectTls: Tls["checkConnectTls"] = (mgr, ep, tls) => tls === undefined && protocols.tls === undefined ? undefined : protocol("tls").checkConnectTls(mgr, ep, tls);
+const setListenerParams: Tls["setListenerParams"] = (listener, params) => protocols.tls?.setListenerParams(listener, params);
+const setClientTls: Tls["setClientTls"] = (conn, ep, o) => protocols.tls?.setClientTls(conn, ep, o);
+const setTlsContext: Tls["setTlsContext"] = (mgr, opts, listener) => protocol("tls").setTlsContext(mgr, opts, listener);
+/** Host-header strictness of the core's HTTP server (http/http-stream.ts). */
+const strictHttp: ProtocolTable["http"]["strictHttp"] = (mgr) => protocols.http?.strictHttp(mgr);
+const wsSetLimit: ProtocolTable["ws"]["wsSetLimit"] = (mgr, max) => protocols.ws?.wsSetLimit(mgr, max);
+const wsConnect: ProtocolTable["ws"]["wsConnect"] = (mgr, url, opts) => protocol("ws").wsConnect(mgr, url, opts);
+const mqttConnect: ProtocolTable["mqtt"]["mqttConnect"] = (mgr, url, o) => protocol("mqtt").mqttConnect(mgr, url, o);
+const mqttListen: ProtocolTable["mqtt"]["mqttListen"] = (mgr, url, o) => protocol("mqtt").mqttListen(mgr, url, o);
+const udpListen: ProtocolTable["udp"]["udpListen"] = (mgr, url, ep, handler) => protocol("udp").udpListen(mgr, url, ep, handler);
+const udpConnect: ProtocolTable["udp"]["udpConnect"] = (mgr, ep, handler, setup) => protocol("udp").udpConnect(mgr, ep, handler, setup);
+const sntpConnect: ProtocolTable["sntp"]["sntpConnect"] = (mgr, url, opts) => protocol("sntp").sntpConnect(mgr, url, opts);
+/** dgram/sntp.ts's default server; the type makes the compiler check that the two agree. */
+const SNTP_DEFAULT_URL: typeof Sntp.SNTP_DEFAULT_URL = "udp://time.google.com:123";

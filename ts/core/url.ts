@@ -1,7 +1,7 @@
 // url.ts: listen/connect URLs -> the Endpoint a Network understands.
 import { InvalidUrlError, TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import type { Endpoint } from "../../shim/network";
-import { isTlsScheme } from "../tls/tls";
+import { protocols } from "./protocols";
 
 /** Schemes the facade serves today. */
 const SUPPORTED = new Set(["http", "tcp", "mem", "udp"]);
@@ -54,4 +54,9 @@ export function parseEndpoint(url: string): Endpoint {
 /** Whether a scheme speaks HTTP unless the caller says otherwise. */
 export function defaultHttp(scheme: string): boolean {
   return scheme === "http" || scheme === "https" || scheme === "ws" || scheme === "wss";
+}
+
+/** A TLS scheme, when TLS is loaded (tls/register.ts); without it no TLS URL parses. */
+function isTlsScheme(scheme: string): boolean {
+  return protocols.tls !== undefined && protocols.tls.isTlsScheme(scheme);
 }

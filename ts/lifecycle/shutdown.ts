@@ -35,7 +35,7 @@ import { TypeError, RangeError } from "../core/errors"; // Node's argument-error
 import { core } from "../core/loader";
 import { ManagerClosedError, describe } from "../core/errors";
 import type { Manager } from "../core/manager";
-import { wsShutdown } from "../ws/ws";
+import { protocols } from "../core/protocols";
 
 /** Options of Manager.shutdown() (API.md "Shutdown"). */
 export interface ShutdownOptions {
@@ -315,7 +315,7 @@ function stopAccepting(mgr: Manager, o: ResolvedShutdownOptions): void {
   mgr._enter();
   try {
     for (const conn of mgr.connections) if (conn.isListening) conn.close();
-    wsShutdown(mgr); // close 1001 to every open WebSocket; each closes when its peer answers
+    protocols.ws?.wsShutdown(mgr); // close 1001 to every open WebSocket; each closes when its peer answers
     const k = core();
     k.mgx_shutdown(mgr._ptr, o.serveNewRequests ? SHUTDOWN_SERVE : o.replyStatus);
     k.mgx_shutdown_idle(mgr._ptr, o.idleGraceMs ?? (mgr.limits.idleTimeoutMs || FALLBACK_IDLE_GRACE_MS));
