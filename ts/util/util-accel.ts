@@ -8,16 +8,8 @@
 // no synchronous hashing, always uses the core. TSMONGOOSE_UTIL_ACCEL=0
 // keeps everything in the core.
 import type { Bytes } from "../core/core";
-
-/** Platform implementations with the same results as the core's. */
-export interface UtilAccel {
-  md5(d: Bytes): Uint8Array;
-  sha1(d: Bytes): Uint8Array;
-  sha256(d: Bytes): Uint8Array;
-  hmacSha256(key: Bytes, d: Bytes): Uint8Array;
-  base64Encode(d: Bytes): string;
-  crc32?(d: Bytes, initial: number): number;
-}
+import type { UtilAccel } from "../../shim/util-accel";
+export type { UtilAccel };
 
 /** Inputs from this many bytes (string length for strings) go to the platform. */
 export const ACCEL_MIN = 512;
