@@ -18,14 +18,19 @@ import type * as Tls from "../tls/tls";
 import type * as Udp from "../dgram/udp";
 import type * as Sntp from "../dgram/sntp";
 
-/** What each protocol registers: the functions and views of its modules the core calls. */
+/** What each protocol registers: the functions and views of its modules the core calls, and no more. */
 export interface ProtocolTable {
-  http: typeof Headers & typeof HttpMessage & typeof HttpStream & typeof RequestGuard & typeof Static;
-  ws: typeof Ws;
-  mqtt: typeof Mqtt & typeof MqttMessage;
-  tls: typeof Tls;
-  udp: typeof Udp;
-  sntp: typeof Sntp;
+  http: Pick<typeof Headers, "formatHeaders" | "hasHeader"> & Pick<typeof HttpMessage, "HttpMessage">
+    & Pick<typeof HttpStream, "strictHttp" | "streamBody" | "routeBody" | "endBody">
+    & Pick<typeof RequestGuard, "checkNotAnswered" | "guardedReply" | "beforeEvent" | "handlerFailed">
+    & Pick<typeof Static, "replyHost" | "serveDir" | "serveFile" | "bodyWritable" | "cancelBody">;
+  ws: Pick<typeof Ws, "WsMessage" | "wsUpgrade" | "wsSend" | "wsClose" | "wsOutputFull" | "wsSetLimit" | "wsConnect" | "wsShutdown">;
+  mqtt: Pick<typeof Mqtt, "mqttConnect" | "mqttListen" | "mqttPub" | "mqttSub" | "mqttPing" | "mqttDisconnect" | "mqttConnack"
+    | "mqttSubackLike" | "mqttAck" | "mqttVersion"> & Pick<typeof MqttMessage, "MqttMessage">;
+  tls: Pick<typeof Tls, "isTlsScheme" | "tlsInit" | "tlsFree" | "checkListenTls" | "checkConnectTls" | "setListenerParams"
+    | "setClientTls" | "setTlsContext" | "tlsOnAccept" | "tlsOnConnect">;
+  udp: Pick<typeof Udp, "udpSend" | "udpDeliver" | "udpListen" | "udpConnect">;
+  sntp: Pick<typeof Sntp, "sntpRequest" | "sntpConnect">;
 }
 
 /** The registered protocols; an entry is missing until its register.ts has loaded. */

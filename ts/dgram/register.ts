@@ -1,7 +1,7 @@
 // register.ts: puts udp:// and SNTP into the core's protocol table (core/protocols.ts).
 import { registerProtocol } from "../core/protocols";
-import * as udp from "./udp";
-import * as sntp from "./sntp";
+import { udpConnect, udpDeliver, udpListen, udpSend } from "./udp";
+import { sntpConnect, sntpRequest } from "./sntp";
 
-registerProtocol("udp", { ...udp });
-registerProtocol("sntp", { ...sntp });
+registerProtocol("udp", { udpSend, udpDeliver, udpListen, udpConnect });
+registerProtocol("sntp", { sntpRequest, sntpConnect });

@@ -2,10 +2,13 @@
 // header blocks, the HttpMessage view, streamed bodies, the request guard and
 // static files. Loaded by the entries; the core never imports it.
 import { registerProtocol } from "../core/protocols";
-import * as headers from "./headers";
-import * as message from "./http-message";
-import * as stream from "./http-stream";
-import * as guard from "./request-guard";
-import * as statics from "./static";
+import { formatHeaders, hasHeader } from "./headers";
+import { HttpMessage } from "./http-message";
+import { endBody, routeBody, streamBody, strictHttp } from "./http-stream";
+import { beforeEvent, checkNotAnswered, guardedReply, handlerFailed } from "./request-guard";
+import { bodyWritable, cancelBody, replyHost, serveDir, serveFile } from "./static";
 
-registerProtocol("http", { ...headers, ...message, ...stream, ...guard, ...statics });
+registerProtocol("http", {
+  formatHeaders, hasHeader, HttpMessage, strictHttp, streamBody, routeBody, endBody,
+  checkNotAnswered, guardedReply, beforeEvent, handlerFailed, replyHost, serveDir, serveFile, bodyWritable, cancelBody,
+});

@@ -2,6 +2,10 @@
 // Without it, TLS URLs (https://, wss://, mqtts://, tls://) do not parse:
 // a URL that says TLS never carries plaintext.
 import { registerProtocol } from "../core/protocols";
-import * as tls from "./tls";
+import {
+  checkConnectTls, checkListenTls, isTlsScheme, setClientTls, setListenerParams, setTlsContext, tlsFree, tlsInit, tlsOnAccept, tlsOnConnect,
+} from "./tls";
 
-registerProtocol("tls", { ...tls });
+registerProtocol("tls", {
+  isTlsScheme, tlsInit, tlsFree, checkListenTls, checkConnectTls, setListenerParams, setClientTls, setTlsContext, tlsOnAccept, tlsOnConnect,
+});
