@@ -9,12 +9,15 @@ const root = join(__dirname, "..");
 const bin = join(root, "node_modules", ".bin", "depcruise");
 const fixture = join(root, "tests", "fixtures", "layout-violations");
 
+// A cruise takes seconds, more on a loaded machine; nothing here waits on time.
+jest.setTimeout(240_000);
+
 interface Violation { rule: { name: string }; from: string; to: string }
 
 /** Run dependency-cruiser in `cwd` and return its violations as "rule: from -> to". */
 function cruise(cwd: string, config: string, paths: string[]): string[] {
   const r = spawnSync(bin, [...paths, "--config", join(root, config), "--output-type", "json"],
-    { cwd, encoding: "utf8", timeout: 60_000, maxBuffer: 64 << 20 });
+    { cwd, encoding: "utf8", timeout: 200_000, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   const out = JSON.parse(r.stdout) as { summary: { violations: Violation[]; totalCruised: number } };
   expect(out.summary.totalCruised).toBeGreaterThan(0);
