@@ -25,7 +25,7 @@ module.exports = {
       setupFiles: ["<rootDir>/tests/helpers/transport-socket.cjs"],
       testPathIgnorePatterns: ["/node_modules/", "/tests/browser", "bundlers\\.test", "package\\.test",
         "memory-network", "api-surface\\.test", "util\\.test", "rpc\\.test", "timers\\.test", "node-network\\.test", "npm-start\\.test", "doc-blocks\\.test", "api-docs\\.test", "undriven-warning\\.test",
-        "static-site\\.test"],
+        "static-site\\.test", "layout\\.test"],
     },
   ],
 };

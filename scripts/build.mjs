@@ -40,7 +40,7 @@ const entryTypes = { "index.d.mts": "types/ts/node", "index.d.cts": "types/ts/no
 // The browser's declarations: the same files, but the wakeup handle's port is
 // the global (DOM) MessagePort, so a browser project needs no @types/node.
 cpSync("dist/types", "dist/types-browser", { recursive: true });
-const wakeupTypes = "dist/types-browser/ts/wakeup.d.ts";
+const wakeupTypes = "dist/types-browser/ts/lifecycle/wakeup.d.ts";
 writeFileSync(wakeupTypes, readFileSync(wakeupTypes, "utf8").replace(
   /^import type \{ MessagePort as NodeMessagePort \} from "node:worker_threads";$/m, "type NodeMessagePort = MessagePort;"));
 entryTypes["browser.d.mts"] = "types-browser/ts/browser";

@@ -5,7 +5,7 @@
 // it is dropped, as on a real network. For tests, `loss` drops each datagram
 // with that probability and `reorder` shuffles the datagrams of each
 // delivery round; `random` makes both reproducible.
-import { ListenError, RangeError, TypeError, describe } from "../ts/errors";
+import { ListenError, RangeError, TypeError, describe } from "./errors";
 import type { Address, Endpoint, NetworkEvents } from "./network";
 
 /** Datagram behaviour of a MemoryNetwork (switchable at any time). */

@@ -15,8 +15,8 @@
 // (like a socket destroyed with data still in flight). A connect to a name
 // nobody listens on fails with an error whose code is "ECONNREFUSED".
 
-import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
-import { ListenError, describe as describeArg } from "../ts/errors";
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { ListenError, describe as describeArg } from "./errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { MemoryDatagrams, type MemoryDatagramOptions } from "./memory-udp";
 

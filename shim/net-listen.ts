@@ -12,7 +12,7 @@
 import cluster from "node:cluster";
 import net from "node:net";
 import { listenError } from "./uv";
-import { MongooseError } from "../ts/errors";
+import { MongooseError } from "./errors";
 import type { Address, ListenOptions } from "./network";
 
 /** A listener bound through net.Server. */

@@ -13,7 +13,7 @@
 import * as tls from "node:tls";
 import { isIP } from "node:net";
 import type * as net from "node:net";
-import { MongooseError } from "../ts/errors";
+import { MongooseError } from "./errors";
 import type { Pem, TlsCredentials, TlsParams } from "./tls-params";
 
 /** Nothing below TLS 1.2 is offered or accepted. */

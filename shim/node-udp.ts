@@ -10,7 +10,7 @@
 import { createSocket, type Socket, type SocketType } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIP } from "node:net";
-import { ListenError, TypeError } from "../ts/errors";
+import { ListenError, TypeError } from "./errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { endpointUrl } from "./tcp-endpoint";
 

@@ -2,7 +2,7 @@
 // and base64 encoder (see ts/util-accel.ts for when they are used).
 import { createHash, createHmac } from "node:crypto";
 import * as zlib from "node:zlib";
-import type { UtilAccel } from "../ts/util-accel";
+import type { UtilAccel } from "./util-accel";
 
 type Bytes = string | Uint8Array;
 const digest = (alg: string, d: Bytes): Uint8Array => new Uint8Array(createHash(alg).update(d).digest());

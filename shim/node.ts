@@ -1,8 +1,8 @@
 // node.ts: nodeNetwork(), the Network a Manager uses in Node. It picks the
 // transport: libuv TCP handles (node-handle.ts) where this Node offers them,
 // node:net sockets (node-socket.ts) otherwise or when asked to.
-import { TypeError, RangeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
-import { MongooseError } from "../ts/errors";
+import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { MongooseError } from "./errors";
 import { lookup } from "node:dns";
 import type { Address, Network } from "./network";
 import { handleNetwork } from "./node-handle";

@@ -3,7 +3,7 @@
 // files. Paths are absolute ("/web/index.html"); directories are implied by
 // the files under them. No links, so `within` is a prefix check.
 import type { FileStat, FileSystem } from "./fs";
-import { TypeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 const encoder = new TextEncoder();
 

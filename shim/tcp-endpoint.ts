@@ -1,5 +1,5 @@
 // tcp-endpoint.ts: what both Node networks check of a TCP endpoint.
-import { TypeError } from "../ts/errors"; // Node's argument-error codes (errors.ts)
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { isIP } from "node:net";
 import type { Endpoint } from "./network";
 

@@ -5,7 +5,7 @@
 // checked once and tcpBindings() answers undefined when the shape differs:
 // the caller then falls back to node:net.
 import { getSystemErrorMap, getSystemErrorName } from "node:util";
-import { ListenError } from "../ts/errors";
+import { ListenError } from "./errors";
 
 /** getsockname()/getpeername() fill this in. */
 export interface SockName {

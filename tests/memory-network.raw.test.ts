@@ -3,7 +3,7 @@
 // error semantics that the Manager relies on.
 import { memoryNetwork, MemoryNetwork } from "../shim/memory";
 import type { Endpoint, NetworkEvents } from "../shim/network";
-import { ListenError } from "../ts/errors";
+import { ListenError } from "../ts/core/errors";
 
 type Rec = [string, number, ...unknown[]];
 

@@ -4,7 +4,7 @@
 // from the copy embedded in the package), and Managers without `opts.network` share
 // one page-wide memory network. Nothing reachable from here may import node:*
 // (tests/bundlers.test.ts checks the bundle).
-import { setPlatform } from "./platform";
+import { setPlatform } from "./core/platform";
 import { memoryNetwork, type MemoryNetwork } from "../shim/memory";
 
 /** Page-wide default network: like loopback, every Manager of the page can reach every listener. */

@@ -2,15 +2,15 @@
 // from the modules that apply them (each reads its own constant), so users
 // and the docs check (tests/api-docs.test.ts) see the values the code uses.
 // Browser-safe: the Node-only defaults are NODE_DEFAULTS (ts/node.ts).
-import { DEFAULT_LIMITS } from "./limits";
-import { SHUTDOWN_DEFAULTS } from "./shutdown";
-import { RUN_DEFAULTS } from "./run";
-import { ASYNC_MANAGER_DEFAULTS } from "./async-manager";
-import { TLS_DEFAULTS } from "./tls";
-import { CONNECT_DEFAULTS, RESOLVE_DEFAULTS } from "./client";
-import { FETCH_HANDLER_DEFAULTS } from "./fetch";
-import { SERVE_DEFAULTS } from "./fetch-serve";
-import { MQTT_CONNECT_DEFAULTS } from "./mqtt";
+import { DEFAULT_LIMITS } from "./core/limits";
+import { SHUTDOWN_DEFAULTS } from "./lifecycle/shutdown";
+import { RUN_DEFAULTS } from "./lifecycle/run";
+import { ASYNC_MANAGER_DEFAULTS } from "./lifecycle/async-manager";
+import { TLS_DEFAULTS } from "./tls/tls";
+import { CONNECT_DEFAULTS, RESOLVE_DEFAULTS } from "./core/client";
+import { FETCH_HANDLER_DEFAULTS } from "./fetch/fetch";
+import { SERVE_DEFAULTS } from "./fetch/fetch-serve";
+import { MQTT_CONNECT_DEFAULTS } from "./mqtt/mqtt";
 import { MEMORY_WINDOW_BYTES } from "../shim/memory";
 
 /**

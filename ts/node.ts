@@ -4,15 +4,15 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { setPlatform } from "./platform";
+import { setPlatform } from "./core/platform";
 import { envVar, nodeNetwork, NODE_NETWORK_DEFAULTS } from "../shim/node";
-import { CLUSTER_DEFAULTS } from "./cluster";
+import { CLUSTER_DEFAULTS } from "./cluster/cluster";
 import { nodeUtilAccel } from "../shim/node-util";
-import { setUtilAccel } from "./util-accel";
+import { setUtilAccel } from "./util/util-accel";
 import { nodeFileSystem } from "../shim/node-fs";
-import { setDefaultFileSystem } from "./static";
+import { setDefaultFileSystem } from "./http/static";
 import * as diagnosticsChannel from "node:diagnostics_channel";
-import { installDiagnostics } from "./diagnostics";
+import { installDiagnostics } from "./lifecycle/diagnostics";
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {
@@ -46,7 +46,7 @@ installDiagnostics(diagnosticsChannel);
 
 export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
-export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster";
+export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster/cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";
 
 /** Option defaults of the Node-only API (see DEFAULTS for the rest): `cluster` (ClusterOptions), `nodeNetwork`. */

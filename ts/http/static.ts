@@ -1,0 +1,394 @@
+// static.ts: static files (serveDir/serveFile) and host-side response bodies.
+//
+// The core decides everything HTTP (paths, validators, ranges, heads); this
+// module answers its file calls (wasm/src/fs.h) through a FileSystem and
+// writes host-side bodies: a file range bigger than MG_FS_INLINE_MAX, or a
+// reply() body of at least HOST_REPLY_MIN bytes, goes from the file (or the
+// caller's array) straight to the socket, never through linear memory. The
+// body pump sends what the socket takes, waits for `writable`, and goes on.
+import { core, heap, refreshViews, setFsHooks, u8 } from "../core/loader";
+import { connectionById } from "../core/registry";
+import { latin1Bytes, readUtf8, scratch, type Bytes } from "../core/core";
+import { ConnectionClosedError, describe, TypeError } from "../core/errors"; // Node's argument-error codes
+import { formatHeaders, type HeadersInit } from "./headers";
+import { HttpMessage } from "./http-message";
+import type { Connection } from "../core/connection";
+import type { FileSystem } from "../../shim/fs";
+
+/** reply() bodies of at least this many bytes stay in the host (sent by the shim after the head). */
+export const HOST_REPLY_MIN = 64 * 1024;
+/** Bytes a body pump reads and offers per send. */
+const PUMP_CHUNK = 1024 * 1024;
+
+const FS_READ = 1;
+const FS_DIR = 4;
+
+/** Options of `conn.serveFile()`. */
+export interface ServeFileOptions {
+  /** Header lines added to every answer ("Name: value\r\n" text, or name/value pairs). */
+  extraHeaders?: HeadersInit;
+  /** MIME type overrides by extension: `{ md: "text/plain" }` or Mongoose's `"md=text/plain,x=y/z"`. */
+  mimeTypes?: string | Record<string, string>;
+  /** The file system to read from (default: node:fs in Node; none in the browser). */
+  fs?: FileSystem;
+}
+
+/** Options of `conn.serveDir()`. */
+export interface ServeDirOptions extends ServeFileOptions {
+  /** A file sent with status 404 when nothing matches the request. */
+  page404?: string;
+  /** List a directory that has no index.html (default false: 403). */
+  dirListing?: boolean;
+}
+
+// ---- file systems and handles -------------------------------------------------
+
+let defaultFs: FileSystem | undefined;
+
+/** @internal The FileSystem used when serveDir/serveFile get none (set by the Node entry). */
+export function setDefaultFileSystem(fs: FileSystem | undefined): void {
+  defaultFs = fs;
+}
+
+/** The file system of the serve call in progress (the core's imports are synchronous). */
+let activeFs: FileSystem | undefined;
+
+type Handle =
+  | { fs: FileSystem; fd: number; bytes?: undefined }
+  | { bytes: Uint8Array; fs?: undefined; fd?: undefined };
+
+const handles = new Map<number, Handle>();
+let nextHandle = 1;
+
+function addHandle(h: Handle): number {
+  let id = nextHandle;
+  while (handles.has(id) || id === 0) id = (id + 1) >>> 0;
+  nextHandle = (id + 1) >>> 0 || 1;
+  handles.set(id, h);
+  return id;
+}
+
+function closeHandle(id: number): void {
+  const h = handles.get(id);
+  if (h === undefined) return;
+  handles.delete(id);
+  if (h.fs !== undefined) h.fs.close(h.fd);
+}
+
+/** @internal Handles open now (tests: nothing leaks). */
+export function openHandles(): number {
+  return handles.size;
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes of handle `id` at [pos, pos + len): a view where possible, else read into `buf`. */
+function readHandle(h: Handle, pos: number, len: number, buf: Uint8Array): Uint8Array {
+  if (h.bytes !== undefined) return h.bytes.subarray(pos, pos + len);
+  const view = h.fs.view?.(h.fd, pos, len);
+  if (view !== undefined) return view;
+  const n = h.fs.read(h.fd, buf.subarray(0, len), pos);
+  return buf.subarray(0, n);
+}
+
+function f64(): Float64Array {
+  if (heap.f64.byteLength === 0) refreshViews();
+  return heap.f64;
+}
+
+// ---- body pumps -------------------------------------------------------------------
+
+let pumpBuf: Uint8Array | undefined;
+
+/** One host-side body being written to a connection. */
+class BodyPump {
+  constructor(readonly conn: Connection, readonly handle: number, public pos: number, readonly end: number) {}
+
+  /** Send until the socket is full or the body is out. */
+  run(): void {
+    const net = this.conn.manager._network;
+    const id = this.conn.id;
+    const h = handles.get(this.handle);
+    if (h === undefined) return this.#done(false);
+    pumpBuf ??= new Uint8Array(PUMP_CHUNK);
+    while (this.pos < this.end) {
+      const want = Math.min(PUMP_CHUNK, this.end - this.pos);
+      if (h.fs !== undefined && h.fs.view === undefined && net.sendWith !== undefined) {
+        // The file is read straight into the socket's write buffer.
+        const pos = this.pos;
+        let n: number;
+        try {
+          n = net.sendWith(id, want, (buf) => h.fs.read(h.fd, buf, pos));
+        } catch {
+          n = -1;
+        }
+        if (n < 0) return this.#done(false);
+        if (n === 0) return; // full: `writable` resumes us
+        this.pos += n;
+        if (!this.#sent(n)) return;
+        continue;
+      }
+      // Bytes already in memory go in one send: the transport copies them
+      // once (as it would from linear memory) and the kernel drains them
+      // without waiting for this event loop, busy or not.
+      const inMemory = h.bytes !== undefined || h.fs.view !== undefined;
+      const chunk = readHandle(h, this.pos, inMemory ? this.end - this.pos : want, pumpBuf);
+      if (chunk.length === 0) return this.#done(false); // the file shrank: the length was promised
+      let n: number;
+      try {
+        n = net.send(id, chunk);
+      } catch {
+        n = chunk.length; // socket gone: its close arrives through the network events
+      }
+      n = Math.min(n, chunk.length);
+      this.pos += n;
+      if (n > 0 && !this.#sent(n)) return; // closing: host_close cancels us
+      if (n < chunk.length) return; // full: `writable` resumes us (positional reads: nothing kept)
+    }
+    this.#done(true);
+  }
+
+  /** MG_EV_WRITE for `n` bytes; false when the connection is closing. */
+  #sent(n: number): boolean {
+    const c = this.conn._ptr;
+    if (c === 0 || pumps.get(this.conn.id) !== this) return false;
+    const m = this.conn.manager;
+    m._enter();
+    try {
+      return statics().mgx_body_sent(c, n) !== 0 && pumps.get(this.conn.id) === this;
+    } finally {
+      m._leave(true);
+    }
+  }
+
+  #done(ok: boolean): void {
+    pumps.delete(this.conn.id);
+    closeHandle(this.handle);
+    const c = this.conn._ptr;
+    if (c === 0) return;
+    const m = this.conn.manager;
+    m._enter();
+    try {
+      if (ok) statics().mgx_body_done(c);
+      else core().mgx_close(c);
+    } finally {
+      m._leave(true);
+    }
+  }
+}
+
+const pumps = new Map<number, BodyPump>();
+
+/** @internal `writable` for connection `id`: true if a body pump took it. */
+export function bodyWritable(id: number): boolean {
+  const p = pumps.get(id);
+  if (p === undefined) return false;
+  p.run();
+  return true;
+}
+
+/** @internal The connection is closing: drop its body pump (and the handle). */
+export function cancelBody(id: number): void {
+  const p = pumps.get(id);
+  if (p === undefined) return;
+  pumps.delete(id);
+  closeHandle(p.handle);
+}
+
+// ---- the core's file imports ----------------------------------------------------
+
+setFsHooks({
+  stat(p, l, out) {
+    const fs = activeFs;
+    if (fs === undefined) return 0;
+    const st = fs.stat(readUtf8(p, l));
+    if (st === undefined) return 0;
+    const v = f64();
+    v[out >>> 3] = st.size;
+    v[(out >>> 3) + 1] = st.mtime;
+    return st.isDirectory ? FS_DIR : FS_READ;
+  },
+  open(p, l, flags) {
+    const fs = activeFs;
+    if (fs === undefined) return 0;
+    const path = readUtf8(p, l);
+    if (flags & FS_DIR) {
+      const names = fs.list(path);
+      if (names === undefined) return 0;
+      return addHandle({ bytes: encoder.encode(names.filter((n) => !n.includes("\n")).map((n) => `${n}\n`).join("")) });
+    }
+    const fd = fs.open(path);
+    return fd === undefined ? 0 : addHandle({ fs, fd });
+  },
+  read(id, offset, buf, len) {
+    const h = handles.get(id);
+    if (h === undefined) return 0;
+    const dest = u8().subarray(buf, buf + len);
+    if (h.bytes !== undefined) {
+      const part = h.bytes.subarray(offset, offset + len);
+      dest.set(part);
+      return part.length;
+    }
+    return h.fs.read(h.fd, dest, offset);
+  },
+  close(id) {
+    closeHandle(id);
+  },
+  within(r, rl, p, pl) {
+    const fs = activeFs;
+    return fs !== undefined && fs.within(readUtf8(r, rl), readUtf8(p, pl)) ? 1 : 0;
+  },
+  body(id, handle, offset, len) {
+    const conn = connectionById(id);
+    if (conn === undefined || handles.get(handle) === undefined) {
+      closeHandle(handle);
+      return;
+    }
+    const pump = new BodyPump(conn, handle, offset, offset + len);
+    pumps.set(id, pump);
+    pump.run();
+  },
+});
+
+// ---- the exports of http_static.h ---------------------------------------------------
+
+interface StaticExports {
+  mgx_http_serve_dir(c: number, hm: number, root: number, rootLen: number, extra: number, extraLen: number,
+    mime: number, mimeLen: number, page404: number, page404Len: number, flags: number): number;
+  mgx_http_serve_file(c: number, hm: number, path: number, pathLen: number, extra: number, extraLen: number,
+    mime: number, mimeLen: number): number;
+  mgx_http_reply_host(c: number, status: number, headers: number, headersLen: number, len: number, fd: number): number;
+  mgx_body_sent(c: number, n: number): number;
+  mgx_body_done(c: number): void;
+}
+
+function statics(): StaticExports {
+  return core() as unknown as StaticExports;
+}
+
+/** Copy byte strings into scratch back to back: [ptr, len] pairs. */
+function toScratchN(parts: Uint8Array[]): number[] {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const base = scratch(total);
+  const mem = u8();
+  const out: number[] = [];
+  let at = base;
+  for (const p of parts) {
+    mem.set(p, at);
+    out.push(at, p.length);
+    at += p.length;
+  }
+  return out;
+}
+
+function checkPath(what: string, path: unknown): Uint8Array {
+  if (typeof path !== "string" || path === "" || path.includes("\0")) {
+    throw new TypeError(`${what} must be a non-empty string without NUL, got ${describe(path)}`);
+  }
+  return encoder.encode(path);
+}
+
+function mimeBlock(m: unknown): Uint8Array {
+  if (m === undefined) return new Uint8Array(0);
+  if (typeof m === "string") {
+    if (/[\r\n\0]/.test(m)) throw new TypeError(`mimeTypes: invalid text ${describe(m)}`);
+    return latin1Bytes(m);
+  }
+  if (typeof m !== "object" || m === null) throw new TypeError(`mimeTypes must be a string or an object, got ${describe(m)}`);
+  const items: string[] = [];
+  for (const [ext, type] of Object.entries(m)) {
+    if (typeof type !== "string" || /[,=\r\n\0]/.test(ext + type) || ext === "" || type === "") {
+      throw new TypeError(`mimeTypes: invalid entry ${describe(ext)}: ${describe(type)}`);
+    }
+    items.push(`${ext.replace(/^\./, "")}=${type}`);
+  }
+  return encoder.encode(items.join(","));
+}
+
+function checkFs(fs: unknown): FileSystem | undefined {
+  if (fs === undefined) return defaultFs;
+  const f = fs as FileSystem;
+  if (typeof fs !== "object" || fs === null || typeof f.stat !== "function" || typeof f.open !== "function" ||
+      typeof f.read !== "function" || typeof f.close !== "function" || typeof f.list !== "function" ||
+      typeof f.within !== "function") {
+    throw new TypeError(`fs must implement stat, open, read, close, list and within, got ${describe(fs)}`);
+  }
+  return f;
+}
+
+function messagePtr(op: string, msg: unknown): number {
+  if (!(msg instanceof HttpMessage)) throw new TypeError(`${op}: msg must be the HttpMessage of the request, got ${describe(msg)}`);
+  return msg._pointer; // throws MessageExpiredError once the handler returned
+}
+
+function live(conn: Connection, op: string): number {
+  if (conn._ptr === 0) throw new ConnectionClosedError(conn.id, op);
+  return conn._ptr;
+}
+
+function withFs<T>(conn: Connection, fs: FileSystem | undefined, fn: () => T): T {
+  const m = conn.manager;
+  const prev = activeFs;
+  activeFs = fs;
+  m._enter();
+  try {
+    return fn();
+  } finally {
+    activeFs = prev;
+    m._leave(true);
+  }
+}
+
+/** The request is answered (the one-response-per-request guard of request-guard.ts). */
+function answered(conn: Connection, ok: boolean): boolean {
+  if (ok) (conn as unknown as { _answered: boolean })._answered = true;
+  return ok;
+}
+
+/** conn.serveDir(): see Connection.serveDir. */
+export function serveDir(conn: Connection, msg: HttpMessage, rootDir: string, opts: ServeDirOptions = {}): boolean {
+  const c = live(conn, "serveDir");
+  const hm = messagePtr("serveDir", msg);
+  if (typeof opts !== "object" || opts === null) throw new TypeError(`serveDir: options must be an object, got ${describe(opts)}`);
+  const root = checkPath("serveDir: rootDir", rootDir);
+  const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
+  const mime = mimeBlock(opts.mimeTypes);
+  const page404 = opts.page404 === undefined ? new Uint8Array(0) : checkPath("serveDir: page404", opts.page404);
+  const fs = checkFs(opts.fs);
+  return answered(conn, withFs(conn, fs, () => {
+    const [rp, rn, ep, en, mp, mn, pp, pn] = toScratchN([root, extra, mime, page404]);
+    return statics().mgx_http_serve_dir(c, hm, rp, rn, ep, en, mp, mn, pp, pn, opts.dirListing ? 1 : 0) !== 0;
+  }));
+}
+
+/** conn.serveFile(): see Connection.serveFile. */
+export function serveFile(conn: Connection, msg: HttpMessage, path: string, opts: ServeFileOptions = {}): boolean {
+  const c = live(conn, "serveFile");
+  const hm = messagePtr("serveFile", msg);
+  if (typeof opts !== "object" || opts === null) throw new TypeError(`serveFile: options must be an object, got ${describe(opts)}`);
+  const p = checkPath("serveFile: path", path);
+  const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
+  const mime = mimeBlock(opts.mimeTypes);
+  const fs = checkFs(opts.fs);
+  return answered(conn, withFs(conn, fs, () => {
+    const [pp, pn, ep, en, mp, mn] = toScratchN([p, extra, mime]);
+    return statics().mgx_http_serve_file(c, hm, pp, pn, ep, en, mp, mn) !== 0;
+  }));
+}
+
+/**
+ * @internal reply() with a body the host keeps: the core formats the head,
+ * the pump writes `body` after it. Returns undefined when the body is small
+ * (the caller copies it through linear memory as usual).
+ */
+export function replyHost(c: number, status: number, block: string, body: Bytes): boolean | undefined {
+  if (typeof body === "string") {
+    if (body.length < HOST_REPLY_MIN) return undefined; // chars <= UTF-8 bytes
+    body = encoder.encode(body);
+  }
+  if (body.byteLength < HOST_REPLY_MIN) return undefined;
+  const handle = addHandle({ bytes: body });
+  const [hp, hn] = toScratchN([latin1Bytes(block)]);
+  // The core consumes the handle in every case (sent, dropped for HEAD, or refused).
+  return statics().mgx_http_reply_host(c, status, hp, hn, body.byteLength, handle) !== 0;
+}
