@@ -186,13 +186,16 @@ export abstract class Engine {
       this.#push(Q_ERROR, conn.id, undefined, err as Error);
       return 0;
     }
+    let tlsFailed: Error | undefined;
     try {
       tlsOnAccept(parent, conn); // a TLS listener: before any byte is read
     } catch (err) {
       this._reportError(err, conn);
+      tlsFailed = err as Error; // never plaintext on a TLS listener: the connection fails
     }
     this.#learnAddresses(conn);
     this.#push(Q_OPEN, conn.id);
+    if (tlsFailed !== undefined) this.#push(Q_ERROR, conn.id, undefined, tlsFailed);
     return conn.id;
   }
 

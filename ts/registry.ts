@@ -42,7 +42,9 @@ setHostHooks({
     } catch (err) {
       // The networks drop bytes for a gone socket; a throw is a failed write:
       // the connection's error (MG_EV_ERROR, then close), after this core call.
-      conn.manager._networkEvents.error(id, asError(err));
+      // A datagram is only lost: its socket (maybe a listener) stays.
+      if (conn._udp) conn.manager._reportError(err, conn);
+      else conn.manager._networkEvents.error(id, asError(err));
       return len;
     }
   },

@@ -60,8 +60,7 @@ let activeConn: Connection | undefined;
  * being served; the import then answers "no such file" / "nothing read",
  * so the request gets a 404 or a cut response, never a stuck manager.
  */
-function fsFailed(err: unknown): void {
-  const conn = activeConn;
+function fsFailed(err: unknown, conn = activeConn): void {
   if (conn !== undefined) conn.manager._reportError(err, conn);
   else console.error("tsmongoose: file system call failed:", err);
 }
@@ -81,7 +80,7 @@ function addHandle(h: Handle): number {
   return id;
 }
 
-function closeHandle(id: number): void {
+function closeHandle(id: number, conn?: Connection): void {
   const h = handles.get(id);
   if (h === undefined) return;
   handles.delete(id);
@@ -89,7 +88,7 @@ function closeHandle(id: number): void {
   try {
     h.fs.close(h.fd);
   } catch (err) {
-    fsFailed(err);
+    fsFailed(err, conn ?? activeConn);
   }
 }
 
@@ -122,7 +121,7 @@ let pumpBuf: Uint8Array | undefined;
 class BodyPump {
   constructor(readonly conn: Connection, readonly handle: number, public pos: number, readonly end: number) {}
 
-  /** Send until the socket is full or the body is out; a failing read or send ends the connection. */
+  /** Send until the socket is full or the body is out; a failing read cuts the body (closes). */
   run(): void {
     try {
       this.#pump();
@@ -144,11 +143,17 @@ class BodyPump {
         // The file is read straight into the socket's write buffer.
         const pos = this.pos;
         let n: number;
+        let reading = false;
         try {
-          n = net.sendWith(id, want, (buf) => h.fs.read(h.fd, buf, pos));
+          n = net.sendWith(id, want, (buf) => {
+            reading = true;
+            const got = h.fs.read(h.fd, buf, pos);
+            reading = false;
+            return got;
+          });
         } catch (err) {
-          this.conn.manager._reportError(err, this.conn);
-          n = -1;
+          if (reading) throw err; // the file system's: run() reports it and cuts the body
+          return this.#netFailed(err);
         }
         if (n < 0) return this.#done(false);
         if (n === 0) return; // full: `writable` resumes us
@@ -165,8 +170,8 @@ class BodyPump {
       let n: number;
       try {
         n = net.send(id, chunk);
-      } catch {
-        n = chunk.length; // socket gone: its close arrives through the network events
+      } catch (err) {
+        return this.#netFailed(err); // the networks drop bytes for a gone socket: this is a failure
       }
       n = Math.min(n, chunk.length);
       this.pos += n;
@@ -174,6 +179,13 @@ class BodyPump {
       if (n < chunk.length) return; // full: `writable` resumes us (positional reads: nothing kept)
     }
     this.#done(true);
+  }
+
+  /** The network failed the write: the connection's error (MG_EV_ERROR, then close). */
+  #netFailed(err: unknown): void {
+    pumps.delete(this.conn.id);
+    closeHandle(this.handle, this.conn);
+    this.conn.manager._networkEvents.error(this.conn.id, err instanceof Error ? err : new Error(String(err)));
   }
 
   /** MG_EV_WRITE for `n` bytes; false when the connection is closing. */
@@ -191,7 +203,7 @@ class BodyPump {
 
   #done(ok: boolean): void {
     pumps.delete(this.conn.id);
-    closeHandle(this.handle);
+    closeHandle(this.handle, this.conn);
     const c = this.conn._ptr;
     if (c === 0) return;
     const m = this.conn.manager;
@@ -220,7 +232,7 @@ export function cancelBody(id: number): void {
   const p = pumps.get(id);
   if (p === undefined) return;
   pumps.delete(id);
-  closeHandle(p.handle);
+  closeHandle(p.handle, p.conn);
 }
 
 // ---- the core's file imports ----------------------------------------------------
