@@ -3,7 +3,7 @@
 // loopback sockets), and a rig: a manager that also answers a bystander on
 // a kept-alive connection, which must keep getting answers whatever the
 // victim's host calls do, and a shutdown that must finish within its timeout.
-import { Manager, nodeNetwork, MG_EV_HTTP_MSG, type Connection, type FileStat, type FileSystem, type HttpMessage,
+import { Manager, nodeNetwork, MG_EV_HTTP_MSG, type Connection, type Handler, type FileStat, type FileSystem, type HttpMessage,
   type Address, type Endpoint, type ListenOptions, type Network, type NetworkEvents, type PackedFs } from "tsmongoose";
 import { makeManager } from "./server";
 import { RawClient, getReq, parseResponses, rawRequest, type RawResponse } from "./raw-client";
@@ -161,8 +161,13 @@ export class FaultyNetwork implements Network {
   }
 }
 
-/** What the rig's handler does with a request that is not the bystander's /ping. */
-export type VictimHandler = (conn: Connection, hm: HttpMessage) => void;
+/**
+ * What the rig's handler does with a request that is not the bystander's
+ * /ping; or `{ handler }`: every event goes to it (a fetch adapter, which
+ * then answers /ping itself).
+ */
+export type VictimHandler = ((conn: Connection, hm: HttpMessage) => void) |
+  { handler: Handler };
 
 /** A manager with an HTTP listener, a bystander kept alive on it, and what was reported. */
 export interface Rig {
@@ -188,6 +193,7 @@ export async function startRig(victim: VictimHandler, network?: Network, manager
     let list = events.get(c.id);
     if (list === undefined) events.set(c.id, (list = []));
     list.push(ev);
+    if (typeof victim !== "function") return (victim.handler as (c: Connection, e: number, d: unknown) => void | Promise<void>)(c, ev, data);
     if (ev !== MG_EV_HTTP_MSG) return;
     const hm = data as HttpMessage;
     if (hm.uri === "/ping") c.reply(200, "pong");
