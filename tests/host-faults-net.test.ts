@@ -6,7 +6,8 @@
 // failed close, the socket is freed and the failure reported), a TLS
 // listener never answers in plaintext, a bystander on a kept-alive
 // connection keeps getting answers, and shutdown finishes within its timeout.
-import { MG_EV_CLOSE, MG_EV_ERROR, type Connection, type HttpMessage } from "tsmongoose";
+import { createSocket } from "node:dgram";
+import { MG_EV_CLOSE, MG_EV_ERROR, MG_EV_READ, type Connection, type HttpMessage } from "tsmongoose";
 import { FaultyNetwork, bystanderAnswered, shutdownPromptly, startRig, stopRigs, victimRequest,
   type NetSite, type Rig } from "./helpers/faults";
 import { getReq } from "./helpers/raw-client";
@@ -151,4 +152,31 @@ describe.each(MODES)("opening a connection fails (%s)", (mode) => {
     await erroredAndClosed(rig, errored(rig)[0]);
     await finish(rig, net);
   });
+});
+
+test("a datagram whose send throws is lost; the udp:// listener keeps answering (reported)", async () => {
+  const net = new FaultyNetwork("send", "sync");
+  const { rig } = await netRig(net, (c) => c.reply(200, "x"));
+  const udp = rig.mgr.listen("udp://127.0.0.1:0", {
+    handler: (c: Connection, ev: number) => {
+      if (ev === MG_EV_READ) c.send(`echo:${Buffer.from(c.recvData()).toString()}`);
+    },
+  });
+  net.victims.add(udp.id);
+  const peer = createSocket("udp4");
+  try {
+    const got: string[] = [];
+    peer.on("message", (m) => got.push(m.toString()));
+    await new Promise<void>((r) => peer.bind(0, "127.0.0.1", r));
+    const port = udp.localAddr!.port;
+    peer.send("lost", port, "127.0.0.1");
+    await waitFor(() => rig.errors.includes(net.err), 5000, "the failed send to be reported");
+    peer.send("kept", port, "127.0.0.1");
+    await waitFor(() => got.length > 0, 5000, "the echo of the second datagram");
+    expect(got).toEqual(["echo:kept"]);
+    expect(udp.closed).toBe(false);
+    await finish(rig, net);
+  } finally {
+    peer.close();
+  }
 });
