@@ -31,11 +31,22 @@ const WITHIN_TTL_MS = 1000;
 const WITHIN_MAX = 4096;
 const withinCache = new Map<string, { ok: boolean; at: number }>();
 
+/** stat() errors that mean "no such entry" rather than a failure. */
+const NOT_THERE = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "ELOOP"]);
+
 /** The FileSystem over node:fs. */
 export function nodeFileSystem(): FileSystem {
   return {
     stat(path: string): FileStat | undefined {
-      const st = statSync(path, { throwIfNoEntry: false });
+      let st: ReturnType<typeof statSync>;
+      try {
+        st = statSync(path, { throwIfNoEntry: false });
+      } catch (err) {
+        // "/file/", a name too long or a link loop: nothing there, as ENOENT.
+        // Anything else (EACCES, EIO) is a real failure: the caller reports it.
+        if (NOT_THERE.has((err as NodeJS.ErrnoException).code ?? "")) return undefined;
+        throw err;
+      }
       if (st === undefined || !(st.isFile() || st.isDirectory())) return undefined;
       return { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), isDirectory: st.isDirectory() };
     },

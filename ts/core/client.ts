@@ -197,7 +197,14 @@ export function resolveConn(conn: Connection, url: string, opts: ResolveOptions 
     queueMicrotask(() => done(lit, lit ? undefined : new Error(`network "${network.name}" cannot resolve names`)));
     return;
   }
-  network.lookup(ep.host).then((a) => done(a), (err: unknown) => done(undefined, err));
+  let looked: Promise<Address>;
+  try {
+    looked = network.lookup(ep.host);
+  } catch (err) {
+    queueMicrotask(() => done(undefined, err)); // a resolver that throws fails this connection, as one that rejects
+    return;
+  }
+  looked.then((a) => done(a), (err: unknown) => done(undefined, err));
 }
 
 /** conn.resolveCancel(): forget a pending conn.resolve(); no event follows. */

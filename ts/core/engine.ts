@@ -175,14 +175,24 @@ export abstract class Engine {
     const ptr = core().mgx_conn_new(this._ptr, 2 /* KIND_ACCEPTED */, parent._http ? 1 : 0, parent._ptr);
     if (!ptr) return 0; // limits.maxConnections reached: the network refuses the socket
     const conn = this._newConnection(ptr, "accepted", parent._http, parent._handler);
-    this._network.adopt(conn.id, socket);
+    try {
+      this._network.adopt(conn.id, socket);
+    } catch (err) {
+      // Not adopted: the network closes the socket (0), the core closes the connection.
+      this.#push(Q_OPEN, conn.id);
+      this.#push(Q_ERROR, conn.id, undefined, err as Error);
+      return 0;
+    }
+    let tlsFailed: Error | undefined;
     try {
       tlsOnAccept(parent, conn); // a TLS listener: before any byte is read
     } catch (err) {
       this._reportError(err, conn);
+      tlsFailed = err as Error; // never plaintext on a TLS listener: the connection fails
     }
     this.#learnAddresses(conn);
     this.#push(Q_OPEN, conn.id);
+    if (tlsFailed !== undefined) this.#push(Q_ERROR, conn.id, undefined, tlsFailed);
     return conn.id;
   }
 
@@ -360,7 +370,11 @@ export abstract class Engine {
     const want = conn._backlog.length > 0 || conn._queuedBytes > this._queueLimit;
     if (want === conn._paused || conn._ptr === 0) return;
     conn._paused = want;
-    this._network.pause(conn.id, want);
+    try {
+      this._network.pause(conn.id, want);
+    } catch (err) {
+      this.#push(Q_ERROR, conn.id, undefined, err as Error); // the network failed this socket
+    }
   }
 
   // ---- events to handlers ----------------------------------------------------

@@ -56,6 +56,19 @@ let hostClose: HostHooks["close"] = hooksMissing;
 let hostEvent: HostHooks["event"] = hooksMissing;
 let hostTimer: HostHooks["timer"] = hooksMissing;
 
+/**
+ * Receives what a host import threw: `where` names the import, `id` is its
+ * connection (0 when it has none). The import has already returned a safe
+ * value to the core; the sink makes the failure that connection's error.
+ */
+export type HostFaultSink = (where: string, err: unknown, id: number) => void;
+let hostFault: HostFaultSink = (where, err) => console.error(`tsmongoose: host call ${where} failed:`, err);
+
+/** Install the fault sink (done once by ts/registry.ts). */
+export function setHostFaultSink(sink: HostFaultSink): void {
+  hostFault = sink;
+}
+
 /** Install the host side of netif.h (done once by ts/registry.ts). */
 export function setHostHooks(h: HostHooks): void {
   hostSend = h.send;
@@ -226,28 +239,108 @@ function logLine(level: number, ptr: number, len: number): void {
   (level <= 1 ? console.error : console.log)(`tsmongoose core: ${text}`);
 }
 
-/** The host functions of netif.h plus what emscripten's standalone runtime may import. */
+/**
+ * The host functions of netif.h plus what emscripten's standalone runtime may import.
+ *
+ * No exception may leave an import: it would unwind through the core's
+ * frames and skip their bookkeeping (mgr->entered stays raised: the manager
+ * never flushes or frees again). Each import catches, hands the failure to
+ * the fault sink, and gives the core the answer that means "failed" (sent
+ * everything: the connection is being errored; no such file; nothing read).
+ */
 function knownEnv(): Record<string, (...args: number[]) => number | void> {
   return {
-    host_send: (id, ptr, len) => hostSend(id >>> 0, ptr >>> 0, len >>> 0),
-    host_close: (id) => hostClose(id >>> 0),
-    host_event: (id, ev, evData) => hostEvent(id >>> 0, ev, evData >>> 0),
-    host_timer: (id) => hostTimer(id >>> 0),
+    host_send: (id, ptr, len) => {
+      try {
+        return hostSend(id >>> 0, ptr >>> 0, len >>> 0);
+      } catch (err) {
+        hostFault("host_send", err, id >>> 0);
+        return len >>> 0;
+      }
+    },
+    host_close: (id) => {
+      try {
+        hostClose(id >>> 0);
+      } catch (err) {
+        hostFault("host_close", err, id >>> 0);
+      }
+    },
+    host_event: (id, ev, evData) => {
+      try {
+        hostEvent(id >>> 0, ev, evData >>> 0);
+      } catch (err) {
+        hostFault("host_event", err, id >>> 0);
+      }
+    },
+    host_timer: (id) => {
+      try {
+        hostTimer(id >>> 0);
+      } catch (err) {
+        hostFault("host_timer", err, 0);
+      }
+    },
     host_now: monotonicNow,
     host_random: (ptr, len) => {
       const view = u8();
       for (let off = 0; off < len; off += 65536) {
-        crypto.getRandomValues(view.subarray(ptr + off, ptr + Math.min(len, off + 65536)));
+        // No fallback for entropy: a failure here is fatal by design, but
+        // must still not unwind through the core.
+        try {
+          crypto.getRandomValues(view.subarray(ptr + off, ptr + Math.min(len, off + 65536)));
+        } catch (err) {
+          hostFault("host_random", err, 0);
+          return;
+        }
       }
     },
     host_log: logLine,
     // fs.h: no file system until ts/static.ts installs one.
-    host_fs_stat: (p, l, out) => fsHooks?.stat(p >>> 0, l >>> 0, out >>> 0) ?? 0,
-    host_fs_open: (p, l, flags) => fsHooks?.open(p >>> 0, l >>> 0, flags) ?? 0,
-    host_fs_read: (fd, off, buf, len) => fsHooks?.read(fd >>> 0, off, buf >>> 0, len >>> 0) ?? 0,
-    host_fs_close: (fd) => fsHooks?.close(fd >>> 0),
-    host_fs_within: (r, rl, p, pl) => fsHooks?.within(r >>> 0, rl >>> 0, p >>> 0, pl >>> 0) ?? 0,
-    host_body: (id, fd, off, len) => fsHooks?.body(id >>> 0, fd >>> 0, off, len),
+    host_fs_stat: (p, l, out) => {
+      try {
+        return fsHooks?.stat(p >>> 0, l >>> 0, out >>> 0) ?? 0;
+      } catch (err) {
+        hostFault("host_fs_stat", err, 0);
+        return 0;
+      }
+    },
+    host_fs_open: (p, l, flags) => {
+      try {
+        return fsHooks?.open(p >>> 0, l >>> 0, flags) ?? 0;
+      } catch (err) {
+        hostFault("host_fs_open", err, 0);
+        return 0;
+      }
+    },
+    host_fs_read: (fd, off, buf, len) => {
+      try {
+        return fsHooks?.read(fd >>> 0, off, buf >>> 0, len >>> 0) ?? 0;
+      } catch (err) {
+        hostFault("host_fs_read", err, 0);
+        return 0;
+      }
+    },
+    host_fs_close: (fd) => {
+      try {
+        fsHooks?.close(fd >>> 0);
+      } catch (err) {
+        hostFault("host_fs_close", err, 0);
+      }
+    },
+    host_fs_within: (r, rl, p, pl) => {
+      try {
+        return fsHooks?.within(r >>> 0, rl >>> 0, p >>> 0, pl >>> 0) ?? 0;
+      } catch (err) {
+        hostFault("host_fs_within", err, 0);
+        return 0;
+      }
+    },
+    host_body: (id, fd, off, len) => {
+      try {
+        fsHooks?.body(id >>> 0, fd >>> 0, off, len);
+      } catch (err) {
+        hostFault("host_body", err, id >>> 0);
+      }
+    },
     emscripten_notify_memory_growth: () => refreshViews(),
     emscripten_memcpy_big: (dest, src, n) => {
       u8().copyWithin(dest, src, src + n);

@@ -1,7 +1,7 @@
 // registry.ts: the process-wide maps the core's host calls are routed
 // through (conn id -> Connection, timer id -> Timer), and the HostHooks that
 // do the routing. Ids come from the core and are never reused.
-import { setHostHooks, u8 } from "./loader";
+import { setHostFaultSink, setHostHooks, u8 } from "./loader";
 import type { Connection } from "./connection";
 import type { Timer } from "./timer";
 
@@ -39,8 +39,13 @@ setHostHooks({
     try {
       // A UDP listener answers the sender of the last datagram delivered.
       return conn.manager._network.send(id, u8().subarray(ptr, ptr + len), conn._udp ? conn._remote : undefined);
-    } catch {
-      return len; // socket already gone; the close arrives through the network events
+    } catch (err) {
+      // The networks drop bytes for a gone socket; a throw is a failed write:
+      // the connection's error (MG_EV_ERROR, then close), after this core call.
+      // A datagram is only lost: its socket (maybe a listener) stays.
+      if (conn._udp) conn.manager._reportError(err, conn);
+      else conn.manager._networkEvents.error(id, asError(err));
+      return len;
     }
   },
   close(id) {
@@ -51,6 +56,11 @@ setHostHooks({
       conn.manager._network.close(id, false);
     } catch (err) {
       conn.manager._reportError(err, conn);
+      try {
+        conn.manager._network.close(id, true); // the graceful close failed: at least free the socket
+      } catch {
+        // reported above
+      }
     }
   },
   event(id, ev, evData) {
@@ -60,4 +70,20 @@ setHostHooks({
   timer(id) {
     timersById.get(id)?._fire();
   },
+});
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+// What a host import threw (loader.ts caught it at the core's boundary): the
+// connection's error where there is one, else the console.
+setHostFaultSink((where, err, id) => {
+  const conn = id === 0 ? undefined : connectionById(id);
+  if (conn === undefined) {
+    console.error(`tsmongoose: host call ${where} failed:`, err);
+    return;
+  }
+  conn.manager._reportError(err, conn);
+  if (where !== "host_close") conn.manager._networkEvents.error(id, asError(err));
 });

@@ -52,6 +52,18 @@ export function setDefaultFileSystem(fs: FileSystem | undefined): void {
 
 /** The file system of the serve call in progress (the core's imports are synchronous). */
 let activeFs: FileSystem | undefined;
+/** The connection of that serve call: a file system's failure is reported for it. */
+let activeConn: Connection | undefined;
+
+/**
+ * A FileSystem call threw: report it (errorHandler) for the connection
+ * being served; the import then answers "no such file" / "nothing read",
+ * so the request gets a 404 or a cut response, never a stuck manager.
+ */
+function fsFailed(err: unknown, conn = activeConn): void {
+  if (conn !== undefined) conn.manager._reportError(err, conn);
+  else console.error("tsmongoose: file system call failed:", err);
+}
 
 type Handle =
   | { fs: FileSystem; fd: number; bytes?: undefined }
@@ -68,11 +80,16 @@ function addHandle(h: Handle): number {
   return id;
 }
 
-function closeHandle(id: number): void {
+function closeHandle(id: number, conn?: Connection): void {
   const h = handles.get(id);
   if (h === undefined) return;
   handles.delete(id);
-  if (h.fs !== undefined) h.fs.close(h.fd);
+  if (h.fs === undefined) return;
+  try {
+    h.fs.close(h.fd);
+  } catch (err) {
+    fsFailed(err, conn ?? activeConn);
+  }
 }
 
 /** @internal Handles open now (tests: nothing leaks). */
@@ -104,8 +121,17 @@ let pumpBuf: Uint8Array | undefined;
 class BodyPump {
   constructor(readonly conn: Connection, readonly handle: number, public pos: number, readonly end: number) {}
 
-  /** Send until the socket is full or the body is out. */
+  /** Send until the socket is full or the body is out; a failing read cuts the body (closes). */
   run(): void {
+    try {
+      this.#pump();
+    } catch (err) {
+      this.conn.manager._reportError(err, this.conn);
+      if (pumps.get(this.conn.id) === this) this.#done(false);
+    }
+  }
+
+  #pump(): void {
     const net = this.conn.manager._network;
     const id = this.conn.id;
     const h = handles.get(this.handle);
@@ -117,10 +143,17 @@ class BodyPump {
         // The file is read straight into the socket's write buffer.
         const pos = this.pos;
         let n: number;
+        let reading = false;
         try {
-          n = net.sendWith(id, want, (buf) => h.fs.read(h.fd, buf, pos));
-        } catch {
-          n = -1;
+          n = net.sendWith(id, want, (buf) => {
+            reading = true;
+            const got = h.fs.read(h.fd, buf, pos);
+            reading = false;
+            return got;
+          });
+        } catch (err) {
+          if (reading) throw err; // the file system's: run() reports it and cuts the body
+          return this.#netFailed(err);
         }
         if (n < 0) return this.#done(false);
         if (n === 0) return; // full: `writable` resumes us
@@ -137,8 +170,8 @@ class BodyPump {
       let n: number;
       try {
         n = net.send(id, chunk);
-      } catch {
-        n = chunk.length; // socket gone: its close arrives through the network events
+      } catch (err) {
+        return this.#netFailed(err); // the networks drop bytes for a gone socket: this is a failure
       }
       n = Math.min(n, chunk.length);
       this.pos += n;
@@ -146,6 +179,13 @@ class BodyPump {
       if (n < chunk.length) return; // full: `writable` resumes us (positional reads: nothing kept)
     }
     this.#done(true);
+  }
+
+  /** The network failed the write: the connection's error (MG_EV_ERROR, then close). */
+  #netFailed(err: unknown): void {
+    pumps.delete(this.conn.id);
+    closeHandle(this.handle, this.conn);
+    this.conn.manager._networkEvents.error(this.conn.id, err instanceof Error ? err : new Error(String(err)));
   }
 
   /** MG_EV_WRITE for `n` bytes; false when the connection is closing. */
@@ -163,7 +203,7 @@ class BodyPump {
 
   #done(ok: boolean): void {
     pumps.delete(this.conn.id);
-    closeHandle(this.handle);
+    closeHandle(this.handle, this.conn);
     const c = this.conn._ptr;
     if (c === 0) return;
     const m = this.conn.manager;
@@ -192,7 +232,7 @@ export function cancelBody(id: number): void {
   const p = pumps.get(id);
   if (p === undefined) return;
   pumps.delete(id);
-  closeHandle(p.handle);
+  closeHandle(p.handle, p.conn);
 }
 
 // ---- the core's file imports ----------------------------------------------------
@@ -201,7 +241,13 @@ setFsHooks({
   stat(p, l, out) {
     const fs = activeFs;
     if (fs === undefined) return 0;
-    const st = fs.stat(readUtf8(p, l));
+    let st: ReturnType<FileSystem["stat"]>;
+    try {
+      st = fs.stat(readUtf8(p, l));
+    } catch (err) {
+      fsFailed(err);
+      return 0;
+    }
     if (st === undefined) return 0;
     const v = f64();
     v[out >>> 3] = st.size;
@@ -212,13 +258,18 @@ setFsHooks({
     const fs = activeFs;
     if (fs === undefined) return 0;
     const path = readUtf8(p, l);
-    if (flags & FS_DIR) {
-      const names = fs.list(path);
-      if (names === undefined) return 0;
-      return addHandle({ bytes: encoder.encode(names.filter((n) => !n.includes("\n")).map((n) => `${n}\n`).join("")) });
+    try {
+      if (flags & FS_DIR) {
+        const names = fs.list(path);
+        if (names === undefined) return 0;
+        return addHandle({ bytes: encoder.encode(names.filter((n) => !n.includes("\n")).map((n) => `${n}\n`).join("")) });
+      }
+      const fd = fs.open(path);
+      return fd === undefined ? 0 : addHandle({ fs, fd });
+    } catch (err) {
+      fsFailed(err);
+      return 0;
     }
-    const fd = fs.open(path);
-    return fd === undefined ? 0 : addHandle({ fs, fd });
   },
   read(id, offset, buf, len) {
     const h = handles.get(id);
@@ -229,14 +280,24 @@ setFsHooks({
       dest.set(part);
       return part.length;
     }
-    return h.fs.read(h.fd, dest, offset);
+    try {
+      return h.fs.read(h.fd, dest, offset);
+    } catch (err) {
+      fsFailed(err);
+      return 0; // the core cuts the response short and closes the connection
+    }
   },
   close(id) {
     closeHandle(id);
   },
   within(r, rl, p, pl) {
     const fs = activeFs;
-    return fs !== undefined && fs.within(readUtf8(r, rl), readUtf8(p, pl)) ? 1 : 0;
+    try {
+      return fs !== undefined && fs.within(readUtf8(r, rl), readUtf8(p, pl)) ? 1 : 0;
+    } catch (err) {
+      fsFailed(err);
+      return 0;
+    }
   },
   body(id, handle, offset, len) {
     const conn = connectionById(id);
@@ -329,12 +390,15 @@ function live(conn: Connection, op: string): number {
 function withFs<T>(conn: Connection, fs: FileSystem | undefined, fn: () => T): T {
   const m = conn.manager;
   const prev = activeFs;
+  const prevConn = activeConn;
   activeFs = fs;
+  activeConn = conn;
   m._enter();
   try {
     return fn();
   } finally {
     activeFs = prev;
+    activeConn = prevConn;
     m._leave(true);
   }
 }
