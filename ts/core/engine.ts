@@ -29,8 +29,7 @@ import { Driver } from "./driver";
 import { Observers, type ManagerObserver } from "./observers";
 import { noteUndriven } from "../lifecycle/undriven";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
-import type * as HttpStream from "../http/http-stream";
-import { protocol, protocols, type ProtocolTable } from "./protocols";
+import { EV_HTTP_BODY, beforeEvent, bodyWritable, cancelBody, endBody, handlerFailed, routeBody, tlsOnAccept, tlsOnAccepted, tlsOnConnect, udpDeliver } from "./engine-steps";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
 import type { Address, Network, NetworkEvents } from "../../shim/network";
@@ -598,21 +597,3 @@ export abstract class Engine {
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }
-
-// The per-event protocol steps, reached through the table the protocols
-// register (protocols.ts): a step whose protocol is not loaded has nothing
-// to do (no connection can be in its state), so the core runs without it.
-type Http = ProtocolTable["http"];
-type Tls = ProtocolTable["tls"];
-/** http/http-stream.ts's pseudo-event; the type makes the compiler check that the two agree. */
-const EV_HTTP_BODY: typeof HttpStream.EV_HTTP_BODY = 1002;
-const tlsOnAccept: Tls["tlsOnAccept"] = (listener, conn) => protocols.tls?.tlsOnAccept(listener, conn);
-const tlsOnAccepted: Tls["tlsOnAccepted"] = (conn) => protocols.tls?.tlsOnAccepted(conn);
-const tlsOnConnect: Tls["tlsOnConnect"] = (conn) => protocols.tls?.tlsOnConnect(conn);
-const bodyWritable: Http["bodyWritable"] = (id) => protocols.http !== undefined && protocols.http.bodyWritable(id);
-const cancelBody: Http["cancelBody"] = (id) => protocols.http?.cancelBody(id);
-const beforeEvent: Http["beforeEvent"] = (conn, ev, data) => protocols.http?.beforeEvent(conn, ev, data);
-const handlerFailed: Http["handlerFailed"] = (conn, ev, seq, err) => protocols.http?.handlerFailed(conn, ev, seq, err);
-const routeBody: Http["routeBody"] = (conn, ptr, report) => protocol("http").routeBody(conn, ptr, report);
-const endBody: Http["endBody"] = (conn) => protocols.http?.endBody(conn);
-const udpDeliver: ProtocolTable["udp"]["udpDeliver"] = (conn, chunk, from) => protocol("udp").udpDeliver(conn, chunk, from);
