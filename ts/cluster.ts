@@ -5,7 +5,8 @@
 // through node:cluster, as net.Server does. The primary:
 // - forwards its shutdown signals (SIGINT, SIGTERM) to every worker as a
 //   "shutdown" message (cluster-worker.ts): each runs its graceful
-//   shutdown; a second signal sends "force", and workers still alive
+//   shutdown; a second press sends "force" (signals within signalWindowMs
+//   of the first are one press: signal-press.ts), and workers still alive
 //   shutdownTimeoutMs + KILL_GRACE_MS after the first signal are SIGKILLed;
 // - respawns a worker that exits on its own, after a backoff that doubles
 //   with each crash in a row, and stops respawning after `maxRestarts`
@@ -19,6 +20,7 @@ import { availableParallelism } from "node:os";
 import { describe, MongooseError } from "./errors";
 import { WORKER_ENV, type ClusterMessage } from "./cluster-worker";
 import type { ForcedConnection, ShutdownReport } from "./shutdown";
+import { checkSignalWindow, signalPresses } from "./signal-press";
 
 /** Options of runCluster(). */
 export interface ClusterOptions {
@@ -32,8 +34,10 @@ export interface ClusterOptions {
   workers?: number;
   /** Graceful shutdown limit per worker, ms; the workers must use the same or less in run() (default 30_000). */
   shutdownTimeoutMs?: number;
-  /** Signals that start a fleet-wide graceful shutdown; a second one forces (default SIGINT, SIGTERM). */
+  /** Signals that start a fleet-wide graceful shutdown; a second press forces (default SIGINT, SIGTERM). */
   signals?: NodeJS.Signals[];
+  /** Signals within this many ms after the first of a press are that press again, as in run() (default 1000; 0: each signal is a press). */
+  signalWindowMs?: number;
   /** Signal that starts a zero-downtime reload (default "SIGHUP"; null: none). */
   reloadSignal?: NodeJS.Signals | null;
   /** Crashes within restartWindowMs after which a worker is not respawned (default 10). */
@@ -142,6 +146,7 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
   const readyTimeoutMs = posInt(op, "readyTimeoutMs", opts.readyTimeoutMs, 30_000);
   const signals = opts.signals ?? ["SIGINT", "SIGTERM"];
   const reloadSignal = opts.reloadSignal === undefined ? "SIGHUP" : opts.reloadSignal;
+  const newPress = signalPresses(checkSignalWindow(op, opts.signalWindowMs));
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && /^SIG[A-Z0-9]+$/.test(s))) {
     throw new TypeError(`${op}: signals must be an array of signal names, got ${describe(signals)}`);
   }
@@ -300,7 +305,9 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
     return addUp(reports, reloadSignal ?? undefined, began);
   }
 
-  const onSignal = (signal: NodeJS.Signals): void => void shutdown(signal);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (newPress()) void shutdown(signal); // else the same press, delivered again
+  };
   const onReload = (): void => {
     reload().catch((err: unknown) => process.emitWarning(err instanceof Error ? err.message : String(err),
       { code: "CLUSTER_RELOAD_FAILED" }));
