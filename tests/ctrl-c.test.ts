@@ -180,7 +180,9 @@ test("a deliberate second Ctrl+C, after the press window, forces at once", async
   process.kill(-g.pgid, "SIGINT");
   const exit = await exitWithin(g, 10_000);
   console.log(`second Ctrl+C ${t0 - pressSeen} ms after the first was seen: exit ${exit.code} ${exit.at - t0} ms later`);
-  expect(exit).toMatchObject({ code: 0, signal: null });
+  // node exits 0 within ms of the press; npm got the same SIGINT and may
+  // see node's exit first, drop its forwarding handler and die of it.
+  expect([0, "SIGINT"]).toContain(exit.code ?? exit.signal);
   expect(exit.at - t0).toBeLessThan(5000);
   const report = reportOf(g.output());
   expect(report).toMatchObject({ signal: "SIGINT", completed: 0 });
