@@ -99,6 +99,9 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
   const link = linkClusterWorker({
     bound: () => Promise.all(mgr.connections.filter((c) => c.isListening).map((c) => c.listening())),
     shutdown: (signal) => {
+      // The primary relays a signal this worker may also get itself, from
+      // its process group, before or after: one press either way.
+      newPress();
       if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signalName: signal });
     },
     force: () => void forceShutdown(mgr),
