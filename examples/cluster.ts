@@ -4,7 +4,8 @@
 // The primary (this file, run with node) forks WORKERS workers (default: one
 // per core) that all listen on PORT (default 8000; 0 picks a free port, which
 // node:cluster gives every worker alike). Signals to the primary:
-//   SIGINT / SIGTERM  every worker shuts down gracefully; a second one forces
+//   SIGINT / SIGTERM  every worker shuts down gracefully; a second press
+//                     (1 s or more after the first) forces
 //   SIGHUP            reload: a fresh set of workers starts, and once each is
 //                     listening the old set shuts down gracefully
 // A worker that crashes is respawned (with a backoff). Routes:

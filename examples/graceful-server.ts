@@ -14,7 +14,8 @@
 // arrives on an open connection is still served but its answer says
 // Connection: close, idle keep-alive connections close once idle for the
 // keep-alive timeout the responses advertise (5 s), and after SHUTDOWN_TIMEOUT_MS (default 10 s) whatever is
-// left is force-closed. A second signal forces the exit at once. The report
+// left is force-closed. A second press (1 s or more after the first: npm
+// forwards Ctrl+C once more) forces the exit at once. The report
 // is printed as one JSON line.
 import { init, Manager, MG_EV_CLOSE, MG_EV_HTTP_MSG } from "tsmongoose";
 import type { Connection, HttpMessage, Timer } from "tsmongoose";

@@ -2,7 +2,8 @@
 // workers) as a real process tree: the workers share one port through the
 // primary, a crashed worker is respawned, SIGHUP replaces every worker
 // without failing a request of a pooled keep-alive load, SIGTERM stops the
-// fleet gracefully with one report that adds up the workers' reports. Runs
+// fleet gracefully with one report that adds up the workers' reports, and a
+// Ctrl+C delivered twice (terminal + npm) is one press. Runs
 // over both transports (the jest projects pass TSMONGOOSE_TRANSPORT on).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -143,6 +144,20 @@ test("two workers share one port; fresh connections reach both", async () => {
   const report = clusterReport(f.out());
   expect(report.workers).toHaveLength(2);
   expect(report.lost).toBe(0);
+});
+
+test("Ctrl+C under npm: the group's SIGINT plus a forwarded copy to the primary is one press; requests finish", async () => {
+  const f = await startFleet(2);
+  const heads = await Promise.all(Array.from({ length: 4 }, () =>
+    fetch(`http://127.0.0.1:${f.port}/slow?ms=800`, { headers: { connection: "close" } })));
+  process.kill(-f.child.pid!, "SIGINT"); // the terminal: primary and workers
+  f.child.kill("SIGINT"); // npm forwarding its copy to the primary
+  const answers = await Promise.all(heads.map(async (r) => ({ status: r.status, body: await r.text() })));
+  for (const a of answers) expect(a).toMatchObject({ status: 200, body: expect.stringMatching(/^Slow hello from worker \d+/) });
+  expect(await f.exited).toEqual({ code: 0, signal: null });
+  const report = clusterReport(f.out());
+  expect(report.completed).toBe(4);
+  expect(report.forced).toEqual([]);
 });
 
 test("SIGTERM: in-flight requests in every worker finish; one report adds them up", async () => {

@@ -375,17 +375,18 @@ test("onShutdown hooks: the signal, registration order, awaited, errors reported
 describe("run() in-process", () => {
   const counts = (): string => `${process.listenerCount("SIGUSR2")}/${process.listenerCount("SIGTERM")}`;
 
-  test("first signal shuts down, a second forces; handlers removed when run() resolves", async () => {
+  test("first signal shuts down, its repeat within signalWindowMs is the same press, a second press forces; handlers removed when run() resolves", async () => {
     const { mgr, port } = await server();
     const before = counts();
-    const running = mgr.run({ signals: ["SIGUSR2"], shutdownTimeoutMs: 20_000 });
+    const running = mgr.run({ signals: ["SIGUSR2"], shutdownTimeoutMs: 20_000, signalWindowMs: 150 });
     expect(mgr.run()).toBe(running);
     expect(process.listenerCount("SIGUSR2")).toBe(Number(before.split("/")[0]) + 1);
     const stuck = await HttpConn.open(port);
     await stuck.send("/stuck");
     await waitFor(() => mgr.connections.some((c) => c._requestUri === "/stuck"), 2000, "the stuck request");
     process.emit("SIGUSR2" as never, "SIGUSR2" as never);
-    await sleep(200);
+    process.emit("SIGUSR2" as never, "SIGUSR2" as never); // delivered twice (a terminal's and npm's copy): one press
+    await sleep(200); // past the 150 ms window
     expect(mgr.isShuttingDown).toBe(true);
     expect(mgr.closed).toBe(false); // waiting for /stuck
     const t0 = Date.now();
@@ -419,6 +420,12 @@ describe("run() in-process", () => {
     expect(counts()).toBe(before);
     expect(() => b.mgr.run()).toThrow(ManagerClosedError);
     expect(() => a.mgr.run({ signals: ["INT"] })).toThrow(TypeError);
+    expect(() => a.mgr.run({ signalWindowMs: "1000" as never })).toThrow(expect.objectContaining({
+      name: "TypeError", code: "ERR_INVALID_ARG_TYPE", message: expect.stringContaining("signalWindowMs") }));
+    for (const bad of [-1, 0.5, Infinity]) {
+      expect(() => a.mgr.run({ signalWindowMs: bad })).toThrow(expect.objectContaining({
+        name: "RangeError", code: "ERR_INVALID_ARG_VALUE", message: expect.stringContaining(String(bad)) }));
+    }
     stuck.destroy();
   });
 });

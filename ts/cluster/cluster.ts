@@ -5,7 +5,8 @@
 // through node:cluster, as net.Server does. The primary:
 // - forwards its shutdown signals (SIGINT, SIGTERM) to every worker as a
 //   "shutdown" message (cluster-worker.ts): each runs its graceful
-//   shutdown; a second signal sends "force", and workers still alive
+//   shutdown; a second press sends "force" (signals within signalWindowMs
+//   of the first are one press: signal-press.ts), and workers still alive
 //   shutdownTimeoutMs + KILL_GRACE_MS after the first signal are SIGKILLed;
 // - respawns a worker that exits on its own, after a backoff that doubles
 //   with each crash in a row, and stops respawning after `maxRestarts`
@@ -23,8 +24,9 @@ import type { ForcedConnection, ShutdownReport } from "../lifecycle/shutdown";
 /** Defaults of ClusterOptions (also `NODE_DEFAULTS.cluster`); script, args, env: the primary's; workers: os.availableParallelism(). */
 export const CLUSTER_DEFAULTS = Object.freeze({
   shutdownTimeoutMs: 30_000, signals: Object.freeze(["SIGINT", "SIGTERM"]) as readonly NodeJS.Signals[],
-  reloadSignal: "SIGHUP" as NodeJS.Signals | null, maxRestarts: 10, restartWindowMs: 60_000, restartDelayMs: 100, readyTimeoutMs: 30_000,
+  signalWindowMs: SIGNAL_WINDOW_MS, reloadSignal: "SIGHUP" as NodeJS.Signals | null, maxRestarts: 10, restartWindowMs: 60_000, restartDelayMs: 100, readyTimeoutMs: 30_000,
 });
+import { checkSignalWindow, signalPresses, SIGNAL_WINDOW_MS } from "../lifecycle/signal-press";
 
 /** Options of runCluster(). */
 export interface ClusterOptions {
@@ -38,8 +40,10 @@ export interface ClusterOptions {
   workers?: number;
   /** Graceful shutdown limit per worker, ms; the workers must use the same or less in run() (default 30_000). */
   shutdownTimeoutMs?: number;
-  /** Signals that start a fleet-wide graceful shutdown; a second one forces (default SIGINT, SIGTERM). */
+  /** Signals that start a fleet-wide graceful shutdown; a second press forces (default SIGINT, SIGTERM). */
   signals?: NodeJS.Signals[];
+  /** Signals within this many ms after the first of a press are that press again, as in run() (default 1000; 0: each signal is a press). */
+  signalWindowMs?: number;
   /** Signal that starts a zero-downtime reload (default "SIGHUP"; null: none). */
   reloadSignal?: NodeJS.Signals | null;
   /** Crashes within restartWindowMs after which a worker is not respawned (default 10). */
@@ -148,6 +152,7 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
   const readyTimeoutMs = posInt(op, "readyTimeoutMs", opts.readyTimeoutMs, CLUSTER_DEFAULTS.readyTimeoutMs);
   const signals = opts.signals ?? [...CLUSTER_DEFAULTS.signals];
   const reloadSignal = opts.reloadSignal === undefined ? CLUSTER_DEFAULTS.reloadSignal : opts.reloadSignal;
+  const newPress = signalPresses(checkSignalWindow(op, opts.signalWindowMs));
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && /^SIG[A-Z0-9]+$/.test(s))) {
     throw new TypeError(`${op}: signals must be an array of signal names, got ${describe(signals)}`);
   }
@@ -306,7 +311,9 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
     return addUp(reports, reloadSignal ?? undefined, began);
   }
 
-  const onSignal = (signal: NodeJS.Signals): void => void shutdown(signal);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (newPress()) void shutdown(signal); // else the same press, delivered again
+  };
   const onReload = (): void => {
     reload().catch((err: unknown) => process.emitWarning(err instanceof Error ? err.message : String(err),
       { code: "CLUSTER_RELOAD_FAILED" }));

@@ -5,8 +5,10 @@
 // it, timers and MG_EV_POLL from one JS timer: no poll() calls), installs
 // handlers for SIGINT and SIGTERM (process.on; removed again when run()
 // resolves), and on the first signal runs shutdown({ signal }). A second
-// signal during the shutdown force-closes everything at once; run() then
-// resolves immediately and the report lists what was still open. run()
+// press during the shutdown force-closes everything at once; run() then
+// resolves immediately and the report lists what was still open. A signal
+// within signalWindowMs of the first is the same press delivered twice
+// (the terminal's Ctrl+C plus npm's forwarded copy): signal-press.ts. run()
 // resolves with the ShutdownReport when the manager is closed, whoever
 // closed it (a signal, shutdown(), close()).
 //
@@ -26,13 +28,16 @@ import {
 } from "./shutdown";
 import type { Manager } from "../core/manager";
 import { linkClusterWorker } from "../cluster/cluster-worker";
+import { checkSignalWindow, signalPresses, SIGNAL_WINDOW_MS } from "./signal-press";
 
 /** Options of Manager.run(): the signals to handle, and how shutdown behaves. */
 export interface RunOptions extends Omit<ShutdownOptions, "timeoutMs" | "signal" | "signalName"> {
   /** Aborting it starts the graceful shutdown, as the first SIGTERM does (Node's AbortSignal convention). */
   signal?: AbortSignal;
-  /** Signals that start a graceful shutdown (default ["SIGINT", "SIGTERM"]); a second one forces. */
+  /** Signals that start a graceful shutdown (default ["SIGINT", "SIGTERM"]); a second press forces. */
   signals?: string[];
+  /** Signals within this many ms after the first of a press are that press again, not a second one (default 1000; 0: each signal is a press). */
+  signalWindowMs?: number;
   /** Hard limit of the shutdown, ms from the signal (default 30_000). */
   shutdownTimeoutMs?: number;
 }
@@ -41,6 +46,7 @@ export interface RunOptions extends Omit<ShutdownOptions, "timeoutMs" | "signal"
 export const RUN_DEFAULTS = Object.freeze({
   signals: Object.freeze(["SIGINT", "SIGTERM"]) as readonly string[],
   shutdownTimeoutMs: SHUTDOWN_DEFAULTS.timeoutMs,
+  signalWindowMs: SIGNAL_WINDOW_MS,
 });
 
 /** The part of Node's `process` run() needs; absent in browsers. */
@@ -58,7 +64,7 @@ function signalSource(): SignalSource | undefined {
 export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownReport> {
   if (opts === undefined) opts = {};
   if (opts === null || typeof opts !== "object") throw new TypeError(`run: options must be an object, got ${describe(opts)}`);
-  const { signals = RUN_DEFAULTS.signals, shutdownTimeoutMs = RUN_DEFAULTS.shutdownTimeoutMs, signal: abort, ...rest } = opts;
+  const { signals = RUN_DEFAULTS.signals, shutdownTimeoutMs = RUN_DEFAULTS.shutdownTimeoutMs, signal: abort, signalWindowMs, ...rest } = opts;
   if (abort !== undefined && !isAbortSignal(abort)) throw new TypeError(`run: signal must be an AbortSignal, got ${describe(abort)}`);
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === "string" && /^SIG[A-Z0-9]+$/.test(s))) {
     throw new TypeError(`run: signals must be an array of signal names like "SIGTERM", got ${describe(signals)}`);
@@ -66,6 +72,7 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
   if ((rest as ShutdownOptions).signalName !== undefined || (rest as ShutdownOptions).timeoutMs !== undefined) {
     throw new TypeError("run: use shutdownTimeoutMs (the signal is filled in when one arrives)");
   }
+  const windowMs = checkSignalWindow("run", signalWindowMs);
   const shutdownOpts: ShutdownOptions = { ...rest, timeoutMs: shutdownTimeoutMs };
   checkShutdownOptions(shutdownOpts, "run");
   if (mgr.closed) throw new ManagerClosedError("run");
@@ -73,7 +80,9 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
   if (st.running) return st.running;
   const source = signalSource();
   const handled = [...new Set(signals)];
+  const newPress = signalPresses(windowMs);
   const onSignal = (signal: string): void => {
+    if (!newPress()) return; // the same press, delivered again
     if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signalName: signal });
     else void forceShutdown(mgr);
   };
@@ -97,6 +106,9 @@ export function runManager(mgr: Manager, opts?: RunOptions): Promise<ShutdownRep
   const link = linkClusterWorker({
     bound: () => Promise.all(mgr.connections.filter((c) => c.isListening).map((c) => c.listening())),
     shutdown: (signal) => {
+      // The primary relays a signal this worker may also get itself, from
+      // its process group, before or after: one press either way.
+      newPress();
       if (!st.shuttingDown) void shutdownManager(mgr, { ...shutdownOpts, signalName: signal });
     },
     force: () => void forceShutdown(mgr),
