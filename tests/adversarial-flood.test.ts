@@ -9,6 +9,7 @@
 // Bounded: 2000 client sockets at most (ulimit -n is checked first).
 import * as net from "node:net";
 import { execSync } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
   Bystander, coreAccepted, eventually, expectBystanderFine, expectStillServed, liveAccepted, startAdversaryServer,
   type AdversaryServer,
@@ -108,12 +109,17 @@ describe("maxConnections 500, 2000 half-open sockets", () => {
   });
 
   test("the excess is refused at once, the bystander keeps being served, and the server accepts again afterwards", async () => {
+    // A refusal takes a few turns of this process's event loop (the server
+    // and the clients share it): its bound below grows with the slowest turn.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const socks = await flood(adv.port, FLOOD, partialHead, adv.srv.mgr, 1);
     try {
       expect(socks.every((s) => s.connectedAt > 0)).toBe(true); // the kernel accepted them all
       // Exactly MAX - 1 flood sockets fit beside the bystander; all others are closed by the server.
       await eventually(() => socks.filter((s) => s.closedAt).length >= FLOOD - (MAX - 1), deadlineFor(FLOOD),
         () => `the excess to be closed (${socks.filter((s) => s.closedAt).length} closed)`);
+      lag.disable();
       await sleep(200); // a grace for a wrong extra close to show (nothing times out: none may come)
       const refused = socks.filter((s) => s.closedAt);
       expect(refused.length).toBe(FLOOD - (MAX - 1));
@@ -122,7 +128,8 @@ describe("maxConnections 500, 2000 half-open sockets", () => {
       // Refused cleanly: not a byte of response, and closed right away.
       expect(refused.filter((s) => s.received > 0)).toEqual([]);
       const delays = refused.map((s) => s.closedAt - s.connectedAt).sort((a, b) => a - b);
-      expect(delays[Math.floor(delays.length * 0.99)]).toBeLessThan(2000);
+      // Not held for seconds (beside CPU hogs a p99 of 2.3 s was seen against a fixed 2 s).
+      expect(delays[Math.floor(delays.length * 0.99)]).toBeLessThan(2000 + 3 * lag.max / 1e6);
       await expectStillServed(by, 5);
 
       // Saturated: a newcomer is refused too, without a response.
