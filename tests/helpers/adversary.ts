@@ -335,11 +335,16 @@ export async function expectRejected(port: number, input: string | Buffer | (str
   }
 }
 
-/** Wait until `cond()` holds, polling every 10 ms; throws with `what` after `timeoutMs`. */
-export async function eventually(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Wait until `cond()` holds, polling every 10 ms; throws with `what` after
+ * `timeoutMs` (a function is called then, so the message can tell the state).
+ */
+export async function eventually(cond: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "function" ? what() : what}`);
+    }
     await sleep(10);
   }
 }
