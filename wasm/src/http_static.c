@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "fmt.h"
 #include "fs.h"
+#include "http_cond.h"
 #include "http_path.h"
 #include "iobuf.h"
 
@@ -56,16 +57,6 @@ static void reply_text(struct mg_connection *c, int status, const struct mg_http
 
 static bool is_head_or_get(const struct mg_http_message *hm) {
   return mg_str_ieq(hm->method, "GET") || mg_str_ieq(hm->method, "HEAD");
-}
-
-// Does an If-None-Match list name `etag` (or "*")? Weak comparison.
-static bool etag_match(struct mg_str list, struct mg_str etag) {
-  struct mg_str item;
-  while (mg_str_split(&list, &item, ',')) {
-    if (item.len > 2 && item.buf[0] == 'W' && item.buf[1] == '/') item.buf += 2, item.len -= 2;
-    if ((item.len == 1 && item.buf[0] == '*') || mg_strcmp(item, etag) == 0) return true;
-  }
-  return false;
 }
 
 static bool accepts_gzip(struct mg_http_message *hm) {
@@ -130,17 +121,18 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   h_add(&h, o->extra_headers.buf, o->extra_headers.len);
   src.off = 0, src.len = size;
   if (status == 200) {
-    struct mg_str *inm = mg_http_get_header(hm, "If-None-Match");
-    struct mg_str *ims = mg_http_get_header(hm, "If-Modified-Since");
-    int64_t t = ims != NULL && inm == NULL ? mg_http_parse_date(*ims) : -1;
-    if ((inm != NULL && etag_match(*inm, mg_str_s(etag))) || (t >= 0 && (int64_t) mtime <= t)) {
-      if (h.ok) mg_http_reply(c, 304, (const char *) h.io.buf, h.io.len, "", 0);
+    // RFC 9110 13.2.2: 412 / 304 decided in order; If-Range may drop the Range.
+    bool use_range = false;
+    int pre = mg_http_preconditions(hm, mg_str_s(etag), (int64_t) mtime, &use_range);
+    if (pre != 0) {
+      if (h.ok && pre == 304) mg_http_reply(c, 304, (const char *) h.io.buf, h.io.len, "", 0);
       mg_iobuf_free(&h.io);
       if (!h.ok) reply_text(c, 500, o, "", "Out of memory\n");
+      else if (pre == 412) reply_text(c, 412, o, "", "Precondition failed\n");
       return;
     }
     if (!gz) h_str(&h, "Accept-Ranges: bytes\r\n");
-    if (!gz && (v = mg_http_get_header(hm, "Range")) != NULL) {
+    if (!gz && use_range && (v = mg_http_get_header(hm, "Range")) != NULL) {
       uint64_t start = 0, n = 0;
       int r = mg_http_range(*v, size, &start, &n);
       char cr[80];
@@ -322,6 +314,14 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm,
   }
   path[n] = '\0';
   if (o->dir_listing) {
+    // A listing has no validators: only "*" satisfies If-Match (or, in
+    // If-None-Match, gives 304).
+    bool use_range;
+    int pre = mg_http_preconditions(hm, mg_str_n(NULL, 0), -1, &use_range);
+    if (pre != 0) {
+      reply_text(c, pre, o, "", pre == 412 ? "Precondition failed\n" : "");
+      return;
+    }
     list_dir(c, path, (size_t) n, hm->uri, o);
   } else {
     reply_text(c, 403, o, "", "Forbidden\n");

@@ -353,6 +353,8 @@ static void host_body_progress_and_idle(void) {
   fs_fake_reset();
 }
 
+void suite_http_cond(void);  // test_http_cond.c: conditional requests
+
 void suite_http_static(void) {
   RUN(host_body_progress_and_idle);
   RUN(path_normalize);
@@ -365,4 +367,5 @@ void suite_http_static(void) {
   RUN(big_file_is_a_host_body);
   RUN(queued_body_closed_with_connection);
   RUN(reply_host_body);
+  suite_http_cond();
 }
