@@ -31,11 +31,13 @@ describe("constants", () => {
     });
   });
 
-  test("eventName: user events above MG_EV_USER get a name; non-events are RangeErrors", () => {
+  test("eventName: user events above MG_EV_USER get a name; other numbers are named unknown (the reference does not raise)", () => {
     expect(typeof eventName(api.MG_EV_USER + 3)).toBe("string");
     expect(eventName(api.MG_EV_USER + 3)).toMatch(/USER/);
-    expect(() => eventName(-1)).toThrow(RangeError);
-    expect(() => eventName(1.5)).toThrow(RangeError);
+    expect(eventName(-1)).toBe("MG_EV_UNKNOWN(-1)");
+    expect(eventName(1.5)).toBe("MG_EV_UNKNOWN(1.5)");
+    expect(eventName(Number.NaN)).toBe("MG_EV_UNKNOWN(NaN)");
+    expect(() => eventName("1" as never)).toThrow(TypeError);
   });
 
   test("WEBSOCKET_OP_* carry the RFC 6455 opcodes; MG_LL_* the log levels 0..4", () => {

@@ -167,7 +167,7 @@ describe("URLs against URL and URLSearchParams", () => {
     for (let n = 0; n <= 800; n++) {
       const t = text(r, n);
       const enc = urlEncode(t);
-      d$.eq(`charset ${n}`, /^[A-Za-z0-9._\-$,;~()/%]*$/.test(enc), true);
+      d$.eq(`charset ${n}`, /^[A-Za-z0-9._~%-]*$/.test(enc), true);
       d$.eq(`decodeURIComponent ${n}`, decodeURIComponent(enc), t);
       d$.eq(`URLSearchParams ${n}`, new URLSearchParams(`v=${enc}`).get("v"), t);
       d$.eq(`urlDecode ${n}`, urlDecode(enc), t);

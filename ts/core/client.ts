@@ -153,6 +153,18 @@ function literal(host: string): Address | undefined {
 }
 
 /**
+ * What resolve() looks up: a URL, or (as the reference takes) a bare host
+ * name or address, "localhost", "example.com:80", "::1", "[::1]:80".
+ */
+function resolveTarget(url: string): { host: string; port: number } {
+  if (typeof url !== "string" || url.includes("://")) return parseEndpoint(url);
+  const bare = /^(?:\[([^\]]+)\]|([^:/?#@\s]+))(?::(\d{1,5}))?$/.exec(url);
+  if (bare !== null) return parseEndpoint(`tcp://${bare[1] !== undefined ? `[${bare[1]}]` : bare[2]}:${bare[3] ?? 0}`);
+  if (url.includes(":") && !/[\s/?#@]/.test(url)) return parseEndpoint(`tcp://[${url}]:0`); // an IPv6 address
+  return parseEndpoint(url); // throws, naming it
+}
+
+/**
  * conn.resolve(url): look the URL's host up through the manager's network
  * (dns.lookup in Node) and deliver MG_EV_RESOLVE; `conn.remoteAddr` then
  * reports the address (with the URL's port). An unknown name or a timeout
@@ -160,7 +172,7 @@ function literal(host: string): Address | undefined {
  */
 export function resolveConn(conn: Connection, url: string, opts: ResolveOptions = {}): void {
   if (opts === null || typeof opts !== "object") throw new TypeError(`resolve: options must be an object, got ${describe(opts)}`);
-  const ep = parseEndpoint(url);
+  const ep = resolveTarget(url);
   const timeoutMs = checkMs("resolve", "timeoutMs", opts.timeoutMs, RESOLVE_DEFAULTS.timeoutMs);
   resolveCancel(conn);
   const token = {};

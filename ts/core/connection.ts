@@ -375,7 +375,7 @@ export class Connection<U = unknown> {
   }
 
   /**
-   * Resolve the host of `url` through the host resolver (dns.lookup in
+   * Resolve the host of `url` (or a bare "host[:port]") through the host resolver (dns.lookup in
    * Node): MG_EV_RESOLVE follows and `remoteAddr` reports the address, or
    * MG_EV_ERROR + close for an unknown name or after `timeoutMs` (10000).
    */
@@ -417,9 +417,14 @@ export class Connection<U = unknown> {
   /**
    * A copy of the first `n` received bytes (all by default, or with -1),
    * removed from the receive buffer; `{ peek: true }` leaves them there (the
-   * reference's recv_data() semantics).
+   * reference's recv_data() semantics). On a closed connection: an empty
+   * array, as the reference (nothing is left to read).
    */
   recvData(n = -1, opts?: RecvDataOptions): Uint8Array {
+    if (this._ptr === 0) {
+      checkCount("recvData", n, 0); // a bad count is still a RangeError
+      return new Uint8Array(0);
+    }
     const c = this.#live("recvData");
     const [buf, , len] = recvBuf(c);
     const take = Math.min(checkCount("recvData", n, len), len);
@@ -444,11 +449,11 @@ export class Connection<U = unknown> {
   mqttSub(topic: string, opts?: MqttSubOptions): number { return mqtt.mqttSub(this, topic, opts, false); }
   /** Unsubscribe from a topic filter; returns the packet id. */
   mqttUnsub(topic: string, opts?: { properties?: MqttProperty[] }): number { return mqtt.mqttSub(this, topic, opts, true); }
-  /** Send PINGREQ. */
+  /** Send PINGREQ; false (no throw) once the peer is gone. */
   mqttPing(): boolean { return mqtt.mqttPing(this, false); }
-  /** Send PINGRESP (broker side, answering a PINGREQ). */
+  /** Send PINGRESP (broker side, answering a PINGREQ); false once the peer is gone. */
   mqttPong(): boolean { return mqtt.mqttPing(this, true); }
-  /** Send DISCONNECT (MQTT 5: with `reason`, e.g. 0x8B server shutting down), then drain and close. */
+  /** Send DISCONNECT (MQTT 5: with `reason`, e.g. 0x8B server shutting down), then drain and close; false once the peer is gone. */
   mqttDisconnect(opts?: MqttAckOptions): boolean { return mqtt.mqttDisconnect(this, opts); }
   /** Broker side: answer CONNECT (`code` 0 accepts). */
   mqttConnack(code = 0, opts?: { sessionPresent?: boolean; properties?: MqttProperty[] }): boolean { return mqtt.mqttConnack(this, code, opts); }

@@ -1,6 +1,6 @@
 // constants.ts: event numbers, WebSocket opcodes and log levels, numbered as
 // in the C core (wasm/src/net.h) and the public API (API.md).
-import { RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
+import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 
 /** An error occurred; data is the message string. */
 export const MG_EV_ERROR = 0;
@@ -79,11 +79,14 @@ const EVENT_NAMES = [
 
 /**
  * Name of an event number: `eventName(11) === "MG_EV_HTTP_MSG"`. User events
- * above MG_EV_USER are named `"MG_EV_USER+N"`. Anything that is not a
- * non-negative integer throws a RangeError naming the value.
+ * above MG_EV_USER are named `"MG_EV_USER+N"`; any other number (negative,
+ * fractional, NaN) is `"MG_EV_UNKNOWN(<n>)"`, as the reference answers
+ * rather than raising. A non-number throws a TypeError.
  */
 export function eventName(ev: number): string {
-  if (!Number.isInteger(ev) || ev < 0) throw new RangeError(`eventName: not an event number: ${String(ev)}`);
+  if (typeof ev !== "number") throw new TypeError(`eventName: ev must be a number, got ${typeof ev}`);
+  // As the reference: a number that is no event is named, not thrown on.
+  if (!Number.isInteger(ev) || ev < 0) return `MG_EV_UNKNOWN(${String(ev)})`;
   if (ev < EVENT_NAMES.length) return EVENT_NAMES[ev];
   return `MG_EV_USER+${ev - MG_EV_USER}`;
 }

@@ -174,6 +174,7 @@ export abstract class Engine {
     const ptr = core().mgx_conn_new(this._ptr, 2 /* KIND_ACCEPTED */, parent._http ? 1 : 0, parent._ptr);
     if (!ptr) return 0; // limits.maxConnections reached: the network refuses the socket
     const conn = this._newConnection(ptr, "accepted", parent._http, parent._handler);
+    conn._protoHook = parent._protoHook; // a protocol listener's bookkeeping (MQTT broker side)
     try {
       this._network.adopt(conn.id, socket);
     } catch (err) {

@@ -144,7 +144,8 @@ export class Manager extends Engine {
   }
 
   /**
-   * Listen on `url` ("http://127.0.0.1:0", "tcp://[::1]:9000"...). Binds
+   * Listen on `url` ("http://127.0.0.1:0", "tcp://[::1]:9000"...; "ws://"
+   * and "wss://" listen for HTTP, "mqtt://" and "mqtts://" are mqttListen()). Binds
    * synchronously: `listener.localAddr.port` is the real port on return. A
    * bind failure throws ListenError (`errno` EADDRINUSE...); MG_EV_OPEN is
    * delivered before this returns. In a node:cluster worker (the port is
@@ -157,7 +158,15 @@ export class Manager extends Engine {
   listen(url: string, opts?: WithShortHandler<ConnectOptions>): Connection;
   listen(url: string, opts: ConnectOptions | WithShortHandler<ConnectOptions> = {}): Connection {
     this.#check("listen");
-    const ep = parseEndpoint(url);
+    // The scheme names the protocol, as in the reference: ws:// and wss://
+    // listen for HTTP (the upgrade is HTTP), mqtt:// and mqtts:// are mqttListen().
+    const scheme = typeof url === "string" ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1].toLowerCase() : undefined;
+    if (scheme === "mqtt" || scheme === "mqtts") {
+      checkConnectOptions("listen", opts as ConnectOptions, scheme);
+      return mqttListen(this, url, { handler: (opts as ConnectOptions).handler, tls: (opts as ConnectOptions).tls });
+    }
+    const ws = scheme === "ws" || scheme === "wss";
+    const ep = parseEndpoint(ws ? `http${scheme.slice(2)}${url.slice(scheme.length)}` : url);
     const { handler, http } = checkConnectOptions("listen", opts as ConnectOptions, ep.scheme);
     const { reusePort, exclusive } = checkListenOptions(opts as ConnectOptions);
     if (ep.scheme === "udp") return udpListen(this, url, ep, handler as Handler | undefined);
@@ -173,7 +182,7 @@ export class Manager extends Engine {
       try {
         bound = this._network.listen(conn.id, ep, this._networkEvents,
           reusePort || exclusive ? { reusePort, exclusive } : undefined);
-        setListenerParams(conn, tls, ep.scheme);
+        setListenerParams(conn, tls, ws ? scheme : ep.scheme); // errors name the URL's own scheme
       } catch (err) {
         this.#discard(conn);
         throw err;

@@ -21,8 +21,10 @@ export function sntpConnect(mgr: Manager, url: string, opts: SntpOptions): Conne
   if (opts.handler !== undefined && typeof opts.handler !== "function") {
     throw new TypeError(`sntpConnect: handler must be a function, got ${describe(opts.handler)}`);
   }
-  const ep = parseEndpoint(url);
-  if (ep.scheme !== "udp") throw new TypeError(`sntpConnect: url must be udp://host:port, got ${JSON.stringify(url)}`);
+  // sntp://host[:123] is the reference's spelling of the same UDP client.
+  const sntp = typeof url === "string" ? /^sntp:\/\/(\[[^\]]*\]|[^:/?#]*)(:\d*)?(.*)$/i.exec(url) : null;
+  const ep = parseEndpoint(sntp !== null ? `udp://${sntp[1]}${sntp[2] ?? ":123"}${sntp[3]}` : url);
+  if (ep.scheme !== "udp") throw new TypeError(`sntpConnect: url must be sntp://host[:port] or udp://host:port, got ${JSON.stringify(url)}`);
   return udpConnect(mgr, ep, opts.handler, (ptr) => ucore().mgx_sntp_init(ptr));
 }
 

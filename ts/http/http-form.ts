@@ -67,9 +67,12 @@ export function httpVar(buf: string | Uint8Array, name: string): string | undefi
  * the first): `{ next, part }`, where `next` is where the following part
  * starts; `{ next: 0 }` once there is no further complete part. Iterate:
  * `for (let o = 0, r; (r = httpParseMultipart(body, o)).next; o = r.next) use(r.part)`.
+ * A string body is taken as its UTF-8 bytes (offsets count bytes).
  */
-export function httpParseMultipart(body: Uint8Array, offset = 0): MultipartResult {
-  if (!(body instanceof Uint8Array)) throw new TypeError(`httpParseMultipart: The "body" argument must be a Uint8Array. Received ${describe(body)}`);
+export function httpParseMultipart(body: Uint8Array | string, offset = 0): MultipartResult {
+  // A string is its UTF-8 bytes (the reference takes str or bytes); offsets count bytes.
+  if (typeof body === "string") body = new TextEncoder().encode(body);
+  if (!(body instanceof Uint8Array)) throw new TypeError(`httpParseMultipart: The "body" argument must be a Uint8Array or a string. Received ${describe(body)}`);
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
     throw new RangeError(`httpParseMultipart: offset must be a non-negative integer, got ${describe(offset)}`);
   }

@@ -10,7 +10,7 @@ import { argValueError } from "../core/args";
 import type { Connection, Handler } from "../core/connection";
 import type { Manager } from "../core/manager";
 import type { TlsOpts } from "../tls/tls";
-import { MG_EV_MQTT_CMD, MG_EV_MQTT_OPEN } from "../core/constants";
+import { MG_EV_MQTT_CMD, MG_EV_MQTT_OPEN, MG_EV_OPEN } from "../core/constants";
 import {
   encodeProps, MqttMessage, MQTT_CMD_CONNACK, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP,
   MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC, MQTT_CMD_PUBREL, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBACK,
@@ -250,6 +250,7 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
 export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions): Connection {
   const oo = opts("mqttListen", o);
   const conn = mgr.listen(transportUrl("mqttListen", url), { handler: oo.handler, http: false, tls: oo.tls });
+  conn._protoHook = brokerHook; // inherited by the accepted connections (engine)
   if (!core().mgx_mqtt_init(conn._ptr, 4, maxPacket(mgr))) {
     conn.close();
     throw new MongooseError("ERR_NO_MEMORY", "mqttListen: the core could not set up MQTT");
@@ -357,19 +358,39 @@ export function mqttSub(conn: Connection, topic: string, o: MqttSubOptions | und
   return id;
 }
 
-/** PINGREQ / PINGRESP. */
+/** Connections accepted by an mqttListen() listener (clients are in `states`). */
+const brokerSide = new WeakSet<Connection>();
+
+/** mqttListen's listener hook, inherited by what it accepts: remember them as MQTT. */
+function brokerHook(conn: Connection, ev: number, _data: unknown): void {
+  if (ev === MG_EV_OPEN && conn.isAccepted) brokerSide.add(conn);
+}
+
+/**
+ * An MQTT connection whose peer may be gone (closed, or its MQTT state freed
+ * at close): false, nothing to send, as the reference never raises there.
+ * Another connection still throws (ERR_NOT_MQTT, or ConnectionClosedError).
+ */
+function mqttLive(conn: Connection, op: string): boolean {
+  if (conn._ptr !== 0 && core().mgx_mqtt_version(conn._ptr)) return true;
+  if (states.has(conn) || brokerSide.has(conn)) return false;
+  mqttOnly(conn, op);
+  return true;
+}
+
+/** PINGREQ / PINGRESP; false when the peer is gone. */
 export function mqttPing(conn: Connection, pong: boolean): boolean {
   const op = pong ? "mqttPong" : "mqttPing";
-  mqttOnly(conn, op);
+  if (!mqttLive(conn, op)) return false;
   return send(conn, op, pong ? MQTT_CMD_PINGRESP : MQTT_CMD_PINGREQ, 0, []);
 }
 
-/** DISCONNECT (MQTT 5: with `reason`), then drain: the connection closes once it is out. */
+/** DISCONNECT (MQTT 5: with `reason`), then drain: the connection closes once it is out. False when the peer is gone. */
 export function mqttDisconnect(conn: Connection, o?: MqttAckOptions): boolean {
   const op = "mqttDisconnect";
-  mqttOnly(conn, op);
   const oo = opts(op, o);
   const reason = checkInt(op, "reason", oo.reason ?? 0, 0, 255);
+  if (!mqttLive(conn, op)) return false;
   const ok = send(conn, op, MQTT_CMD_DISCONNECT, 0, [reason], oo.properties);
   conn.drain();
   return ok;

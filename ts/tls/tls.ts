@@ -27,8 +27,11 @@ export interface TlsOpts {
   cert?: Pem;
   /** Private key of `cert`. */
   key?: Pem;
-  /** Client: the server name verified against its certificate and sent as SNI (default: the URL's host). */
-  name?: string;
+  /**
+   * Client: the server name verified against its certificate and sent as SNI
+   * (default: the URL's host). Bytes are UTF-8, as the reference's `name=b"..."`.
+   */
+  name?: string | Uint8Array;
   /** Client: accept any server certificate. Never the default; man-in-the-middle attacks become trivial. */
   skipVerification?: boolean;
   /** Server: more certificates on the same listener, chosen by the client's SNI name ("example.com", "*.example.com"). */
@@ -71,18 +74,37 @@ function checkPem(op: string, field: string, v: unknown): void {
   if (v !== undefined && !isPem(v)) throw new TypeError(`${op}: tls.${field} must be a PEM string or Uint8Array, got ${describe(v)}`);
 }
 
+/** Empty PEM or name (`""`, empty bytes) or null: not given, as the reference's TlsOpts() defaults (b""). */
+function isUnset(v: unknown): boolean {
+  return v === undefined || v === null || v === "" || (v instanceof Uint8Array && v.length === 0);
+}
+
+/**
+ * The reference's spelling of TLS options, in ours: empty or null `ca`,
+ * `cert`, `key`, `name` are absent, and `name` as bytes is its UTF-8 text.
+ * Anything else is left for checkTlsOpts to judge.
+ */
+function normalize(o: TlsOpts): TlsOpts {
+  const fields = ["ca", "cert", "key", "name"] as const;
+  if (!fields.some((f) => f in o && isUnset(o[f])) && !(o.name instanceof Uint8Array)) return o;
+  const n: Record<string, unknown> = { ...o };
+  for (const f of fields) if (isUnset(n[f])) delete n[f];
+  if (n.name instanceof Uint8Array) n.name = new TextDecoder("utf-8", { fatal: false }).decode(n.name);
+  return n as TlsOpts;
+}
+
 /** Validate user TLS options; throws TypeError/RangeError naming the bad value. */
 export function checkTlsOpts(op: string, opts: unknown): TlsOpts {
   if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
     throw new TypeError(`${op}: TLS options must be an object, got ${describe(opts)}`);
   }
-  const o = opts as TlsOpts;
+  const o = normalize(opts as TlsOpts);
   for (const f of ["ca", "cert", "key"] as const) checkPem(op, f, o[f]);
   if ((o.cert === undefined) !== (o.key === undefined)) {
     throw new TypeError(`${op}: tls.cert and tls.key go together (got ${o.cert === undefined ? "key" : "cert"} only)`);
   }
   if (o.name !== undefined && (typeof o.name !== "string" || o.name === "")) {
-    throw new TypeError(`${op}: tls.name must be a non-empty string, got ${describe(o.name)}`);
+    throw new TypeError(`${op}: tls.name must be a string or UTF-8 bytes, got ${describe(o.name)}`);
   }
   if (o.skipVerification !== undefined && typeof o.skipVerification !== "boolean") {
     throw new TypeError(`${op}: tls.skipVerification must be a boolean, got ${describe(o.skipVerification)}`);
@@ -113,7 +135,7 @@ function toParams(op: string, o: TlsOpts, server: boolean, http: boolean, host?:
     new Map(Object.entries(o.sni).map(([k, v]) => [k.toLowerCase(), Object.freeze({ cert: v.cert, key: v.key, ca: v.ca })]));
   return Object.freeze({
     server, ca: o.ca, cert: o.cert, key: o.key,
-    name: server ? undefined : o.name ?? host,
+    name: server ? undefined : (o.name as string | undefined) ?? host,
     skipVerification: !server && o.skipVerification === true,
     sni: server ? sni : undefined,
     alpn: http ? HTTP_ALPN : NO_ALPN,
@@ -147,7 +169,10 @@ export function tlsInit(conn: Connection, opts: TlsOpts): void {
   const o = checkTlsOpts("tlsInit", opts);
   const mgr = conn.manager;
   if (conn.isListening) {
-    setListenerTls(conn, o);
+    // The reference accepts tlsInit(TlsOpts()) on a listener and goes on; a
+    // listener without cert and key has nothing to serve TLS with, so nothing changes.
+    if (o.cert !== undefined || o.sni !== undefined) setListenerTls(conn, o);
+    else networkOf("tlsInit", mgr);
     return;
   }
   const flags = connFlags(conn._ptr);

@@ -80,6 +80,10 @@ const char *mg_http_status_text(int status);
 #define MG_HF_RAW_OUT 128u    // hand-written streaming head without chunked coding
 #define MG_HF_STREAM 256u     // request body streamed to the handler (http_stream.c)
 #define MG_HF_TOO_BIG 512u    // ... over max_body_size: 413 unless streamed
+// A hand-written response head still arriving in pieces (c->raw_head_len
+// bytes at the end of c->send); a high bit, clear of the parser's.
+#define MG_HF_RAW_HEAD 0x100000u
+#define MG_RAW_HEAD_MAX 16384u  // a longer unfinished "head" is a raw answer
 
 #define MG_CHUNK_LINE_MAX 4096  // chunk-size line incl. extensions
 
@@ -104,7 +108,9 @@ bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
 // A handler's raw mgx_send starts the response of the pending request with
 // these bytes: a hand-written head that announces a stream (chunked, or no
 // Content-Length) lets httpChunk/httpSse continue it (the reference's
-// streaming pattern) instead of counting as the whole response.
+// streaming pattern) instead of counting as the whole response. `buf` is
+// every raw byte of the response so far: a head sent line by line is judged
+// when its blank line arrives (MG_HF_RAW_HEAD until then).
 void mg_http_raw_head(struct mg_connection *c, const void *buf, size_t len);
 
 // ---- client (http_client.c) -------------------------------------------------

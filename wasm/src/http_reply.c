@@ -227,7 +227,7 @@ void mg_http_finish(struct mg_connection *c, bool close) {
   if (c->flags & MG_F_REQ_PENDING) c->mgr->completed++;
   c->flags &= ~(MG_F_REQ_PENDING | MG_F_RESP_STARTED | MG_F_CHUNKED_OUT | MG_F_HEAD |
                 MG_F_RESP_CLOSE);
-  c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE | MG_HF_RAW_OUT);
+  c->hflags &= ~(MG_HF_HTTP10 | MG_HF_KEEPALIVE | MG_HF_RAW_OUT | MG_HF_RAW_HEAD);
   // req_uri and req_start_ms stay: a forced shutdown names a response still flushing.
   if (close) {
     c->flags |= MG_F_FINAL;
@@ -496,19 +496,27 @@ void mg_http_raw_head(struct mg_connection *c, const void *buf, size_t len) {
   struct mg_str v;
   size_t i;
   bool complete = false;
-  if (len < 12 || memcmp(s, "HTTP/1.", 7) != 0) return;  // not a head: a full raw answer
+  // Heads written in several sends are judged once they are whole: until
+  // then (a prefix of "HTTP/1.x NNN ...\r\n...") MG_HF_RAW_HEAD stays set.
+  if (memcmp(s, "HTTP/1.", len < 7 ? len : 7) != 0) goto decided;  // not a head: a full raw answer
+  if (len < 12) return;
   if (s[9] == '1' || (s[9] == '2' && s[10] == '0' && s[11] == '4') ||
       (s[9] == '3' && s[10] == '0' && s[11] == '4')) {
-    return;  // 1xx, 204, 304: no body to stream
+    goto decided;  // 1xx, 204, 304: no body to stream
   }
   // Only a head alone (no body bytes after it) announces a stream to come.
   for (i = 3; i < len && !complete; i++) {
     if (s[i] == '\n' && s[i - 1] == '\r' && s[i - 2] == '\n' && s[i - 3] == '\r') {
       complete = i + 1 == len;
-      if (!complete) return;
+      if (!complete) goto decided;
     }
   }
-  if (!complete || raw_header(s, len, "Content-Length", &v)) return;
+  if (!complete) {
+    if (len > MG_RAW_HEAD_MAX) goto decided;  // never a head: stop rescanning
+    return;
+  }
+  c->hflags &= ~MG_HF_RAW_HEAD;
+  if (raw_header(s, len, "Content-Length", &v)) return;
   c->flags |= MG_F_CHUNKED_OUT;
   if (raw_header(s, len, "Transfer-Encoding", &v) && mg_str_has_token(v, "chunked") &&
       !(c->hflags & MG_HF_HTTP10)) {
@@ -517,4 +525,7 @@ void mg_http_raw_head(struct mg_connection *c, const void *buf, size_t len) {
   // Body delimited by the end of the connection (an SSE head, HTTP/1.0).
   c->hflags |= MG_HF_RAW_OUT;
   c->flags |= MG_F_RESP_CLOSE;
+  return;
+decided:
+  c->hflags &= ~MG_HF_RAW_HEAD;
 }

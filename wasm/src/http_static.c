@@ -166,10 +166,29 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
 static void not_found(struct mg_connection *c, struct mg_http_message *hm,
                       const struct mg_http_serve_opts *o) {
   char path[MG_PATH_MAX];
-  if (o->page404.len > 0 && o->page404.len + 3 < sizeof(path)) {
-    memcpy(path, o->page404.buf, o->page404.len);
-    path[o->page404.len] = '\0';
-    serve_file(c, hm, path, o->page404.len, o, 404);
+  struct mg_str p = o->page404, root = o->root_dir;
+  double st[2];
+  size_t n = 0;
+  // A relative page404 that is not there as given is looked up in the web
+  // root ("404.html" beside the pages it stands in for), never outside it.
+  if (p.len > 0 && p.buf[0] != '/' && root.len > 0 && root.len + p.len + 5 < sizeof(path) &&
+      p.len + 3 < sizeof(path)) {
+    memcpy(path, p.buf, p.len);
+    path[p.len] = '\0';
+    if (!(host_fs_stat(path, p.len, st) & MG_FS_READ)) {
+      memcpy(path, root.buf, root.len), n = root.len;
+      if (path[n - 1] != '/') path[n++] = '/';
+      memcpy(path + n, p.buf, p.len), n += p.len;
+      path[n] = '\0';
+      if (!host_fs_within(root.buf, root.len, path, n)) n = 0;
+    }
+  }
+  if (n > 0) {
+    serve_file(c, hm, path, n, o, 404);
+  } else if (p.len > 0 && p.len + 3 < sizeof(path)) {
+    memcpy(path, p.buf, p.len);
+    path[p.len] = '\0';
+    serve_file(c, hm, path, p.len, o, 404);
   } else {
     reply_text(c, 404, o, "", "Not found\n");
   }

@@ -78,7 +78,17 @@ bool mg_send(struct mg_connection *c, const void *buf, size_t len) {
   // (a handler may answer with raw bytes instead of mgx_http_reply).
   if ((c->flags & (MG_F_HTTP | MG_F_CLIENT | MG_F_REQ_PENDING)) ==
       (MG_F_HTTP | MG_F_REQ_PENDING)) {
-    if (!(c->flags & MG_F_RESP_STARTED)) mg_http_raw_head(c, buf, len);
+    if (!(c->flags & MG_F_RESP_STARTED)) {
+      c->hflags |= MG_HF_RAW_HEAD;
+      c->raw_head_len = 0;
+    } else if ((c->hflags & MG_HF_RAW_HEAD) && c->send.len < c->raw_head_len + len) {
+      c->hflags &= ~MG_HF_RAW_HEAD;  // its start already left: judged as it was
+    }
+    // The head so far is the tail of c->send: every byte of it came through here.
+    if (c->hflags & MG_HF_RAW_HEAD) {
+      c->raw_head_len += len;
+      mg_http_raw_head(c, c->send.buf + c->send.len - c->raw_head_len, c->raw_head_len);
+    }
     c->flags |= MG_F_RESP_STARTED;
   }
   mg_mark_dirty(c);

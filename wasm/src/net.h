@@ -157,6 +157,7 @@ struct mg_connection {
   uint64_t body_off, body_len;
   struct mg_http_out http_out;    // HTTP client: requests written (http_client.c)
   struct mg_http_stream *http_stream;  // streamed request body (http_stream.c), or NULL
+  size_t raw_head_len;            // bytes of a hand-written response head so far (MG_HF_RAW_HEAD)
   void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE
   // WebSocket (ws.c, ws_hs.c).
   size_t ws_frag_len;             // reassembled bytes of a fragmented message (front of recv)

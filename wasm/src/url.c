@@ -77,9 +77,11 @@ bool mg_url_is_ssl(struct mg_str url) {
   return false;
 }
 
+// RFC 3986 unreserved characters only, as the reference encodes: "$", "/"
+// and the other sub-delims are percent-encoded too.
 static bool url_safe(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         (c != 0 && strchr("._-$,;~()/", c) != NULL);
+         c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 size_t mg_url_encode(const char *s, size_t len, char *dst, size_t dst_len) {

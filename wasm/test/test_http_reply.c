@@ -219,6 +219,13 @@ static void raw_head_handler(struct mg_connection *c, int ev, void *ev_data) {
     mgx_send(c, head, sizeof(head) - 1);
     ASSERT(mgx_http_sse(c, "t", 1, "d", 1));
     ASSERT(mgx_http_chunk(c, "", 0));
+  } else if (hm->uri.len == 2 && hm->uri.buf[1] == 'l') {  // the head line by line
+    mgx_send(c, "HTTP/1.1 200 OK\r\n", 17);
+    mgx_send(c, "Transfer-Encoding: chunked\r\n", 28);
+    ASSERT(!mgx_http_chunk(c, "early", 5));  // the head is not whole yet
+    mgx_send(c, "\r\n", 2);
+    ASSERT(mgx_http_chunk(c, "ab", 2));
+    ASSERT(mgx_http_chunk(c, "", 0));
   } else {  // a whole raw answer in one write stays one
     static const char all[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     mgx_send(c, all, sizeof(all) - 1);
@@ -228,6 +235,12 @@ static void raw_head_handler(struct mg_connection *c, int ev, void *ev_data) {
 static void reply_chunks_after_raw_head(void) {
   uint32_t id = fake_http_server(&s_mgr, raw_head_handler);
   ASSERT(fake_feeds(s_mgr, id, "GET /c HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"));
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  ASSERT_INT(fake_closes(id), 0);
+  fake_out_clear(id);
+  ASSERT(fake_feeds(s_mgr, id, "GET /l HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"));
   ASSERT_STR(fake_out(id),
              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

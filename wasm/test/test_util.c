@@ -119,7 +119,10 @@ static void url_codec(void) {
   long n;
   size_t m = mg_url_encode("a b/\xc3\xa9~", 7, out, sizeof(out));
   out[m] = '\0';
-  ASSERT_STR(out, "a%20b/%c3%a9~");
+  ASSERT_STR(out, "a%20b%2f%c3%a9~");
+  m = mg_url_encode("$,;()/-._~Az9", 13, out, sizeof(out));
+  out[m] = '\0';
+  ASSERT_STR(out, "%24%2c%3b%28%29%2f-._~Az9");
   ASSERT_INT(mg_url_encode("  ", 2, out, 5), 0);  // needs 6
   n = mg_url_decode("a%20b+c%2B", 10, out, true);
   out[n] = '\0';
