@@ -22,15 +22,16 @@ const lateReplies: string[] = [];
 /** Heap slack: allocator rounding of the scratch and discard buffers that may grow once (bytes). */
 const HEAP_SLACK = 64 * 1024;
 
-function delayedReply(c: Connection, ms: number): void {
-  setTimeout(() => {
-    try {
-      lateReplies.push(c.reply(200, "late") ? "sent" : "refused");
-    } catch (err) {
-      lateReplies.push(err instanceof ConnectionClosedError ? "closed" : `error ${String(err)}`);
-    }
-  }, ms);
+function lateReply(c: Connection): void {
+  try {
+    lateReplies.push(c.reply(200, "late") ? "sent" : "refused");
+  } catch (err) {
+    lateReplies.push(err instanceof ConnectionClosedError ? "closed" : `error ${String(err)}`);
+  }
 }
+
+/** /slowreply connections held until the test says (null: answer 100 ms later, as a slow handler would). */
+let held: Connection[] | null = null;
 
 beforeAll(async () => {
   adv = await startAdversaryServer({
@@ -38,7 +39,8 @@ beforeAll(async () => {
     managerOpts: { errorHandler: (err: unknown) => handlerErrors.push(err), limits: { maxBodySize: 1 << 20 } },
     route: (c, uri) => {
       if (uri !== "/slowreply") return false;
-      delayedReply(c, 100);
+      if (held) held.push(c);
+      else setTimeout(() => lateReply(c), 100);
       return true;
     },
   });
@@ -97,11 +99,18 @@ test("resets in the middle of request bodies (up to 512 KB buffered in the core)
 test("resets while the handler is still working on the request: the late reply is refused cleanly", async () => {
   const heap0 = coreHeapUsed();
   lateReplies.length = 0;
+  held = [];
   const clients = await connectMany(20);
   await Promise.all(clients.map((c) => c.write("GET /slowreply HTTP/1.1\r\nHost: x\r\n\r\n")));
   await eventually(() => adv.count("/slowreply") === 20, 3000, "the requests to be delivered");
   for (const c of clients) c.socket.resetAndDestroy();
-  await eventually(() => lateReplies.length === 20, 3000, "the late replies");
+  // The handler answers only once the server has seen every reset (a fixed
+  // delay raced the resets on a busy machine: some replies went out first).
+  await eventually(() => liveAccepted(adv.srv.mgr) === 1, 5000, "the resets to be seen");
+  const pending = held;
+  held = null;
+  for (const c of pending) lateReply(c);
+  expect(lateReplies.length).toBe(20);
   // The connection is gone by then: reply() throws ConnectionClosedError (never anything else).
   expect(new Set(lateReplies)).toEqual(new Set(["closed"]));
   await expectBaseline(heap0);

@@ -19,6 +19,7 @@ import {
   MG_EV_ACCEPT, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_MQTT_CMD, MG_EV_READ, MG_EV_RESOLVE, MG_EV_SNTP_TIME,
   MG_EV_WS_MSG, MQTT_CMD_CONNECT,
   type Connection, type HttpMessage, type MqttMessage, type WsMessage,
+  MG_EV_MQTT_OPEN,
 } from "tsmongoose";
 import { backgroundPoll, makeManager, waitFor } from "./helpers/server";
 import { tlsSuite } from "./helpers/tls";
@@ -309,8 +310,8 @@ describe("closed connections and gone peers", () => {
     const port = mgr.mqttListen("mqtt://127.0.0.1:0").localAddr.port;
     const opened: number[] = [];
     client = mgr.mqttConnect(`mqtt://127.0.0.1:${port}`, {
-      handler: (c, ev) => {
-        if (ev === 17 /* MG_EV_MQTT_OPEN */) opened.push(1);
+      handler: (c, ev, _data) => {
+        if (ev === MG_EV_MQTT_OPEN) opened.push(1);
         if (ev === MG_EV_CLOSE) tryAll(c, "client at close");
       },
     });

@@ -424,7 +424,7 @@ describe("run() in-process", () => {
       name: "TypeError", code: "ERR_INVALID_ARG_TYPE", message: expect.stringContaining("signalWindowMs") }));
     for (const bad of [-1, 0.5, Infinity]) {
       expect(() => a.mgr.run({ signalWindowMs: bad })).toThrow(expect.objectContaining({
-        name: "RangeError", code: "ERR_INVALID_ARG_VALUE", message: expect.stringContaining(String(bad)) }));
+        name: "RangeError", code: "ERR_OUT_OF_RANGE", message: expect.stringContaining(String(bad)) }));
     }
     stuck.destroy();
   });
