@@ -86,7 +86,7 @@ test("a request that is never answered is force-closed at the shutdown timeout; 
   const report = reportOf(srv.output());
   expect(report.forced).toHaveLength(1);
   expect(report.forced[0].uri).toBe("/stuck");
-  expect(report.forced[0].busyMs).toBeGreaterThanOrEqual(850);
+  expect(report.forced[0].busyMs).toBeGreaterThanOrEqual(790); // in flight since before the shutdown began (its start may trail the send by tens of ms)
   expect(report.durationMs).toBeGreaterThanOrEqual(790);
   stuck.destroy();
 });
