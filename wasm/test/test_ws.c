@@ -248,6 +248,7 @@ static void server_close_echoed(void) {
   ASSERT(send_frame(id, 0x88, "\x03\xe8" "bye"));
   ASSERT_STR(s_log, "CTL 88 5:\x03\xe8" "bye\n");
   ASSERT_INT(close_code_out(id), 1000);
+  ASSERT(memcmp(fake_out(id), "\x88\x05\x03\xe8" "bye", 7) == 0);  // the reason too
   ASSERT_INT(fake_closes(id), 1);
   mgx_mgr_free(s_mgr);
 }
@@ -354,6 +355,46 @@ static void server_fragment_rules(void) {
   ASSERT(send_frame(id, 0x01, "ok"));
   ASSERT(send_frame(id, 0x00, "\xed\xa0"));  // surrogate: fails before the end
   ASSERT_INT(close_code_out(id), 1007);
+  mgx_mgr_free(s_mgr);
+}
+
+// Text checked as it arrives, even inside a frame still incomplete.
+static void server_utf8_fails_fast(void) {
+  static const char text[] = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xf0\x9f\x98\x80 ok";
+  unsigned char in[300], bad[200];
+  size_t n = frame(in, 0x81, text, sizeof(text) - 1, true);
+  uint32_t id = server();
+  ASSERT(fake_feed(s_mgr, id, in, n, 1));  // one byte at a time: valid all along
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT(strstr(s_log, "MSG 81 19:") != NULL);
+  mgx_mgr_free(s_mgr);
+  // 200 bytes announced; the third is not UTF-8: fails before the rest.
+  memset(bad, 'a', sizeof(bad));
+  bad[2] = 0xff;
+  n = frame(in, 0x81, bad, sizeof(bad), true);
+  id = server();
+  ASSERT(fake_feed(s_mgr, id, in, 8 + 2, 0));  // header (8) and two good bytes
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT(fake_feed(s_mgr, id, in + 10, 1, 0));  // the bad one
+  ASSERT_INT(close_code_out(id), 1007);
+  ASSERT_HAS(fake_events(id), "ERROR WebSocket 1007");
+  ASSERT_INT(fake_closes(id), 1);
+  mgx_mgr_free(s_mgr);
+  // The same inside a fragmented message, in its second (incomplete) frame.
+  id = server();
+  ASSERT(send_frame(id, 0x01, "fine \xe2"));  // a character left open across frames
+  n = frame(in, 0x80, "\x82\xac\xc3\x28 and more", 14, true);
+  ASSERT(fake_feed(s_mgr, id, in, 6 + 3, 0));
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT(fake_feed(s_mgr, id, in + 9, 1, 0));  // not a continuation byte after \xc3
+  ASSERT_INT(close_code_out(id), 1007);
+  mgx_mgr_free(s_mgr);
+  // A binary frame is never checked.
+  n = frame(in, 0x82, bad, sizeof(bad), true);
+  id = server();
+  ASSERT(fake_feed(s_mgr, id, in, n, 7));
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT_HAS(s_log, "MSG 82 200:");
   mgx_mgr_free(s_mgr);
 }
 
@@ -502,6 +543,7 @@ void suite_ws(void) {
   RUN(server_idle_frees_buffers);
   RUN(server_failures);
   RUN(server_fragment_rules);
+  RUN(server_utf8_fails_fast);
   RUN(server_message_limit);
   RUN(server_backpressure_holds_input);
   RUN(client_handshake_and_masking);
