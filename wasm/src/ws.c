@@ -125,8 +125,9 @@ long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, 
   if (len < 2) return 0;
   *b0 = buf[0];
   op = buf[0] & 15u;
-  if (buf[0] & 0x70) return -1002;                   // RSV1-3: no extension agreed
+  if (buf[0] & 0x30) return -1002;                   // RSV2-3: no extension uses them
   if ((op > 2 && op < 8) || op > 10) return -1002;  // reserved opcodes
+  if (op >= 8 && (buf[0] & 0x40)) return -1002;     // RSV1: never on a control frame
   pl = buf[1] & 127u;
   if (op >= 8 && (!(buf[0] & 0x80) || pl > 125)) return -1002;  // control frames
   if (pl == 126) {
@@ -193,7 +194,7 @@ static struct {
 size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   unsigned char hdr[14], key[4];
   size_t n = 2, off = c->send.len;
-  hdr[0] = (unsigned char) (0x80 | (op & 15));
+  hdr[0] = (unsigned char) (0x80 | (op & 0x4f));  // FIN, RSV1 (compressed), opcode
   if (len < 126) {
     hdr[1] = (unsigned char) len;
   } else if (len < 65536) {
@@ -255,6 +256,7 @@ static void fail(struct mg_connection *c, int code, const char *why) {
   close_frame(c, code, NULL, 0);
   c->ws_frag_len = 0;
   c->ws_frag_op = 0;
+  c->ws_frag_z = 0;
   c->ws_part = 0;
   mg_drain_conn(c);
 }
@@ -307,9 +309,16 @@ static void control(struct mg_connection *c, unsigned b0, const unsigned char *p
 
 // A data frame of opcode `op` is (part of) a text message whose bytes the
 // UTF-8 check sees as they arrive.
-static bool is_text(const struct mg_connection *c, unsigned op) {
-  return (op == WEBSOCKET_OP_TEXT && c->ws_frag_op == 0) ||
-         (op == WEBSOCKET_OP_CONTINUE && c->ws_frag_op == WEBSOCKET_OP_TEXT);
+static const char *inflate_why(int code) {
+  return code == 1009 ? "message too big once inflated"
+                      : code == 1007 ? "bad compressed data or invalid UTF-8" : "out of memory";
+}
+
+// Compressed text is checked once inflated (mg_ws_inflate_deliver).
+static bool is_text(const struct mg_connection *c, unsigned b0) {
+  unsigned op = b0 & 15u;
+  return (op == WEBSOCKET_OP_TEXT && c->ws_frag_op == 0 && !(b0 & 0x40)) ||
+         (op == WEBSOCKET_OP_CONTINUE && c->ws_frag_op == WEBSOCKET_OP_TEXT && !c->ws_frag_z);
 }
 
 // Fail fast (RFC 6455 8.1): the part of a text frame received so far,
@@ -320,7 +329,7 @@ static bool check_partial(struct mg_connection *c, const unsigned char *buf, siz
                           bool server) {
   unsigned op = b0 & 15u;
   size_t have = avail - hl;
-  if (hl == 0 || avail <= hl || op >= 8 || !is_text(c, op) || server != (mask != NULL)) return true;
+  if (hl == 0 || avail <= hl || op >= 8 || !is_text(c, b0) || server != (mask != NULL)) return true;
   if (have > pl) have = (size_t) pl;
   if (have <= c->ws_part) return true;
   if (c->ws_part == 0 && op == WEBSOCKET_OP_TEXT) c->ws_u8[0] = 0;  // a new message
@@ -383,6 +392,11 @@ static void frames(struct mg_connection *c) {
       fail(c, 1002, "masked server frame");
       break;
     }
+    if ((b0 & 0x40) && (!(c->ws_pmd & MG_PMD_ON) || op == WEBSOCKET_OP_CONTINUE)) {
+      fail(c, 1002, op == WEBSOCKET_OP_CONTINUE ? "RSV1 on a continuation frame"
+                                                : "RSV1 without permessage-deflate");
+      break;
+    }
     if (mask != NULL) unmask(buf + off + hl, (size_t) pl, mask);
     if (op >= 8) {
       control(c, b0, buf + off + hl, (size_t) pl);
@@ -392,22 +406,39 @@ static void frames(struct mg_connection *c) {
     } else if (op != WEBSOCKET_OP_CONTINUE && c->ws_frag_op != 0) {
       fail(c, 1002, "new message inside a fragmented one");
       break;
-    } else if (is_text(c, op) && !check_whole(c, b0, buf + off + hl, (size_t) pl)) {
+    } else if (is_text(c, b0) && !check_whole(c, b0, buf + off + hl, (size_t) pl)) {
       fail(c, 1007, "invalid UTF-8 in a text message");
       break;
     } else if ((b0 & 0x80) && op != WEBSOCKET_OP_CONTINUE) {
-      // A whole message in one frame: delivered where it lies.
-      deliver(c, MG_EV_WS_MSG, b0, buf + off + hl, (size_t) pl);
+      // A whole message in one frame: delivered where it lies (or inflated).
+      int code = (b0 & 0x40) ? mg_ws_inflate_deliver(c, 0x80u | op, buf + off + hl, (size_t) pl)
+                             : (deliver(c, MG_EV_WS_MSG, b0, buf + off + hl, (size_t) pl), 0);
+      if (code != 0) {
+        fail(c, code, inflate_why(code));
+        break;
+      }
     } else {
       memmove(buf + fl, buf + off + hl, (size_t) pl);
       c->ws_frag_len = fl += (size_t) pl;
-      if (op != WEBSOCKET_OP_CONTINUE) c->ws_frag_op = (uint8_t) op;
+      if (op != WEBSOCKET_OP_CONTINUE) c->ws_frag_op = (uint8_t) op, c->ws_frag_z = b0 & 0x40;
       if (b0 & 0x80) {
         unsigned flags = 0x80u | c->ws_frag_op;
+        bool z = c->ws_frag_z != 0;
+        int code = 0;
         c->ws_frag_len = 0;
         c->ws_frag_op = 0;
-        deliver(c, MG_EV_WS_MSG, flags, buf, fl);
+        c->ws_frag_z = 0;
+        // A compressed message is reassembled compressed, then inflated whole.
+        if (z) {
+          code = mg_ws_inflate_deliver(c, flags, buf, fl);
+        } else {
+          deliver(c, MG_EV_WS_MSG, flags, buf, fl);
+        }
         fl = 0;
+        if (code != 0) {
+          fail(c, code, inflate_why(code));
+          break;
+        }
       }
     }
     off += (size_t) r;
@@ -415,6 +446,7 @@ static void frames(struct mg_connection *c) {
       // The handler consumed input itself (recvData): start over on what is left.
       c->ws_frag_len = 0;
       c->ws_frag_op = 0;
+      c->ws_frag_z = 0;
       c->ws_part = 0;
       return;
     }
@@ -455,6 +487,8 @@ void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data) {
     fresh_buffers(c);
   } else if (ev == MG_EV_WRITE) {
     fresh_buffers(c);
+  } else if (ev == MG_EV_CLOSE) {
+    if (c->ws_pmd & MG_PMD_ON) host_ws_zfree(c->id);
   } else if (ev == MG_EV_X_EOF) {
     if (c->ws_state & MG_WS_HANDSHAKE) mg_error(c, "%s", "WebSocket handshake: connection closed");
   } else if (ev == MG_EV_POLL) {
@@ -476,8 +510,20 @@ void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data) {
 
 // ---- exports -------------------------------------------------------------------
 
+// A data opcode with RSV1 (0x41, 0x42; 0x40 for a continuation would break
+// RFC 7692 6.1) is allowed once permessage-deflate is negotiated.
+static int strip_rsv1(const struct mg_connection *c, int op) {
+  if ((op & 0x40) && (c->ws_pmd & MG_PMD_ON) && (op == 0x41 || op == 0x42)) return op & 15;
+  return op;
+}
+
 double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   bool control = op >= 8;
+  if (strip_rsv1(c, op) != op) {
+    if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
+    if (c->ws_state & MG_WS_CLOSE_SENT) return 0;
+    return (double) mg_ws_send(c, buf, len, op);
+  }
   if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
   if (!(op == 0 || op == 1 || op == 2 || op == 8 || op == 9 || op == 10)) return 0;
   if (control && len > 125) return 0;
@@ -492,7 +538,7 @@ double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op)
 
 void *mgx_ws_send_begin(struct mg_connection *c, size_t len, int op) {
   s_open_frame.c = NULL;
-  if (op < 0 || op > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
+  if (strip_rsv1(c, op) < 0 || strip_rsv1(c, op) > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
       (c->ws_state & MG_WS_CLOSE_SENT) || mg_ws_send(c, NULL, len, op) == 0) {
     return NULL;
   }
