@@ -6,6 +6,7 @@
 // accepts only when asked, a client offers).
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
 import WebSocket, { WebSocketServer } from "ws";
 import {
   MG_EV_CLOSE, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_WS_CTL, MG_EV_WS_MSG, MG_EV_WS_OPEN, WEBSOCKET_OP_BINARY, WEBSOCKET_OP_TEXT,
@@ -83,7 +84,13 @@ describe("our server, ws client with compression", () => {
     const gotBin = next(ws);
     ws.send(bin);
     expect(Buffer.compare(await gotBin, bin)).toBe(0);
-    expect(e.msgs).toEqual([...sent, "binary 300000"]);
+    // Incompressible bytes: the compressed frame is big (written straight into the send buffer).
+    const noise = randomBytes(100_000);
+    const gotNoise = next(ws);
+    ws.send(noise);
+    expect(Buffer.compare(await gotNoise, noise)).toBe(0);
+    expect(e.msgs).toEqual([...sent, "binary 300000", "binary 100000"]);
+    expect(e.sent[sent.length + 1]).toBeGreaterThan(100_000);
     // What we sent was compressed (the frame is far shorter than the message).
     for (let i = 0; i < sent.length; i++) expect(e.sent[i]).toBeLessThan(Buffer.byteLength(sent[i]) / 3);
     expect(e.sent[sent.length]).toBeLessThan(2000);
