@@ -36,6 +36,7 @@ const CASES = [
   "closed connection: methods throw ConnectionClosedError",
   "websocket: server and client over the memory network (text, binary, ping, close)",
   "websocket: a message over maxWsMessageSize closes with 1009",
+  "websocket: permessage-deflate is not offered in the browser, even when asked",
   "udp:// datagrams over the memory network",
   "utilities from the core: JSON, base64, SHA-256, match, Rpc",
   "static files: a packed web root through serveDir",

@@ -73,4 +73,48 @@ if (!found.path) {
       await browser.close();
     }
   }, 60_000);
+
+  const DEFLATE_PAGE = `<!doctype html><meta charset="utf-8"><title>ws deflate</title><script>
+const ws = new WebSocket("ws://" + location.host + "/echo");
+let big = "";
+for (let i = 0; big.length < 50000; i++) big += "line " + (i % 97) + " of the log: héllo status=ok\\n";
+ws.onopen = () => { window.__ext = ws.extensions; ws.send(big); ws.send(big + "again"); };
+const got = [];
+ws.onmessage = (e) => { got.push(e.data === big || e.data === big + "again"); if (got.length === 2) window.__done = { ext: window.__ext, got, n: big.length }; };
+ws.onerror = () => { window.__done = { error: true }; };
+</script>`;
+
+  test("Chromium offers permessage-deflate; with deflate: true our server accepts it and both ways compress", async () => {
+    const offers: string[] = [];
+    const queued: number[] = [];
+    const sizes: number[] = [];
+    const srv = await startServer((c, ev, data) => {
+      if (ev === MG_EV_HTTP_MSG) {
+        const hm = data as HttpMessage;
+        if (hm.uri === "/echo") {
+          offers.push(hm.header("Sec-WebSocket-Extensions") ?? "");
+          c.wsUpgrade(hm, undefined, { deflate: true });
+        } else c.reply(200, DEFLATE_PAGE, { "Content-Type": "text/html; charset=utf-8" });
+      } else if (ev === MG_EV_WS_MSG) {
+        const m = data as WsMessage;
+        sizes.push(m.data.length);
+        queued.push(c.wsSend(m, m.opcode));
+      }
+    });
+    const browser = await chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${srv.port}/`);
+      await page.waitForFunction(() => (window as unknown as { __done?: unknown }).__done !== undefined, null, { timeout: 20_000 });
+      const r = await page.evaluate(() => (window as unknown as { __done: { ext?: string; got?: boolean[]; error?: boolean } }).__done);
+      expect(r).toEqual({ ext: "permessage-deflate", got: [true, true], n: expect.any(Number) });
+      expect(offers[0]).toMatch(/permessage-deflate/);
+      expect(sizes).toHaveLength(2);
+      // Our echoes went out compressed (with context takeover, the second is tiny).
+      expect(queued[0]).toBeLessThan(sizes[0] / 5);
+      expect(queued[1]).toBeLessThan(queued[0]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 }

@@ -101,12 +101,12 @@ describe("our server, ws client", () => {
     ws.terminate();
   });
 
-  test("a close from the client is seen (MG_EV_WS_CTL), echoed with its code, then the socket closes", async () => {
+  test("a close from the client is seen (MG_EV_WS_CTL), echoed with its code and reason, then the socket closes", async () => {
     const { url, seen } = await echoServer();
     const ws = await open(url);
     const done = closed(ws);
     ws.close(4321, "client says bye");
-    expect(await done).toEqual({ code: 4321, reason: "" });
+    expect(await done).toEqual({ code: 4321, reason: "client says bye" }); // code and reason echoed (RFC 6455 5.5.1)
     await waitFor(() => seen.closed === 1, 3000, "server-side close");
     expect(seen.ctl).toHaveLength(1);
     expect(seen.ctl[0].op).toBe(8);

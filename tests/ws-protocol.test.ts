@@ -37,6 +37,8 @@ interface Case {
   echo: Expect;
   /** The server fails/closes with this code; undefined: the connection stays open. */
   close?: number;
+  /** The reason of the server's close frame (checked when given). */
+  reason?: string;
 }
 
 const b = (s: string): Buffer => Buffer.from(s, "binary");
@@ -97,6 +99,9 @@ const cases: Case[] = [
     ["6.4.10", "5-byte form", "f888808080"],
   ].map(([id, what, h]): Case => ({ id, what: `invalid UTF-8: ${what}`, send: [frame(TEXT, hex(h))], echo: [], close: 1007 })),
   { id: "6.5", what: "invalid UTF-8 fails fast inside a fragmented message", send: [frame(TEXT, "ok", { fin: false }), frame(CONT, hex("eda080"), { fin: false })], echo: [], close: 1007 },
+  { id: "6.7", what: "invalid UTF-8 fails fast inside a frame whose rest never comes", send: [frame(TEXT, Buffer.concat([utf8("ab"), hex("ff"), Buffer.alloc(1000, 0x61)])).subarray(0, 8 + 3)], echo: [], close: 1007 },
+  { id: "6.8", what: "invalid UTF-8 fails fast at the start of an incomplete continuation", send: [frame(TEXT, hex("6f6be2"), { fin: false }), frame(CONT, Buffer.concat([hex("82acc328"), Buffer.alloc(500, 0x61)])).subarray(0, 8 + 4)], echo: [], close: 1007 },
+  { id: "6.9", what: "valid text, one byte per write, is not failed early", send: [frame(TEXT, utf8("€ \u{1F600} κόσμε".repeat(10)))], bytewise: true, echo: [[TEXT, utf8("€ \u{1F600} κόσμε".repeat(10))]] },
   { id: "6.6", what: "invalid bytes in a binary message are fine", send: [frame(BIN, hex("c0afeda080ff"))], echo: [[BIN, hex("c0afeda080ff")]] },
   // 7 Close handling (5.5.1, 7.4).
   { id: "7.1.1", what: "message then close: echo, then the close is echoed", send: [frame(TEXT, "Hello"), frame(CLOSE, closePayload(1000))], echo: [[TEXT, "Hello"]], close: 1000 },
@@ -104,8 +109,8 @@ const cases: Case[] = [
   { id: "7.3.1", what: "close with no payload is echoed with no payload", send: [frame(CLOSE)], echo: [], close: 1005 },
   { id: "7.3.2", what: "close with a 1-byte payload is a protocol error", send: [frame(CLOSE, hex("03"))], echo: [], close: 1002 },
   { id: "7.3.3", what: "close with a code only", send: [frame(CLOSE, closePayload(1000))], echo: [], close: 1000 },
-  { id: "7.3.4", what: "close with code and reason", send: [frame(CLOSE, closePayload(1000, "Hello World!"))], echo: [], close: 1000 },
-  { id: "7.3.5", what: "close with a 123-byte reason", send: [frame(CLOSE, closePayload(1000, big(123)))], echo: [], close: 1000 },
+  { id: "7.3.4", what: "close with code and reason", send: [frame(CLOSE, closePayload(1000, "Hello World!"))], echo: [], close: 1000, reason: "Hello World!" },
+  { id: "7.3.5", what: "close with a 123-byte reason", send: [frame(CLOSE, closePayload(1000, big(123)))], echo: [], close: 1000, reason: big(123) },
   { id: "7.3.6", what: "close with a 124-byte reason (126-byte payload) is a protocol error", send: [frame(CLOSE, closePayload(1000, big(124)))], echo: [], close: 1002 },
   { id: "7.5.1", what: "close reason that is not UTF-8", send: [frame(CLOSE, closePayload(1000, hex("cebae1bdb9cf83cebcceb5eda080656469746564")))], echo: [], close: 1007 },
   ...[1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999].map((code): Case => ({
@@ -147,6 +152,7 @@ describe("RFC 6455 server behaviour, case by case", () => {
       const p = closes[0].payload;
       const code = p.length >= 2 ? p.readUInt16BE(0) : 1005;
       expect(code).toBe(c.close ?? 1000);
+      if (c.reason !== undefined) expect(p.subarray(2).toString()).toBe(c.reason); // 5.5.1: echoed
     } finally {
       ws.destroy();
     }
@@ -268,6 +274,7 @@ describe("RFC 6455 client behaviour against a raw server", () => {
     const f = peer!.frames();
     expect(f).toHaveLength(1);
     expect([f[0].op, f[0].masked, f[0].payload.readUInt16BE(0)]).toEqual([CLOSE, true, 1001]);
+    expect(f[0].payload.subarray(2).toString()).toBe("restart"); // the reason is echoed too
   });
 
   test("invalid UTF-8 from the server: close 1007", async () => {

@@ -13,6 +13,7 @@ import { nodeFileSystem } from "../shim/node-fs";
 import { setDefaultFileSystem } from "./http/static";
 import * as diagnosticsChannel from "node:diagnostics_channel";
 import { installDiagnostics } from "./lifecycle/diagnostics";
+import "./ws/deflate-node"; // permessage-deflate through node:zlib
 
 /** Where mongoose.wasm sits: next to the bundle (CJS: __dirname; ESM: import.meta.url). */
 function defaultWasmPath(): string {

@@ -14,7 +14,8 @@
 // default 2), BENCH_ROUNDS (default 3; the median is reported),
 // BENCH_IDLE_CONNS (idle WebSockets for the memory case, default 1000),
 // BENCH_PIN (1: server on CPU 0, load generator on CPU 1), BENCH_WS_SIZES
-// (comma list of the message cases to run, e.g. "1MiB"; default all).
+// (comma list of the message cases to run, e.g. "1MiB"; default all;
+// "deflate" is the permessage-deflate rows of ws-deflate.mjs).
 import { execFile, fork, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -190,6 +191,11 @@ export async function wsBench(opts = {}) {
   }
   const memory = [];
   for (const name of MEMORY_SERVERS) memory.push(await idleMemory(name, idle, pin));
+  let deflate;
+  if (only === undefined || only.includes("deflate")) {
+    const { wsDeflateBench } = await import("./ws-deflate.mjs");
+    deflate = await wsDeflateBench({ durationS: duration, rounds });
+  }
   const lines = ["", "| message (in flight) | tsmongoose rt/s | same, echoing msg.data | ws rt/s | raw handle ceiling rt/s | ratio | ratio, msg.data | ceiling / ws | server CPU per rt: tsmongoose / msg.data / ws / ceiling | ws CPU / ours | tsmongoose MiB/s | ws MiB/s |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"];
   for (const r of results) {
@@ -198,8 +204,9 @@ export async function wsBench(opts = {}) {
   }
   lines.push("", `| idle WebSockets (${idle}) | RSS per connection | JS heap per connection |`, "|---|---:|---:|");
   for (const m of memory) lines.push(`| ${m.server} | ${(m.rssPerConn / 1024).toFixed(1)} KiB | ${(m.heapPerConn / 1024).toFixed(1)} KiB |`);
+  if (deflate) lines.push(deflate.table);
   console.log(lines.join("\n"));
-  return { connections: CONNS, rounds, durationS: duration, results, memory, table: lines.join("\n") };
+  return { connections: CONNS, rounds, durationS: duration, results, memory, deflate, table: lines.join("\n") };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

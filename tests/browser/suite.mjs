@@ -533,6 +533,33 @@ test("websocket: a message over maxWsMessageSize closes with 1009", async () => 
   assertEq(cli.ctl.map((c) => c.code), [1009], "close code");
 });
 
+test("websocket: permessage-deflate is not offered in the browser, even when asked", async () => {
+  const net = mg.memoryNetwork();
+  const offers = [];
+  const sent = [];
+  const server = driven(net, (c, ev, data) => {
+    if (ev === mg.MG_EV_HTTP_MSG) {
+      offers.push(data.header("Sec-WebSocket-Extensions") ?? "none");
+      c.wsUpgrade(data, undefined, { deflate: true });
+    } else if (ev === mg.MG_EV_WS_MSG) sent.push(c.wsSend(data, data.opcode));
+  });
+  server.mgr.listen("http://zip:80", { http: true });
+  const client = driven(net);
+  const cli = { answer: undefined, got: [] };
+  const conn = client.mgr.wsConnect("ws://zip:80/", {
+    deflate: true,
+    handler: (c, ev, data) => {
+      if (ev === mg.MG_EV_WS_OPEN) cli.answer = data.header("Sec-WebSocket-Extensions") ?? "none";
+      else if (ev === mg.MG_EV_WS_MSG) cli.got.push(data.text);
+    },
+  });
+  await until(() => cli.answer !== undefined, 3000, "MG_EV_WS_OPEN");
+  const text = "compressible text ".repeat(300);
+  assertEq(conn.wsSend(text), 8 + text.length, "sent whole (masked), not compressed");
+  await until(() => cli.got.length === 1, 3000, "echo");
+  assertEq([offers, cli.answer, sent, cli.got[0] === text], [["none"], "none", [4 + text.length], true], "no offer, no answer, no compression");
+});
+
 test("udp:// datagrams over the memory network", async () => {
   const net = mg.memoryNetwork();
   const senders = [];

@@ -20,7 +20,7 @@ import type { BodySink } from "../http/http-stream";
 import { basicAuthLine, resolveCancel, resolveConn, type ResolveOptions } from "./client";
 import type { MqttAckOptions, MqttPubOptions, MqttSubOptions } from "../mqtt/mqtt";
 import type { MqttProperty } from "../mqtt/mqtt-message";
-import type { WsMessage } from "../ws/ws";
+import type { WsMessage, WsUpgradeOptions } from "../ws/ws";
 import type { HttpMessage } from "../http/http-message";
 import { protocol, protocols, type ProtocolTable } from "./protocols";
 
@@ -481,9 +481,9 @@ export class Connection<U = unknown> {
    * Answer the WebSocket upgrade request `msg` (from MG_EV_HTTP_MSG): 101,
    * then MG_EV_WS_OPEN. `extraHeaders` go into the 101 (subprotocols). An
    * invalid upgrade is answered 400 (426 for another version) and closes;
-   * returns false then.
+   * returns false then. `opts.deflate` accepts permessage-deflate.
    */
-  wsUpgrade(msg: HttpMessage, extraHeaders?: HeadersInit): boolean { return wsUpgrade(this, msg, extraHeaders); }
+  wsUpgrade(msg: HttpMessage, extraHeaders?: HeadersInit, opts?: WsUpgradeOptions): boolean { return wsUpgrade(this, msg, extraHeaders, opts); }
 
   /**
    * Send one WebSocket frame (`op`: WEBSOCKET_OP_TEXT by default). Returns
@@ -570,7 +570,7 @@ const udpSend: ProtocolTable["udp"]["udpSend"] = (conn, c, data) => protocol("ud
 const sntpRequest: ProtocolTable["sntp"]["sntpRequest"] = (conn, c) => protocol("sntp").sntpRequest(conn, c);
 const tlsInit: ProtocolTable["tls"]["tlsInit"] = (conn, opts) => protocol("tls").tlsInit(conn, opts);
 const tlsFree: ProtocolTable["tls"]["tlsFree"] = (conn) => protocol("tls").tlsFree(conn);
-const wsUpgrade: Ws["wsUpgrade"] = (conn, msg, extra) => protocol("ws").wsUpgrade(conn, msg, extra);
+const wsUpgrade: Ws["wsUpgrade"] = (conn, msg, extra, opts) => protocol("ws").wsUpgrade(conn, msg, extra, opts);
 const wsSend: Ws["wsSend"] = (conn, data, op) => protocol("ws").wsSend(conn, data, op);
 const wsClose: Ws["wsClose"] = (conn, code, reason) => protocol("ws").wsClose(conn, code, reason);
 /** Without WebSocket loaded no connection is one: isFull is the core's flag alone. */

@@ -34,6 +34,20 @@ export function setFsHooks(h: FsHooks): void {
   fsHooks = h;
 }
 
+/** What the core calls for permessage-deflate (wasm/src/ws.h), installed by ts/ws/deflate.ts. */
+export interface WsZlibHooks {
+  inflate(id: number, ptr: number, len: number, max: number, pmd: number): number;
+  take(id: number, dst: number): void;
+  free(id: number): void;
+}
+
+let wsZlibHooks: WsZlibHooks | undefined;
+
+/** Install the host side of ws.h's zlib imports (done once by ts/ws/deflate.ts). */
+export function setWsZlibHooks(h: WsZlibHooks): void {
+  wsZlibHooks = h;
+}
+
 /** Linear-memory views; refreshed whenever memory growth detaches them. */
 export const heap = {
   u8: new Uint8Array(0),
@@ -339,6 +353,29 @@ function knownEnv(): Record<string, (...args: number[]) => number | void> {
         fsHooks?.body(id >>> 0, fd >>> 0, off, len);
       } catch (err) {
         hostFault("host_body", err, id >>> 0);
+      }
+    },
+    // ws.h: permessage-deflate through the host's zlib (never agreed without it).
+    host_ws_inflate: (id, p, l, max, pmd) => {
+      try {
+        return wsZlibHooks?.inflate(id >>> 0, p >>> 0, l >>> 0, max >>> 0, pmd) ?? -1;
+      } catch (err) {
+        hostFault("host_ws_inflate", err, id >>> 0);
+        return -1;
+      }
+    },
+    host_ws_inflate_take: (id, dst) => {
+      try {
+        wsZlibHooks?.take(id >>> 0, dst >>> 0);
+      } catch (err) {
+        hostFault("host_ws_inflate_take", err, id >>> 0);
+      }
+    },
+    host_ws_zfree: (id) => {
+      try {
+        wsZlibHooks?.free(id >>> 0);
+      } catch (err) {
+        hostFault("host_ws_zfree", err, id >>> 0);
       }
     },
     emscripten_notify_memory_growth: () => refreshViews(),

@@ -13,6 +13,7 @@ import { HttpMessage } from "../http/http-message";
 import type { Connection, Handler } from "../core/connection";
 import type { Manager } from "../core/manager";
 import type { TlsOpts } from "../tls/tls";
+import { WS_DEFLATE_THRESHOLD, wsCompress, wsDeflateAvailable } from "./deflate";
 
 /** The core's WebSocket exports (wasm/src/ws.h). */
 interface WsExports {
@@ -23,6 +24,8 @@ interface WsExports {
   mgx_ws_send_end(c: number): number;
   mgx_ws_close(c: number, code: number, reason: number, reasonLen: number): number;
   mgx_ws_set_limit(mgr: number, maxMessage: number): void;
+  mgx_ws_deflate_allow(c: number, on: number): void;
+  mgx_ws_deflate_state(c: number): number;
   mgx_ws_open_count(mgr: number): number;
 }
 
@@ -112,6 +115,19 @@ export interface WsConnectOptions {
   headers?: HeadersInit;
   /** TLS for wss:// (ca, name, client cert, skipVerification); wss:// alone verifies against Node's root store. */
   tls?: TlsOpts;
+  /** Offer permessage-deflate (RFC 7692); default true where the platform has zlib (Node), never offered in the browser. */
+  deflate?: boolean;
+}
+
+/** Options of `conn.wsUpgrade(msg, extraHeaders, opts)`. */
+export interface WsUpgradeOptions {
+  /** Accept the client's permessage-deflate offer (RFC 7692); default false (each compressing connection costs CPU and a 32 KiB window per direction). Never in the browser. */
+  deflate?: boolean;
+}
+
+function checkDeflate(op: string, v: unknown): boolean | undefined {
+  if (v !== undefined && typeof v !== "boolean") throw new TypeError(`${op}: The "deflate" option must be a boolean, got ${describe(v)}`, { code: "ERR_INVALID_ARG_TYPE" });
+  return v;
 }
 
 function live(conn: Connection, op: string): number {
@@ -124,15 +140,18 @@ function notWebsocket(conn: Connection, op: string): MongooseError {
 }
 
 /** conn.wsUpgrade(msg, extraHeaders?): answer an upgrade request from MG_EV_HTTP_MSG. */
-export function wsUpgrade(conn: Connection, msg: HttpMessage, extraHeaders?: HeadersInit): boolean {
+export function wsUpgrade(conn: Connection, msg: HttpMessage, extraHeaders?: HeadersInit, opts: WsUpgradeOptions = {}): boolean {
   const c = live(conn, "wsUpgrade");
   if (!(msg instanceof HttpMessage)) throw new TypeError(`wsUpgrade: msg must be the HttpMessage of MG_EV_HTTP_MSG, got ${describe(msg)}`);
+  if (opts === null || typeof opts !== "object") throw new TypeError(`wsUpgrade: options must be an object, got ${describe(opts)}`, { code: "ERR_INVALID_ARG_TYPE" });
+  const deflate = (checkDeflate("wsUpgrade", opts.deflate) ?? false) && wsDeflateAvailable();
   const hm = msg._pointer; // throws MessageExpiredError once the handler returned
   const block = formatHeaders(extraHeaders);
   const m = conn.manager;
   m._enter();
   try {
     const [p, n] = toScratch(latin1Bytes(block));
+    ws().mgx_ws_deflate_allow(c, deflate ? 1 : 0);
     return ws().mgx_ws_upgrade(c, hm, p, n) !== 0;
   } finally {
     m._leave(true);
@@ -148,11 +167,15 @@ export function wsSend(conn: Connection, data: string | Uint8Array | WsMessage, 
   const c = live(conn, "wsSend");
   if (!OPS.has(op)) throw new RangeError(`wsSend: The "op" argument must be a WEBSOCKET_OP_* opcode. Received ${describe(op)}`, { code: "ERR_INVALID_ARG_VALUE" });
   if (data instanceof WsMessage) return forward(conn, c, data, op);
-  const bytes = typeof data === "string" || data instanceof Uint8Array ? data : toBytes("wsSend", data);
+  let bytes = typeof data === "string" || data instanceof Uint8Array ? data : toBytes("wsSend", data);
   const m = conn.manager;
   m._enter();
   try {
-    if (typeof bytes !== "string" && bytes.length > DIRECT_SEND && op < 8) {
+    if (op === 1 || op === 2) {
+      const z = compressed(conn, c, bytes);
+      if (z !== undefined) [bytes, op] = [z, op | 0x40]; // RSV1: a compressed message
+    }
+    if (typeof bytes !== "string" && bytes.length > DIRECT_SEND && (op & 15) < 8) {
       // Big payloads go straight into the frame in the send buffer (no scratch copy).
       const p = ws().mgx_ws_send_begin(c, bytes.length, op);
       if (p === 0) {
@@ -163,7 +186,7 @@ export function wsSend(conn: Connection, data: string | Uint8Array | WsMessage, 
       return ws().mgx_ws_send_end(c);
     }
     const [p, n] = toScratch(bytes);
-    if (op >= 8 && n > 125) throw new RangeError(`wsSend: a control frame carries at most 125 bytes, got ${n}`);
+    if ((op & 15) >= 8 && n > 125) throw new RangeError(`wsSend: a control frame carries at most 125 bytes, got ${n}`);
     const r = ws().mgx_ws_send(c, p, n, op);
     if (r === 0 && (connFlags(c) & F_WEBSOCKET) === 0) throw notWebsocket(conn, "wsSend");
     return r;
@@ -181,6 +204,8 @@ export function wsSend(conn: Connection, data: string | Uint8Array | WsMessage, 
 function forward(conn: Connection, c: number, msg: WsMessage, op: number): number {
   const w = u32(), i = msg._pointer >>> 2; // MessageExpiredError once its handler returned
   const p = w[i], n = w[i + 1];
+  // A compressed connection sends a compressed copy (the payload is copied out).
+  if ((op === 1 || op === 2) && n >= WS_DEFLATE_THRESHOLD && (ws().mgx_ws_deflate_state(c) & 2) !== 0) return wsSend(conn, msg.data, op);
   if (op >= 8 && n > 125) throw new RangeError(`wsSend: a control frame carries at most 125 bytes, got ${n}`);
   const m = conn.manager;
   m._enter();
@@ -191,6 +216,16 @@ function forward(conn: Connection, c: number, msg: WsMessage, op: number): numbe
   } finally {
     m._leave(true);
   }
+}
+
+const textEncoder = new TextEncoder();
+
+/** The compressed payload for a data message, or undefined to send it as it is. */
+function compressed(conn: Connection, c: number, data: string | Uint8Array): Uint8Array | undefined {
+  if (data.length < WS_DEFLATE_THRESHOLD / 4) return undefined; // too short even as UTF-8
+  const state = ws().mgx_ws_deflate_state(c);
+  if ((state & 2) === 0) return undefined;
+  return wsCompress(conn.id, state, typeof data === "string" ? textEncoder.encode(data) : data);
 }
 
 /** Close codes an endpoint may send (RFC 6455 7.4, IANA registry). */
@@ -235,6 +270,7 @@ export function wsConnect(mgr: Manager, url: string, opts: WsConnectOptions = {}
   if (u.protocol !== "ws:" && u.protocol !== "wss:") {
     throw argValueError("wsConnect", "url", "must be a ws:// or wss:// URL", url);
   }
+  const deflate = (checkDeflate("wsConnect", opts.deflate) ?? true) && wsDeflateAvailable();
   const block = formatHeaders(opts.headers);
   const head = `GET ${u.pathname || "/"}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n${block}`;
   // The core speaks WebSocket over the byte stream: ws:// is a TCP
@@ -245,6 +281,7 @@ export function wsConnect(mgr: Manager, url: string, opts: WsConnectOptions = {}
   mgr._enter();
   try {
     const [p, n] = toScratch(latin1Bytes(head));
+    ws().mgx_ws_deflate_allow(conn._ptr, deflate ? 1 : 0);
     if (ws().mgx_ws_connect(conn._ptr, p, n) === 0) {
       conn.error("wsConnect: the core could not queue the upgrade request");
     }

@@ -116,6 +116,29 @@ void host_log(int level, const char *buf, size_t len) {
   fh_touch(buf, len);
 }
 
+// permessage-deflate (ws.h): "inflating" copies the input, so the core's
+// side of compressed messages is fuzzed (0xff first: bad data).
+static unsigned char fh_inflated[1 << 16];
+static size_t fh_inflated_len;
+
+int host_ws_inflate(uint32_t id, const void *in, size_t len, uint32_t max, int pmd) {
+  (void) id, (void) pmd;
+  fh_touch(in, len);
+  if (len > 0 && ((const unsigned char *) in)[0] == 0xff) return -1;
+  if (len > max) return -2;
+  if (len > sizeof(fh_inflated)) return -1;
+  memcpy(fh_inflated, in, len);
+  fh_inflated_len = len;
+  return (int) len;
+}
+
+void host_ws_inflate_take(uint32_t id, void *dst) {
+  (void) id;
+  memcpy(dst, fh_inflated, fh_inflated_len);
+}
+
+void host_ws_zfree(uint32_t id) { (void) id; }
+
 // fs.h: no files (the static-serving parsers have their own target).
 int host_fs_stat(const char *path, size_t len, double *out) {
   fh_touch(path, len);

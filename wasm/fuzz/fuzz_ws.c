@@ -7,7 +7,9 @@
 //   ctl[0] bit0 client side (else server), bit1 a small message limit
 //          (64 + 16 * bits 4..7), bits 2..3 host_send mode (all/trickle/stall)
 //   ctl[1] split: 0 = all bytes at once, else pieces of 1..ctl[1] bytes
-//   ctl[2] seed of the handler's choices (echo, ping, close, wsClose, nothing)
+//   ctl[2] seed of the handler's choices (echo, ping, close, wsClose, nothing);
+//          bit1 also: permessage-deflate negotiated (RSV1 frames are
+//          "inflated" by fuzz_host.c, which copies them)
 // Checks: every delivered message lies inside c->recv, is within the limit,
 // is valid UTF-8 when text, control payloads are at most 125 bytes; what the
 // core sends parses back as well-formed frames (masked exactly on the client
@@ -25,7 +27,7 @@
 
 static struct mg_connection *conn;
 static uint32_t conn_id, rng, max_msg;
-static int client_side;
+static int client_side, deflate;
 
 static uint32_t next_rand(void) {
   rng ^= rng << 13;
@@ -36,7 +38,9 @@ static uint32_t next_rand(void) {
 
 static void check_view(const struct mg_ws_message *m, int ev) {
   const char *lo = (const char *) conn->recv.buf, *hi = lo + conn->recv.len;
-  FUZZ_CHECK(m->data.len == 0 || (m->data.buf >= lo && m->data.buf + m->data.len <= hi),
+  // An inflated message lies in its own buffer.
+  FUZZ_CHECK(m->data.len == 0 || (m->data.buf >= lo && m->data.buf + m->data.len <= hi) ||
+                 (deflate && ev == MG_EV_WS_MSG),
              "WebSocket payload outside c->recv");
   fh_touch(m->data.buf, m->data.len);
   if (ev == MG_EV_WS_CTL) {
@@ -59,6 +63,7 @@ static void on_event(uint32_t id, int ev, void *ev_data) {
   if (ev == MG_EV_CLOSE) {
     conn = NULL;
   } else if (ev == MG_EV_HTTP_MSG) {
+    mgx_ws_deflate_allow(conn, deflate);
     FUZZ_CHECK(mgx_ws_upgrade(conn, (struct mg_http_message *) ev_data, "", 0) == 1,
                "valid upgrade refused");
   } else if (ev == MG_EV_WS_MSG || ev == MG_EV_WS_CTL) {
@@ -153,7 +158,8 @@ static void feed(struct mg_mgr *mgr, const uint8_t *data, size_t size, size_t st
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char upgrade[] =
       "GET /f HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
   static const char head[] = "GET /f HTTP/1.1\r\nHost: x\r\n";
   if (size < 3) return 0;
   uint8_t ctl[3] = {data[0], data[1], data[2]};
@@ -165,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fh.send_mode = (enum fh_send_mode) (((ctl[0] >> 2) & 3) % 3);
   rng = 0x9e3779b9u ^ ((uint32_t) ctl[2] * 0x01000193u);
   client_side = ctl[0] & 1;
+  deflate = (ctl[2] >> 1) & 1;
   struct mg_mgr *mgr = mgx_mgr_new();
   FUZZ_CHECK(mgr != NULL, "mgx_mgr_new failed");
   max_msg = (ctl[0] & 2) ? 64 + 16 * (uint32_t) (ctl[0] >> 4) : MG_WS_DEFAULT_MAX;
@@ -172,11 +179,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t step = ctl[1] == 0 ? (size ? size : 1) : ctl[1];
   size_t head_end = 0;
   if (client_side) {
-    char key[24], acc[28], answer[160];
+    char key[24], acc[28], answer[200];
+    static const char ext[] = "\r\nSec-WebSocket-Extensions: permessage-deflate";
+    size_t an;
     conn = mgx_conn_new(mgr, MGX_KIND_CLIENT, MGX_PROTO_RAW, NULL);
     FUZZ_CHECK(conn != NULL, "setup failed");
     conn_id = fh.capture_id = conn->id;
     mgx_open(conn);
+    mgx_ws_deflate_allow(conn, deflate);
     FUZZ_CHECK(mgx_ws_connect(conn, head, sizeof(head) - 1) == 1, "mgx_ws_connect failed");
     head_end = conn->send.len;
     mgx_resolved(conn);
@@ -188,8 +198,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: ";
     memcpy(answer, ans, sizeof(ans) - 1);
     memcpy(answer + sizeof(ans) - 1, acc, 28);
-    memcpy(answer + sizeof(ans) - 1 + 28, "\r\n\r\n", 4);
-    feed(mgr, (const uint8_t *) answer, sizeof(ans) + 31, sizeof(ans) + 31);
+    an = sizeof(ans) - 1 + 28;
+    if (deflate) memcpy(answer + an, ext, sizeof(ext) - 1), an += sizeof(ext) - 1;
+    memcpy(answer + an, "\r\n\r\n", 4);
+    an += 4;
+    feed(mgr, (const uint8_t *) answer, an, an);
     FUZZ_CHECK(conn != NULL && (conn->flags & MG_F_WEBSOCKET), "client handshake failed");
   } else {
     fh_http_accepted(mgr, &conn, &conn_id);

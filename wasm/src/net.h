@@ -161,8 +161,12 @@ struct mg_connection {
   void *proto_data;               // state of a non-HTTP protocol (mqtt.c); pfn frees it on MG_EV_CLOSE
   // WebSocket (ws.c, ws_hs.c).
   size_t ws_frag_len;             // reassembled bytes of a fragmented message (front of recv)
-  size_t ws_utf8_pos;             // ... of which checked as valid UTF-8
+  size_t ws_part;                 // payload bytes of the frame in progress checked as UTF-8
+  uint8_t ws_u8[3];               // UTF-8 state of a text message: bytes owed, next one's bounds
   uint8_t ws_frag_op;             // its opcode; 0 = no fragmented message in progress
+  uint8_t ws_frag_z;              // ... and it is compressed (permessage-deflate, RSV1)
+  uint8_t ws_pmd;                 // permessage-deflate: MG_PMD_* (ws.h)
+  uint8_t ws_pmd_bits;            // ... our compressor's window bits (9..15)
   uint8_t ws_state;               // MG_WS_* (ws.h)
   unsigned char ws_nonce[16];     // client: Sec-WebSocket-Key bytes, for the answer
 };

@@ -72,6 +72,49 @@ bool mg_ws_utf8_ok(const unsigned char *buf, size_t len) {
   return utf8_scan(buf, len) == (long) len;
 }
 
+// Feed a text message's bytes to its UTF-8 state (c->ws_u8, kept across
+// reads and frames): false as soon as they cannot start valid UTF-8.
+static bool utf8_feed(struct mg_connection *c, const unsigned char *s, size_t len) {
+  unsigned need = c->ws_u8[0], lo = c->ws_u8[1], hi = c->ws_u8[2];
+  size_t i = 0;
+  if (need == 0) {  // the fast scan, then the bytes of a trailing partial character
+    long r = utf8_scan(s, len);
+    if (r < 0) return false;
+    i = (size_t) r;
+  }
+  for (; i < len; i++) {
+    unsigned b = s[i];
+    if (need > 0) {
+      if (b < lo || b > hi) return false;
+      need--, lo = 0x80, hi = 0xbf;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      need = 1, lo = 0x80, hi = 0xbf;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+    } else if (b >= 0x80) {
+      return false;
+    }
+  }
+  c->ws_u8[0] = (uint8_t) need, c->ws_u8[1] = (uint8_t) lo, c->ws_u8[2] = (uint8_t) hi;
+  return true;
+}
+
+// The same for payload bytes still masked (a frame not complete yet: it is
+// unmasked in place only once whole), through a small unmasked copy.
+static bool utf8_feed_masked(struct mg_connection *c, const unsigned char *s, size_t len,
+                             const unsigned char *mask, size_t pos) {
+  unsigned char tmp[256];
+  while (len > 0) {
+    size_t k = len < sizeof(tmp) ? len : sizeof(tmp), i;
+    for (i = 0; i < k; i++) tmp[i] = (unsigned char) (s[i] ^ mask[(pos + i) & 3]);
+    if (!utf8_feed(c, tmp, k)) return false;
+    s += k, pos += k, len -= k;
+  }
+  return true;
+}
+
 // ---- frames --------------------------------------------------------------------
 
 long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, size_t *hdr_len,
@@ -82,8 +125,9 @@ long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, 
   if (len < 2) return 0;
   *b0 = buf[0];
   op = buf[0] & 15u;
-  if (buf[0] & 0x70) return -1002;                   // RSV1-3: no extension agreed
+  if (buf[0] & 0x30) return -1002;                   // RSV2-3: no extension uses them
   if ((op > 2 && op < 8) || op > 10) return -1002;  // reserved opcodes
+  if (op >= 8 && (buf[0] & 0x40)) return -1002;     // RSV1: never on a control frame
   pl = buf[1] & 127u;
   if (op >= 8 && (!(buf[0] & 0x80) || pl > 125)) return -1002;  // control frames
   if (pl == 126) {
@@ -106,7 +150,7 @@ long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, 
     *mask = NULL;
   }
   if (op < 8 && pl > max) return -1009;
-  *hdr_len = n;
+  *hdr_len = n;  // filled in even while the payload is incomplete
   *payload_len = pl;
   if (len - n < pl) return 0;
   return (long long) (n + pl);
@@ -150,7 +194,7 @@ static struct {
 size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   unsigned char hdr[14], key[4];
   size_t n = 2, off = c->send.len;
-  hdr[0] = (unsigned char) (0x80 | (op & 15));
+  hdr[0] = (unsigned char) (0x80 | (op & 0x4f));  // FIN, RSV1 (compressed), opcode
   if (len < 126) {
     hdr[1] = (unsigned char) len;
   } else if (len < 65536) {
@@ -212,6 +256,8 @@ static void fail(struct mg_connection *c, int code, const char *why) {
   close_frame(c, code, NULL, 0);
   c->ws_frag_len = 0;
   c->ws_frag_op = 0;
+  c->ws_frag_z = 0;
+  c->ws_part = 0;
   mg_drain_conn(c);
 }
 
@@ -246,9 +292,9 @@ static void control(struct mg_connection *c, unsigned b0, const unsigned char *p
     }
     c->ws_state |= MG_WS_CLOSE_RCVD;
     deliver(c, MG_EV_WS_CTL, b0, p, len);
-    // Echo the code (RFC 6455 5.5.1), then close once it is flushed.
+    // Echo the code and the reason (RFC 6455 5.5.1), then close once it is flushed.
     if (len >= 2) {
-      close_frame(c, (int) ((unsigned) p[0] << 8 | p[1]), NULL, 0);
+      close_frame(c, (int) ((unsigned) p[0] << 8 | p[1]), (const char *) p + 2, len - 2);
     } else {
       close_frame(c, 0, NULL, 0);
     }
@@ -261,14 +307,59 @@ static void control(struct mg_connection *c, unsigned b0, const unsigned char *p
   deliver(c, MG_EV_WS_CTL, b0, p, len);
 }
 
+// A data frame of opcode `op` is (part of) a text message whose bytes the
+// UTF-8 check sees as they arrive.
+static const char *inflate_why(int code) {
+  return code == 1009 ? "message too big once inflated"
+                      : code == 1007 ? "bad compressed data or invalid UTF-8" : "out of memory";
+}
+
+// Compressed text is checked once inflated (mg_ws_inflate_deliver).
+static bool is_text(const struct mg_connection *c, unsigned b0) {
+  unsigned op = b0 & 15u;
+  return (op == WEBSOCKET_OP_TEXT && c->ws_frag_op == 0 && !(b0 & 0x40)) ||
+         (op == WEBSOCKET_OP_CONTINUE && c->ws_frag_op == WEBSOCKET_OP_TEXT && !c->ws_frag_z);
+}
+
+// Fail fast (RFC 6455 8.1): the part of a text frame received so far,
+// still masked, is checked before the rest arrives. c->ws_part says how
+// much of it was; the frame's bytes past it are checked once it is whole.
+static bool check_partial(struct mg_connection *c, const unsigned char *buf, size_t avail,
+                          size_t hl, uint64_t pl, unsigned b0, const unsigned char *mask,
+                          bool server) {
+  unsigned op = b0 & 15u;
+  size_t have = avail - hl;
+  if (hl == 0 || avail <= hl || op >= 8 || !is_text(c, b0) || server != (mask != NULL)) return true;
+  if (have > pl) have = (size_t) pl;
+  if (have <= c->ws_part) return true;
+  if (c->ws_part == 0 && op == WEBSOCKET_OP_TEXT) c->ws_u8[0] = 0;  // a new message
+  if (mask == NULL) {
+    if (!utf8_feed(c, buf + hl + c->ws_part, have - c->ws_part)) return false;
+  } else if (!utf8_feed_masked(c, buf + hl + c->ws_part, have - c->ws_part, mask, c->ws_part)) {
+    return false;
+  }
+  c->ws_part = have;
+  return true;
+}
+
+// The rest of a whole text frame's payload `p` (unmasked), past what
+// check_partial saw; at the message's last frame no character may be left open.
+static bool check_whole(struct mg_connection *c, unsigned b0, const unsigned char *p, size_t len) {
+  size_t done = c->ws_part;
+  c->ws_part = 0;
+  if (done == 0 && (b0 & 15u) == WEBSOCKET_OP_TEXT) c->ws_u8[0] = 0;  // a new message
+  if (!utf8_feed(c, p + done, len - done)) return false;
+  return !(b0 & 0x80) || c->ws_u8[0] == 0;
+}
+
 // Parse and deliver what c->recv holds.
 static void frames(struct mg_connection *c) {
   bool server = !(c->flags & MG_F_CLIENT);
   uint64_t max = mg_ws_max(c->mgr);
   size_t off = c->ws_frag_len;  // first byte not parsed yet
   for (;;) {
-    unsigned char *buf = c->recv.buf, b0;
-    const unsigned char *mask;
+    unsigned char *buf = c->recv.buf, b0 = 0;
+    const unsigned char *mask = NULL;
     size_t hl = 0, len = c->recv.len, fl = c->ws_frag_len;
     uint64_t pl = 0;
     long long r;
@@ -282,7 +373,12 @@ static void frames(struct mg_connection *c) {
     }
     c->flags &= ~MG_F_OUT_HELD;
     r = mg_ws_parse_frame(buf + off, len - off, max - fl, &hl, &pl, &b0, &mask);
-    if (r == 0) break;
+    if (r == 0) {
+      if (!check_partial(c, buf + off, len - off, hl, pl, b0, mask, server)) {
+        fail(c, 1007, "invalid UTF-8 in a text message");
+      }
+      break;
+    }
     if (r < 0) {
       fail(c, (int) -r, r == -1009 ? "message too big" : "malformed frame header");
       break;
@@ -296,6 +392,11 @@ static void frames(struct mg_connection *c) {
       fail(c, 1002, "masked server frame");
       break;
     }
+    if ((b0 & 0x40) && (!(c->ws_pmd & MG_PMD_ON) || op == WEBSOCKET_OP_CONTINUE)) {
+      fail(c, 1002, op == WEBSOCKET_OP_CONTINUE ? "RSV1 on a continuation frame"
+                                                : "RSV1 without permessage-deflate");
+      break;
+    }
     if (mask != NULL) unmask(buf + off + hl, (size_t) pl, mask);
     if (op >= 8) {
       control(c, b0, buf + off + hl, (size_t) pl);
@@ -305,33 +406,39 @@ static void frames(struct mg_connection *c) {
     } else if (op != WEBSOCKET_OP_CONTINUE && c->ws_frag_op != 0) {
       fail(c, 1002, "new message inside a fragmented one");
       break;
+    } else if (is_text(c, b0) && !check_whole(c, b0, buf + off + hl, (size_t) pl)) {
+      fail(c, 1007, "invalid UTF-8 in a text message");
+      break;
     } else if ((b0 & 0x80) && op != WEBSOCKET_OP_CONTINUE) {
-      // A whole message in one frame: delivered where it lies.
-      if (op == WEBSOCKET_OP_TEXT && !mg_ws_utf8_ok(buf + off + hl, (size_t) pl)) {
-        fail(c, 1007, "invalid UTF-8 in a text message");
+      // A whole message in one frame: delivered where it lies (or inflated).
+      int code = (b0 & 0x40) ? mg_ws_inflate_deliver(c, 0x80u | op, buf + off + hl, (size_t) pl)
+                             : (deliver(c, MG_EV_WS_MSG, b0, buf + off + hl, (size_t) pl), 0);
+      if (code != 0) {
+        fail(c, code, inflate_why(code));
         break;
       }
-      deliver(c, MG_EV_WS_MSG, b0, buf + off + hl, (size_t) pl);
     } else {
-      long u;
       memmove(buf + fl, buf + off + hl, (size_t) pl);
       c->ws_frag_len = fl += (size_t) pl;
-      if (op != WEBSOCKET_OP_CONTINUE) c->ws_frag_op = (uint8_t) op, c->ws_utf8_pos = 0;
-      if (c->ws_frag_op == WEBSOCKET_OP_TEXT) {
-        // Checked as the fragments arrive: bad text fails fast.
-        u = utf8_scan(buf + c->ws_utf8_pos, fl - c->ws_utf8_pos);
-        if (u < 0 || ((b0 & 0x80) && c->ws_utf8_pos + (size_t) u != fl)) {
-          fail(c, 1007, "invalid UTF-8 in a text message");
-          break;
-        }
-        c->ws_utf8_pos += (size_t) u;
-      }
+      if (op != WEBSOCKET_OP_CONTINUE) c->ws_frag_op = (uint8_t) op, c->ws_frag_z = b0 & 0x40;
       if (b0 & 0x80) {
         unsigned flags = 0x80u | c->ws_frag_op;
+        bool z = c->ws_frag_z != 0;
+        int code = 0;
         c->ws_frag_len = 0;
         c->ws_frag_op = 0;
-        deliver(c, MG_EV_WS_MSG, flags, buf, fl);
+        c->ws_frag_z = 0;
+        // A compressed message is reassembled compressed, then inflated whole.
+        if (z) {
+          code = mg_ws_inflate_deliver(c, flags, buf, fl);
+        } else {
+          deliver(c, MG_EV_WS_MSG, flags, buf, fl);
+        }
         fl = 0;
+        if (code != 0) {
+          fail(c, code, inflate_why(code));
+          break;
+        }
       }
     }
     off += (size_t) r;
@@ -339,6 +446,8 @@ static void frames(struct mg_connection *c) {
       // The handler consumed input itself (recvData): start over on what is left.
       c->ws_frag_len = 0;
       c->ws_frag_op = 0;
+      c->ws_frag_z = 0;
+      c->ws_part = 0;
       return;
     }
   }
@@ -378,6 +487,8 @@ void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data) {
     fresh_buffers(c);
   } else if (ev == MG_EV_WRITE) {
     fresh_buffers(c);
+  } else if (ev == MG_EV_CLOSE) {
+    if (c->ws_pmd & MG_PMD_ON) host_ws_zfree(c->id);
   } else if (ev == MG_EV_X_EOF) {
     if (c->ws_state & MG_WS_HANDSHAKE) mg_error(c, "%s", "WebSocket handshake: connection closed");
   } else if (ev == MG_EV_POLL) {
@@ -399,8 +510,20 @@ void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data) {
 
 // ---- exports -------------------------------------------------------------------
 
+// A data opcode with RSV1 (0x41, 0x42; 0x40 for a continuation would break
+// RFC 7692 6.1) is allowed once permessage-deflate is negotiated.
+static int strip_rsv1(const struct mg_connection *c, int op) {
+  if ((op & 0x40) && (c->ws_pmd & MG_PMD_ON) && (op == 0x41 || op == 0x42)) return op & 15;
+  return op;
+}
+
 double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   bool control = op >= 8;
+  if (strip_rsv1(c, op) != op) {
+    if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
+    if (c->ws_state & MG_WS_CLOSE_SENT) return 0;
+    return (double) mg_ws_send(c, buf, len, op);
+  }
   if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
   if (!(op == 0 || op == 1 || op == 2 || op == 8 || op == 9 || op == 10)) return 0;
   if (control && len > 125) return 0;
@@ -415,7 +538,7 @@ double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op)
 
 void *mgx_ws_send_begin(struct mg_connection *c, size_t len, int op) {
   s_open_frame.c = NULL;
-  if (op < 0 || op > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
+  if (strip_rsv1(c, op) < 0 || strip_rsv1(c, op) > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
       (c->ws_state & MG_WS_CLOSE_SENT) || mg_ws_send(c, NULL, len, op) == 0) {
     return NULL;
   }

@@ -29,6 +29,7 @@
 #include "http.h"
 #include "mgx.h"
 #include "net.h"
+#include "netif.h"
 
 #define WEBSOCKET_OP_CONTINUE 0
 #define WEBSOCKET_OP_TEXT 1
@@ -51,6 +52,12 @@ struct mg_ws_message {
 #define MG_WS_HANDSHAKE 4u   // client: waiting for the 101 answer
 #define MG_WS_FRESH 8u       // just opened: free the handshake's buffers once empty
 
+// c->ws_pmd bits: permessage-deflate (RFC 7692, ws_deflate.c).
+#define MG_PMD_ALLOW 1u    // the host compresses: offer it (client) / accept an offer (server)
+#define MG_PMD_ON 2u       // negotiated: RSV1 marks a compressed message
+#define MG_PMD_OUT_NCT 4u  // our compressor starts every message afresh (no context takeover)
+#define MG_PMD_IN_NCT 8u   // so does the peer's: our decompressor too
+
 // The protocol handler of WebSocket connections (c->pfn).
 void mg_ws_ev(struct mg_connection *c, int ev, void *ev_data);
 // Queue one frame (masked with a fresh key on client connections). Returns
@@ -59,9 +66,10 @@ size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op);
 // Frame parser, exposed for unit tests and the fuzz target: the frame at
 // buf[0..len). Returns its total size with *hdr_len, *payload_len, *b0 and
 // *mask (NULL when unmasked) filled in; 0 when more bytes are needed; or
-// -1002 when the header is malformed (reserved bits, unknown opcode, a
-// fragmented or oversized control frame, a 64-bit length with the top bit
-// set); -1009 when a data frame's payload is over `max`.
+// -1002 when the header is malformed (RSV2/RSV3, RSV1 on a control frame,
+// unknown opcode, a fragmented or oversized control frame, a 64-bit length
+// with the top bit set); -1009 when a data frame's payload is over `max`.
+// RSV1 on a data frame is the caller's to judge (permessage-deflate).
 long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, size_t *hdr_len,
                             uint64_t *payload_len, unsigned char *b0, const unsigned char **mask);
 // Whether buf[0..len) is valid UTF-8 (no overlongs, surrogates, > U+10FFFF).
@@ -69,9 +77,34 @@ bool mg_ws_utf8_ok(const unsigned char *buf, size_t len);
 // Sec-WebSocket-Accept for `key` (28 characters, no NUL).
 void mg_ws_accept_key(const char *key, size_t key_len, char out[28]);
 
+// permessage-deflate negotiation (ws_deflate.c). Server: the answer to the
+// offers in `hm` (a "Sec-WebSocket-Extensions: ...\r\n" line in out, "" when
+// none is accepted; sets c->ws_pmd). Client: check the server's answer
+// (NULL when acceptable, sets c->ws_pmd; else why not).
+void mg_ws_pmd_accept(struct mg_connection *c, struct mg_http_message *hm, char *out, size_t size);
+const char *mg_ws_pmd_answer(struct mg_connection *c, struct mg_http_message *hm);
+// The request header a client offers with.
+extern const char mg_ws_pmd_offer[];
+// Inflate the compressed message p[0..len) through the host and deliver it
+// (flags: FIN and the opcode). Returns 0, or the close code to fail with
+// (1007 bad data or bad UTF-8, 1009 over limits.maxWsMessageSize, 1011 no memory).
+int mg_ws_inflate_deliver(struct mg_connection *c, unsigned flags, const unsigned char *p, size_t len);
+
 // Core-internal (ws.c / ws_hs.c).
 uint32_t mg_ws_max(const struct mg_mgr *mgr);  // limits.maxWsMessageSize in force
 void mg_ws_client_answer(struct mg_connection *c);  // client: parse the 101 in c->recv
+
+// ---- imports (core -> host): zlib, for permessage-deflate ------------------------
+// Inflate the compressed message in[0..len) of connection `id` (the 00 00 ff
+// ff tail not included; `pmd` = c->ws_pmd: with MG_PMD_IN_NCT no context is
+// kept from message to message). Returns the inflated size, held by the host
+// until host_ws_inflate_take copies it to `dst`; -1 for bad data, -2 when the
+// message inflates to more than `max` bytes.
+MG_IMPORT(host_ws_inflate)
+int host_ws_inflate(uint32_t id, const void *in, size_t len, uint32_t max, int pmd);
+MG_IMPORT(host_ws_inflate_take) void host_ws_inflate_take(uint32_t id, void *dst);
+// Connection `id` closed: drop its compression contexts.
+MG_IMPORT(host_ws_zfree) void host_ws_zfree(uint32_t id);
 
 // ---- exports (host -> core) --------------------------------------------------
 // Answer the upgrade request `hm` (the pending request of an HTTP server
@@ -89,7 +122,8 @@ MGX_EXPORT(mgx_ws_connect)
 int mgx_ws_connect(struct mg_connection *c, const char *head, size_t head_len);
 // One frame: returns the bytes queued, 0 when refused (not a WebSocket, not
 // open yet, closing, a data frame after our close, a control frame payload
-// over 125 bytes).
+// over 125 bytes). A data opcode | 0x40 sets RSV1: a payload the host
+// compressed (permessage-deflate negotiated, else refused).
 MGX_EXPORT(mgx_ws_send)
 double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op);
 // The same for a data frame (op 0..2) whose payload the host copies in
@@ -105,6 +139,11 @@ MGX_EXPORT(mgx_ws_send_end) double mgx_ws_send_end(struct mg_connection *c);
 // arrives (or at once if it already has). Returns 1 if the frame was queued.
 MGX_EXPORT(mgx_ws_close)
 int mgx_ws_close(struct mg_connection *c, int code, const char *reason, size_t reason_len);
+// permessage-deflate: before mgx_ws_upgrade / mgx_ws_connect, `on` lets the
+// connection accept / offer it (the host has zlib).
+MGX_EXPORT(mgx_ws_deflate_allow) void mgx_ws_deflate_allow(struct mg_connection *c, int on);
+// What was negotiated: c->ws_pmd | window bits of our compressor << 8.
+MGX_EXPORT(mgx_ws_deflate_state) uint32_t mgx_ws_deflate_state(struct mg_connection *c);
 // limits.maxWsMessageSize of a manager (0 = MG_WS_DEFAULT_MAX).
 MGX_EXPORT(mgx_ws_set_limit) void mgx_ws_set_limit(struct mg_mgr *mgr, uint32_t max_message);
 // Number of WebSocket connections of mgr that are open (handshake done, no

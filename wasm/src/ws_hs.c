@@ -87,7 +87,7 @@ int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: ";
   struct mg_str key;
-  char accept[28];
+  char accept[28], ext[160];
   int status;
   if ((c->flags & (MG_F_CLIENT | MG_F_CLOSING | MG_F_DRAINING | MG_F_FINAL | MG_F_CLOSE_SENT |
                    MG_F_RESP_STARTED)) ||
@@ -101,9 +101,11 @@ int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
     return 0;
   }
   mg_ws_accept_key(key.buf, key.len, accept);
-  if (!mg_iobuf_reserve(&c->send, sizeof(head) + 32 + extra_len) ||
+  mg_ws_pmd_accept(c, hm, ext, sizeof(ext));
+  if (!mg_iobuf_reserve(&c->send, sizeof(head) + 32 + extra_len + strlen(ext)) ||
       !mg_send(c, head, sizeof(head) - 1) || !mg_send(c, accept, sizeof(accept)) ||
-      !mg_send(c, "\r\n", 2) || !mg_send(c, extra, extra_len) || !mg_send(c, "\r\n", 2)) {
+      !mg_send(c, "\r\n", 2) || !mg_send(c, ext, strlen(ext)) || !mg_send(c, extra, extra_len) ||
+      !mg_send(c, "\r\n", 2)) {
     mg_close_conn(c);
     return 0;
   }
@@ -118,6 +120,7 @@ int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
   c->ws_state = MG_WS_FRESH;
   c->ws_frag_len = 0;
   c->ws_frag_op = 0;
+  c->ws_frag_z = 0;
   mg_mark_dirty(c);
   mg_call(c, MG_EV_WS_OPEN, hm);
   return 1;
@@ -128,16 +131,16 @@ int mgx_ws_connect(struct mg_connection *c, const char *head, size_t head_len) {
       "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
       "Sec-WebSocket-Key: ";
   char key[24];
-  size_t i, n = 0;
+  size_t i, n = 0, offer = (c->ws_pmd & MG_PMD_ALLOW) ? strlen(mg_ws_pmd_offer) : 0;
   if (!(c->flags & MG_F_CLIENT) || (c->flags & (MG_F_HTTP | MG_F_WEBSOCKET)) || c->pfn != NULL ||
       c->ws_state != 0) {
     return 0;
   }
   host_random(c->ws_nonce, sizeof(c->ws_nonce));
   mg_base64_encode(c->ws_nonce, sizeof(c->ws_nonce), key);
-  if (!mg_iobuf_reserve(&c->send, head_len + sizeof(up) + 32) || !mg_send(c, head, head_len) ||
-      !mg_send(c, up, sizeof(up) - 1) || !mg_send(c, key, sizeof(key)) ||
-      !mg_send(c, "\r\n\r\n", 4)) {
+  if (!mg_iobuf_reserve(&c->send, head_len + sizeof(up) + 32 + offer) || !mg_send(c, head, head_len) ||
+      !mg_send(c, mg_ws_pmd_offer, offer) || !mg_send(c, up, sizeof(up) - 1) ||
+      !mg_send(c, key, sizeof(key)) || !mg_send(c, "\r\n\r\n", 4)) {
     return 0;
   }
   // The request target, for shutdown reports ("GET <target> HTTP/1.1").
@@ -153,6 +156,7 @@ void mg_ws_client_answer(struct mg_connection *c) {
   const struct mg_limits *lim = &c->mgr->limits;
   struct mg_http_message hm;
   struct mg_str v;
+  const char *why;
   char key[24], want[28];
   int n = mg_http_parse((const char *) c->recv.buf, c->recv.len, &hm, lim->max_header_size,
                         lim->max_headers);
@@ -176,8 +180,8 @@ void mg_ws_client_answer(struct mg_connection *c) {
     mg_error(c, "%s", "WebSocket handshake: wrong Sec-WebSocket-Accept");
     return;
   }
-  if (header_once(&hm, "Sec-WebSocket-Extensions", &v) > 0) {
-    mg_error(c, "%s", "WebSocket handshake: extension not offered");
+  if ((why = mg_ws_pmd_answer(c, &hm)) != NULL) {
+    mg_error(c, "WebSocket handshake: %s", why);
     return;
   }
   c->ws_state = MG_WS_FRESH;

@@ -81,6 +81,13 @@ void host_log(int level, const char *buf, size_t len) {
   (void) level, (void) buf, (void) len;
 }
 
+int host_ws_inflate(uint32_t id, const void *in, size_t len, uint32_t max, int pmd) {
+  (void) id, (void) in, (void) len, (void) max, (void) pmd;
+  return -1;  // never negotiated here
+}
+void host_ws_inflate_take(uint32_t id, void *dst) { (void) id, (void) dst; }
+void host_ws_zfree(uint32_t id) { (void) id; }
+
 // ---- helpers -----------------------------------------------------------------
 
 static struct mg_connection *accept_conn(struct mg_mgr *mgr, struct mg_connection *lsn) {

@@ -209,6 +209,39 @@ void host_log(int level, const char *buf, size_t len) {
   buf_fmt(&s_log, "%d %.*s\n", level, (int) len, buf);
 }
 
+// permessage-deflate (ws.h): a stand-in for zlib whose "inflate" copies its
+// input (the core only moves the bytes); input starting 0xff is "bad data",
+// "BOMB" inflates to 4096 bytes.
+static unsigned char s_inflated[1 << 16];
+static size_t s_inflated_len;
+int fake_zfrees;
+
+int host_ws_inflate(uint32_t id, const void *in, size_t len, uint32_t max, int pmd) {
+  (void) id, (void) pmd;
+  if (len > 0 && ((const unsigned char *) in)[0] == 0xff) return -1;
+  if (len >= 4 && memcmp(in, "BOMB", 4) == 0) {
+    if (4096 > max) return -2;
+    memset(s_inflated, 'z', 4096);
+    s_inflated_len = 4096;
+    return 4096;
+  }
+  if (len > max) return -2;
+  if (len > sizeof(s_inflated)) return -1;
+  memcpy(s_inflated, in, len);
+  s_inflated_len = len;
+  return (int) len;
+}
+
+void host_ws_inflate_take(uint32_t id, void *dst) {
+  (void) id;
+  memcpy(dst, s_inflated, s_inflated_len);
+}
+
+void host_ws_zfree(uint32_t id) {
+  (void) id;
+  fake_zfrees++;
+}
+
 // ---- helpers ------------------------------------------------------------------
 
 struct mg_connection *fake_listen(struct mg_mgr *mgr, int proto) {

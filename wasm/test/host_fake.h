@@ -26,6 +26,8 @@ extern void (*fake_timer_hook)(uint32_t timer_id);
 // Log MG_EV_READ / WRITE / POLL too (default: off, so logs don't depend on
 // how input was split).
 extern bool fake_log_io;
+// host_ws_zfree calls so far (permessage-deflate contexts dropped).
+extern int fake_zfrees;
 
 void fake_reset(void);
 void fake_bind(struct mg_connection *c);

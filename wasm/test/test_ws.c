@@ -4,10 +4,11 @@
 #include "../src/ws.h"
 #include "host_fake.h"
 #include "test.h"
+#include "test_ws.h"
 
-static struct mg_mgr *s_mgr;
-static char s_log[8192];  // "<ev> <flags hex> <len>:<data>\n" per WS event
-static size_t s_log_len;
+struct mg_mgr *s_mgr;
+char s_log[8192];  // "<ev> <flags hex> <len>:<data>\n" per WS event
+size_t s_log_len;
 static const char *s_extra = "";
 
 static void logf_ws(int ev, struct mg_ws_message *m) {
@@ -19,7 +20,7 @@ static void logf_ws(int ev, struct mg_ws_message *m) {
 }
 
 // Upgrades every request; echoes every message with its opcode.
-static void ws_echo(struct mg_connection *c, int ev, void *ev_data) {
+void ws_echo(struct mg_connection *c, int ev, void *ev_data) {
   if (c == NULL) return;
   if (ev == MG_EV_HTTP_MSG) {
     mgx_ws_upgrade(c, (struct mg_http_message *) ev_data, s_extra, strlen(s_extra));
@@ -36,7 +37,7 @@ static const char s_upgrade[] =
     "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-static uint32_t server(void) {
+uint32_t server(void) {
   uint32_t id = fake_http_server(&s_mgr, ws_echo);
   s_log_len = 0;
   s_log[0] = '\0';
@@ -46,7 +47,7 @@ static uint32_t server(void) {
 }
 
 // A client frame: masked with a fixed key.
-static size_t frame(unsigned char *out, unsigned b0, const void *data, size_t len, bool masked) {
+size_t frame(unsigned char *out, unsigned b0, const void *data, size_t len, bool masked) {
   static const unsigned char key[4] = {0x37, 0xfa, 0x21, 0x3d};
   size_t n = 2, i;
   out[0] = (unsigned char) b0;
@@ -70,14 +71,14 @@ static size_t frame(unsigned char *out, unsigned b0, const void *data, size_t le
   return n + len;
 }
 
-static bool send_frame(uint32_t id, unsigned b0, const char *s) {
+bool send_frame(uint32_t id, unsigned b0, const char *s) {
   unsigned char buf[512];
   size_t n = frame(buf, b0, s, strlen(s), true);
   return fake_feed(s_mgr, id, buf, n, 0);
 }
 
 // The first close frame in the connection's output: its code, or -1.
-static int close_code_out(uint32_t id) {
+int close_code_out(uint32_t id) {
   const unsigned char *o = (const unsigned char *) fake_out(id);
   size_t len = fake_out_len(id), i = 0;
   while (i + 2 <= len) {
@@ -134,7 +135,11 @@ static void parse_lengths_and_errors(void) {
   ASSERT_INT(mg_ws_parse_frame(b, 10, 65535, &hl, &pl, &b0, &mask), -1009);
   b[2] = 0x80;  // 64-bit length with the top bit set
   ASSERT_INT(mg_ws_parse_frame(b, n, 1 << 20, &hl, &pl, &b0, &mask), -1002);
-  frame(b, 0xc1, "x", 1, true);  // RSV1
+  frame(b, 0xc1, "x", 1, true);  // RSV1 on a data frame: the connection's to judge
+  ASSERT_INT(mg_ws_parse_frame(b, 7, 1 << 20, &hl, &pl, &b0, &mask), 7);
+  frame(b, 0xc9, "x", 1, true);  // RSV1 on a ping: never
+  ASSERT_INT(mg_ws_parse_frame(b, 7, 1 << 20, &hl, &pl, &b0, &mask), -1002);
+  frame(b, 0xa1, "x", 1, true);  // RSV2
   ASSERT_INT(mg_ws_parse_frame(b, 7, 1 << 20, &hl, &pl, &b0, &mask), -1002);
   frame(b, 0x83, "x", 1, true);  // reserved data opcode
   ASSERT_INT(mg_ws_parse_frame(b, 7, 1 << 20, &hl, &pl, &b0, &mask), -1002);
@@ -248,6 +253,7 @@ static void server_close_echoed(void) {
   ASSERT(send_frame(id, 0x88, "\x03\xe8" "bye"));
   ASSERT_STR(s_log, "CTL 88 5:\x03\xe8" "bye\n");
   ASSERT_INT(close_code_out(id), 1000);
+  ASSERT(memcmp(fake_out(id), "\x88\x05\x03\xe8" "bye", 7) == 0);  // the reason too
   ASSERT_INT(fake_closes(id), 1);
   mgx_mgr_free(s_mgr);
 }
@@ -357,6 +363,46 @@ static void server_fragment_rules(void) {
   mgx_mgr_free(s_mgr);
 }
 
+// Text checked as it arrives, even inside a frame still incomplete.
+static void server_utf8_fails_fast(void) {
+  static const char text[] = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5 \xf0\x9f\x98\x80 ok";
+  unsigned char in[300], bad[200];
+  size_t n = frame(in, 0x81, text, sizeof(text) - 1, true);
+  uint32_t id = server();
+  ASSERT(fake_feed(s_mgr, id, in, n, 1));  // one byte at a time: valid all along
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT(strstr(s_log, "MSG 81 19:") != NULL);
+  mgx_mgr_free(s_mgr);
+  // 200 bytes announced; the third is not UTF-8: fails before the rest.
+  memset(bad, 'a', sizeof(bad));
+  bad[2] = 0xff;
+  n = frame(in, 0x81, bad, sizeof(bad), true);
+  id = server();
+  ASSERT(fake_feed(s_mgr, id, in, 8 + 2, 0));  // header (8) and two good bytes
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT(fake_feed(s_mgr, id, in + 10, 1, 0));  // the bad one
+  ASSERT_INT(close_code_out(id), 1007);
+  ASSERT_HAS(fake_events(id), "ERROR WebSocket 1007");
+  ASSERT_INT(fake_closes(id), 1);
+  mgx_mgr_free(s_mgr);
+  // The same inside a fragmented message, in its second (incomplete) frame.
+  id = server();
+  ASSERT(send_frame(id, 0x01, "fine \xe2"));  // a character left open across frames
+  n = frame(in, 0x80, "\x82\xac\xc3\x28 and more", 14, true);
+  ASSERT(fake_feed(s_mgr, id, in, 6 + 3, 0));
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT(fake_feed(s_mgr, id, in + 9, 1, 0));  // not a continuation byte after \xc3
+  ASSERT_INT(close_code_out(id), 1007);
+  mgx_mgr_free(s_mgr);
+  // A binary frame is never checked.
+  n = frame(in, 0x82, bad, sizeof(bad), true);
+  id = server();
+  ASSERT(fake_feed(s_mgr, id, in, n, 7));
+  ASSERT_INT(close_code_out(id), -1);
+  ASSERT_HAS(s_log, "MSG 82 200:");
+  mgx_mgr_free(s_mgr);
+}
+
 static void server_message_limit(void) {
   static unsigned char big[3000], in[3100];
   uint32_t id = server();
@@ -418,7 +464,7 @@ static struct mg_connection *client(void) {
   return c;
 }
 
-static void client_answer(struct mg_connection *c, char *out) {
+void client_answer(struct mg_connection *c, char *out) {
   char key[25] = {0}, acc[29] = {0};
   mg_base64_encode(c->ws_nonce, 16, key);
   mg_ws_accept_key(key, 24, acc);
@@ -502,8 +548,10 @@ void suite_ws(void) {
   RUN(server_idle_frees_buffers);
   RUN(server_failures);
   RUN(server_fragment_rules);
+  RUN(server_utf8_fails_fast);
   RUN(server_message_limit);
   RUN(server_backpressure_holds_input);
   RUN(client_handshake_and_masking);
   RUN(client_rejects_bad_answers);
+  suite_ws_deflate();
 }
