@@ -20,13 +20,20 @@ import {
 import { RawClient, parseResponses, type RawResponse } from "./helpers/raw-client";
 import { patternBytes, sha256 } from "./helpers/http";
 import { sleep, stopAllServers } from "./helpers/server";
+import { LagProbe } from "./helpers/lag-probe";
 
 const MB = 1 << 20;
 const BLOB = patternBytes(32 * MB, 3);
 const BLOB_SHA = sha256(BLOB);
 const STREAM_CHUNK = 64 * 1024;
-/** Bystander responses must stay fast while a peer is stalled (a blocked event loop fails this). */
-const BYSTANDER_MAX_LATENCY = 500;
+/**
+ * Bystander responses must stay fast while a peer is stalled (a blocked
+ * event loop fails this): 500 ms, plus twice what a separate process's
+ * timers were late meanwhile (a busy machine delays everyone; only our own
+ * blocking is the server's fault).
+ */
+const bystanderMaxLatency = (): number => 500 + 2 * lag.maxMs;
+let lag: LagProbe;
 
 let adv: AdversaryServer;
 let by: Bystander;
@@ -57,6 +64,7 @@ function startStream(c: Connection): void {
 }
 
 beforeAll(async () => {
+  lag = await LagProbe.start();
   adv = await startAdversaryServer({
     route: (c, uri) => {
       peakCoreHeap = Math.max(peakCoreHeap, coreHeapUsed());
@@ -74,6 +82,7 @@ beforeAll(async () => {
   by = await Bystander.start(adv.port, { gapMs: 10 });
 });
 afterAll(async () => {
+  await lag?.stop();
   const report = await by.stop();
   await stopAllServers();
   expectBystanderFine(report, 10);
@@ -127,6 +136,7 @@ test("a 32 MB reply to a client that never reads is held once; others are served
   const c = await nonReader();
   try {
     by.resetLatency();
+    lag.reset();
     await c.write("GET /blob HTTP/1.1\r\nHost: x\r\n\r\n");
     await eventually(() => adv.count("/blob") === 1, 3000, "the request");
     let peak = 0;
@@ -137,7 +147,7 @@ test("a 32 MB reply to a client that never reads is held once; others are served
     // One copy of the body (32 MiB) on its way out (core send buffer or socket queue), plus small change.
     expect(peak).toBeLessThan(32 * MB + 4 * MB);
     await expectStillServed(by, 5);
-    expect(by.maxLatencyMs).toBeLessThan(BYSTANDER_MAX_LATENCY);
+    expect(by.maxLatencyMs).toBeLessThan(bystanderMaxLatency());
     const [res] = await readAll(c, 1, BLOB.length);
     expect(res.status).toBe(200);
     expect(res.body.length).toBe(BLOB.length);
@@ -155,6 +165,7 @@ test("a streamed 32 MB response stops being produced while the client does not r
   try {
     const heap0 = coreHeapUsed();
     by.resetLatency();
+    lag.reset();
     await c.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
     await eventually(() => produced > 0, 3000, "the stream to start");
     // Let it fill every buffer on the way, then check it is stuck well short of the end.
@@ -169,7 +180,7 @@ test("a streamed 32 MB response stops being produced while the client does not r
     expect(stalledAt).toBeLessThan(16 * MB); // socket buffers, not the response size
     expect(coreHeapUsed() - heap0).toBeLessThan(1 * MB);
     await expectStillServed(by, 5);
-    expect(by.maxLatencyMs).toBeLessThan(BYSTANDER_MAX_LATENCY);
+    expect(by.maxLatencyMs).toBeLessThan(bystanderMaxLatency());
     const [res] = await readAll(c, 1, BLOB.length);
     expect(res.status).toBe(200);
     expect(res.chunked).toBe(true);
@@ -189,6 +200,7 @@ test("pipelined requests from a client that never reads are not answered ahead w
     adv.calls.clear();
     peakCoreHeap = 0;
     by.resetLatency();
+    lag.reset();
     await c.write(`GET /big?n=${SIZE} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(N));
     await sleep(500);
     const answered = adv.count("/big");
@@ -200,7 +212,7 @@ test("pipelined requests from a client that never reads are not answered ahead w
     expect(peakCoreHeap - heap0).toBeLessThan(4 * MB);
     expect(answered).toBeLessThan(N);
     await expectStillServed(by, 5);
-    expect(by.maxLatencyMs).toBeLessThan(BYSTANDER_MAX_LATENCY);
+    expect(by.maxLatencyMs).toBeLessThan(bystanderMaxLatency());
   } finally {
     // Nothing lost: every pipelined request gets its full answer once the client reads.
     const all = await readAll(c, N, N * SIZE, 20_000);

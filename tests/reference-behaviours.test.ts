@@ -8,7 +8,7 @@
 // httpParseMultipart of a string; mqttPing/Pong/Disconnect once the peer is
 // gone. (The TLS pattern is tls-reference-pattern.test.ts.)
 import { createSocket, type Socket } from "node:dgram";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -237,14 +237,18 @@ describe("small functions", () => {
 
 describe("serveDir page404 in the reference's layout", () => {
   test("a custom 404 page inside the root, by absolute path or relative to the root, answers 404 with its body", async () => {
-    const root = mkdtempSync(join(tmpdir(), "tsm-page404-"));
-    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    // The web root sits one level down in a fresh directory, so "../<unique>"
+    // names a file beside it that no process directory has next to it.
+    const top = mkdtempSync(join(tmpdir(), "tsm-page404-"));
+    cleanups.push(() => rmSync(top, { recursive: true, force: true }));
+    const root = join(top, "www");
+    mkdirSync(root);
     writeFileSync(join(root, "custom404.html"), "custom not found");
     writeFileSync(join(root, "exists.txt"), "ok");
-    writeFileSync(join(root, "..", `${root.split("/").pop()}-outside.html`), "outside");
-    cleanups.push(() => rmSync(`${root}-outside.html`, { force: true }));
+    const outsideName = `outside-${top.split("/").pop()}.html`;
+    writeFileSync(join(top, outsideName), "outside");
     const mgr = await driven((c, ev, data) => {
-      const page404 = { "/a": join(root, "custom404.html"), "/r": "custom404.html", "/o": `../${root.split("/").pop()}-outside.html` }[(data as HttpMessage)?.uri?.slice(0, 2)];
+      const page404 = { "/a": join(root, "custom404.html"), "/r": "custom404.html", "/o": `../${outsideName}` }[(data as HttpMessage)?.uri?.slice(0, 2)];
       if (ev === MG_EV_HTTP_MSG) c.serveDir(data as HttpMessage, root, { page404 });
     });
     const port = mgr.listen("http://127.0.0.1:0").localAddr.port;
@@ -255,7 +259,7 @@ describe("serveDir page404 in the reference's layout", () => {
       expect(await missing.text()).toBe("custom not found");
       expect(missing.headers.get("content-type")).toMatch(/^text\/html/);
     }
-    // A relative page404 never reaches outside the root.
+    // A relative page404 not found from the process's directory is looked up in the root, never outside it.
     const outside = await fetch(`http://127.0.0.1:${port}/o/missing.txt`);
     expect(outside.status).toBe(404);
     expect(await outside.text()).toBe("Not found\n");

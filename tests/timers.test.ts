@@ -213,6 +213,7 @@ describe("close", () => {
     loop = undefined;
     m.close();
     const at = ticks;
+    const onceAt = oneShot; // on a busy machine it may have fired before close(): only later firings count
     expect(rep.active).toBe(false);
     expect(once.active).toBe(false);
     // Polling a closed manager is refused (ManagerClosedError) and fires nothing.
@@ -221,7 +222,7 @@ describe("close", () => {
     expect((pollErr as { code?: string } | undefined)?.code ?? "resolved").toMatch(/ERR_MANAGER_CLOSED|resolved/);
     await sleep(120);
     expect(ticks).toBe(at);
-    expect(oneShot).toBe(0);
+    expect(oneShot).toBe(onceAt);
     expect(() => rep.cancel()).not.toThrow();
   });
 });
