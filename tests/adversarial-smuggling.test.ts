@@ -9,8 +9,9 @@
 //
 // Status policy of the core (wasm/src/http_server.c, http_parse.c): every
 // malformed head or framing is 400 (a bad or unsupported HTTP version too:
-// the core never sends 505), a Transfer-Encoding other than exactly
-// "chunked" is 501, a body over limits.maxBodySize is 413.
+// the core never sends 505), a Transfer-Encoding whose codings do not end
+// in one "chunked" is 400 (RFC 9112 6.3), one with an unknown coding before
+// a final "chunked" is 501 (6.1), a body over limits.maxBodySize is 413.
 //
 // The whole suite runs twice: with the seed's poll loop and with auto-drive.
 import {
@@ -102,14 +103,23 @@ describe.each<DriveMode>(["poll", "auto"])("driven by %s", (mode) => {
   });
 
   describe("Transfer-Encoding variants", () => {
+    // RFC 9112 6.3 item 4: not ending in chunked, the length is unknowable.
     test.each([
       ["chunked, gzip", "chunked, gzip"],
-      ["gzip, chunked", "gzip, chunked"],
+      ["gzip", "gzip"],
       ["xchunked", "xchunked"],
       ["chunkedx", "chunkedx"],
       ["quoted", "\"chunked\""],
       ["identity", "identity"],
       ["chunked;q=1", "chunked;q=1"],
+    ])("Transfer-Encoding: %s -> 400", async (_what, te) => {
+      await attack(post(`Transfer-Encoding: ${te}\r\n`, "5\r\nhello\r\n0\r\n\r\n"), 400);
+    });
+
+    // RFC 9112 6.1: framed by chunked, but with a coding the server does not implement.
+    test.each([
+      ["gzip, chunked", "gzip, chunked"],
+      ["deflate, chunked", "deflate, chunked"],
     ])("Transfer-Encoding: %s -> 501", async (_what, te) => {
       await attack(post(`Transfer-Encoding: ${te}\r\n`, "5\r\nhello\r\n0\r\n\r\n"), 501);
     });

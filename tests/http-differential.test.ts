@@ -51,23 +51,25 @@ afterAll(async () => {
   await stopAllServers();
 });
 
-/** Write `bytes` on a fresh connection, half-close, wait for the server to close (bounded). */
-function exchange(port: number, bytes: Buffer): Promise<void> {
+/** Write `bytes` on a fresh connection, half-close, wait for the server to close (bounded); what it answered. */
+function exchange(port: number, bytes: Buffer): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true });
-    const timer = setTimeout(() => { s.destroy(); resolve(); }, 3000);
-    s.on("data", () => undefined);
+    const got: Buffer[] = [];
+    const done = (): void => resolve(Buffer.concat(got).toString("latin1"));
+    const timer = setTimeout(() => { s.destroy(); done(); }, 3000);
+    s.on("data", (d: Buffer) => got.push(d));
     s.on("error", () => undefined);
-    s.on("close", () => { clearTimeout(timer); resolve(); });
+    s.on("close", () => { clearTimeout(timer); done(); });
     s.on("connect", () => s.end(bytes));
   });
 }
 
-async function both(bytes: Buffer): Promise<{ ours: Seen[]; node: Seen[] }> {
+async function both(bytes: Buffer): Promise<{ ours: Seen[]; node: Seen[]; oursReply: string; nodeReply: string }> {
   oursSeen = [];
   nodeSeen = [];
-  await Promise.all([exchange(ours.port, bytes), exchange((node.address() as AddressInfo).port, bytes)]);
-  return { ours: oursSeen, node: nodeSeen };
+  const [oursReply, nodeReply] = await Promise.all([exchange(ours.port, bytes), exchange((node.address() as AddressInfo).port, bytes)]);
+  return { ours: oursSeen, node: nodeSeen, oursReply, nodeReply };
 }
 
 const H = "Host: h\r\n";
@@ -101,6 +103,18 @@ const CASES: [string, string][] = [
   ["lowercase method", `get / HTTP/1.1\r\n${H}\r\n`],
   ["HTTP/2.0 version", `GET / HTTP/2.0\r\n${H}\r\n`],
   ["huge chunk size", `POST /p HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n`],
+  // Issue 23: Host values, Transfer-Encoding lists.
+  ["Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"],
+  ["Host with a slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"],
+  ["Host unclosed IPv6 literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n"],
+  ["Host with userinfo", "GET / HTTP/1.1\r\nHost: u@h\r\n\r\n"],
+  ["Host port not digits", "GET / HTTP/1.1\r\nHost: h:8o\r\n\r\n"],
+  ["Host IPv6 literal and port", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"],
+  ["Host IPv4 and port", "GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n"],
+  ["Host empty", "GET / HTTP/1.1\r\nHost:\r\n\r\n"],
+  ["TE chunked, gzip", `POST /p HTTP/1.1\r\n${H}Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n`],
+  ["TE gzip, chunked", `POST /p HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`],
+  ["TE identity", `POST /p HTTP/1.1\r\n${H}Transfer-Encoding: identity\r\n\r\n`],
 ];
 
 /**
@@ -118,9 +132,59 @@ const KNOWN: Record<string, string> = {
   // message that contains more than one Host header field line"; node:http
   // checks only that one is present.
   "two Host": "node accepts two Host lines (RFC 9112 3.2 requires 400)",
-  // RFC 9112 6.1: "chunked" must be final; a request whose TE is not
-  // chunked-final is 400 or 501; both reject. Same count, kept for clarity.
+  // RFC 9112 3.2: "A server MUST respond with a 400 ... to any request
+  // message that contains ... a Host header field with an invalid field
+  // value"; llhttp does not look at the value.
+  "Host with a space": "node accepts an invalid Host (RFC 9112 3.2 requires 400)",
+  "Host with a slash": "node accepts an invalid Host (RFC 9112 3.2 requires 400)",
+  "Host unclosed IPv6 literal": "node accepts an invalid Host (RFC 9112 3.2 requires 400)",
+  "Host with userinfo": "node accepts an invalid Host (RFC 9112 3.2 requires 400)",
+  "Host port not digits": "node accepts an invalid Host (RFC 9112 3.2 requires 400)",
+  // RFC 9112 6.1: a coding the server does not implement (before a final
+  // chunked) SHOULD get 501; llhttp frames by the chunked and leaves the
+  // gzip coding to the application.
+  "TE gzip, chunked": "node accepts a transfer coding it does not decode (RFC 9112 6.1: 501)",
 };
+
+/**
+ * What each server answers (status, and whether it closes), by case. Both
+ * must answer as listed; `node` (null: the same) is given only where
+ * node:http answers otherwise, with the rule that makes ours right.
+ */
+const ANSWERS: [name: string, ours: number, node: [status: number, why: string] | null][] = [
+  ["simple GET", 200, null],
+  ["HTTP/1.0 no Host", 200, null],
+  ["no Host", 400, null],
+  ["two Host", 400, [200, "RFC 9112 3.2: two Host lines are a 400"]],
+  ["Host with a space", 400, [200, "RFC 9112 3.2: an invalid Host is a 400"]],
+  ["Host with a slash", 400, [200, "RFC 9112 3.2: an invalid Host is a 400"]],
+  ["Host unclosed IPv6 literal", 400, [200, "RFC 9112 3.2: an invalid Host is a 400"]],
+  ["Host with userinfo", 400, [200, "RFC 9112 3.2: an invalid Host is a 400 (no userinfo in Host)"]],
+  ["Host port not digits", 400, [200, "RFC 9112 3.2: an invalid Host is a 400"]],
+  ["Host IPv6 literal and port", 200, null],
+  ["Host IPv4 and port", 200, null],
+  ["Host empty", 200, null],
+  ["TE gzip", 400, null],
+  ["TE chunked, gzip", 400, null],
+  ["TE identity", 400, null],
+  ["TE gzip, chunked", 501, [200, "RFC 9112 6.1: an unknown transfer coding SHOULD be a 501"]],
+  ["chunked body", 200, null],
+];
+
+/** Status code of the first response in `reply`, 0 if none. */
+function statusOf(reply: string): number {
+  const m = /^HTTP\/1\.1 (\d{3}) /.exec(reply);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The value of `name` in the first response head of `reply`, or undefined. */
+function headerOf(reply: string, name: string): string | undefined {
+  const head = reply.split("\r\n\r\n")[0];
+  const m = new RegExp(`\r\n${name}:[ \t]*([^\r\n]*)`, "i").exec(head);
+  return m ? m[1] : undefined;
+}
+
+const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 /** Deterministic PRNG (xorshift32). */
 function rng(seed: number): () => number {
@@ -170,6 +234,7 @@ function explained(stream: string, o: Seen[], n: Seen[]): string | undefined {
     }
     if (/^[a-z]/m.test(stream) || /^(?![A-Z]+ )/.test(stream.replace(/^(\r\n)+/, ""))) return "method token: RFC 9110 9.1";
     if (/HTTP\/1\.1/.test(stream) && !/\r\nHost:/i.test(stream)) return "Host: RFC 9112 3.2";
+    if (hosts(stream).some((v) => !authority(v))) return "Host value: RFC 9112 3.2 (authority grammar)";
     if (/Transfer-Encoding/i.test(stream)) return "Transfer-Encoding / chunk syntax: RFC 9112 6.1, 7.1";
     if (/\r\n[^:\r\n]*[ \t]:/.test(stream)) return "space before colon: RFC 9112 5.1";
     return undefined;
@@ -183,6 +248,17 @@ function explained(stream: string, o: Seen[], n: Seen[]): string | undefined {
   return undefined;
 }
 
+/** The Host values of the first head in `stream`. */
+function hosts(stream: string): string[] {
+  const head = stream.replace(/^(\r\n)+/, "").split("\r\n\r\n")[0];
+  return head.split("\r\n").slice(1).filter((l) => /^host:/i.test(l)).map((l) => l.slice(5).replace(/^[ \t]+|[ \t]+$/g, ""));
+}
+
+/** RFC 3986 3.2.2 authority without userinfo, loosely (IP-literal by its characters): classifies mutants only. */
+function authority(v: string): boolean {
+  return /^(\[[0-9A-Fa-f:.vV]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?$/.test(v);
+}
+
 describe("differential: our parser vs node:http (llhttp)", () => {
   test.each(CASES)("%s", async (name, stream) => {
     const r = await both(Buffer.from(stream, "latin1"));
@@ -191,6 +267,23 @@ describe("differential: our parser vs node:http (llhttp)", () => {
       return;
     }
     expect(r.ours).toEqual(r.node);
+  });
+
+  test.each(ANSWERS)("answer to %s: %d, closing after an error, with a Date", async (name, status, nodeDiffers) => {
+    const stream = CASES.find(([n]) => n === name)![1];
+    const r = await both(Buffer.from(stream, "latin1"));
+    expect(statusOf(r.oursReply)).toBe(status);
+    expect(statusOf(r.nodeReply)).toBe(nodeDiffers ? nodeDiffers[0] : status);
+    if (status >= 400) {
+      expect(headerOf(r.oursReply, "Connection")).toBe("close");
+      if (nodeDiffers === null) expect(headerOf(r.nodeReply, "Connection")).toBe("close");
+    }
+    // RFC 9110 6.6.1: Date on every 2xx-4xx (node's own 400s have none).
+    const date = headerOf(r.oursReply, "Date");
+    expect(date).toMatch(IMF_FIXDATE);
+    expect(Math.abs(Date.parse(date!) - Date.now())).toBeLessThan(5000);
+    const nodeDate = headerOf(r.nodeReply, "Date");
+    if (nodeDate !== undefined) expect(Math.abs(Date.parse(nodeDate) - Date.parse(date!))).toBeLessThanOrEqual(2000);
   });
 
   test("seeded mutations agree, or differ only where docs/http-parser.md says why", async () => {

@@ -111,9 +111,14 @@ function client(port: number, perConn: number, respLen: number): Promise<Buffer>
   });
 }
 
-/** `conns` connections (opened CONNECT_BATCH at a time), each doing `perConn` requests; checks every byte. */
+/** The bytes with every Date value (always 29 bytes: the length never changes) blanked: it moves each second. */
+function undated(b: Buffer): string {
+  return b.toString("latin1").replace(/\r\nDate: [^\r\n]{29}\r\n/g, "\r\nDate: *\r\n");
+}
+
+/** `conns` connections (opened CONNECT_BATCH at a time), each doing `perConn` requests; checks every byte but the Date's. */
 async function load(port: number, conns: number, perConn: number, resp: Buffer): Promise<void> {
-  const expected = Buffer.concat(Array.from({ length: perConn }, () => resp));
+  const expected = undated(Buffer.concat(Array.from({ length: perConn }, () => resp)));
   const running: Promise<Buffer>[] = [];
   for (let i = 0; i < conns; i += CONNECT_BATCH) {
     const group = Array.from({ length: Math.min(CONNECT_BATCH, conns - i) }, () => client(port, perConn, resp.length));
@@ -121,7 +126,7 @@ async function load(port: number, conns: number, perConn: number, resp: Buffer):
     await new Promise((r) => setImmediate(r));
   }
   const results = await Promise.all(running);
-  const bad = results.filter((b) => !b.equals(expected)).length;
+  const bad = results.filter((b) => undated(b) !== expected).length;
   expect(bad).toBe(0);
 }
 

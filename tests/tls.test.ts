@@ -7,14 +7,14 @@ import * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import { Agent, fetch } from "undici";
 import {
-  memoryNetwork, Manager, MongooseError, ConnectionClosedError,
+  DEFAULTS, memoryNetwork, Manager, MongooseError, ConnectionClosedError,
   MG_EV_ACCEPT, MG_EV_CONNECT, MG_EV_ERROR, MG_EV_HTTP_MSG, MG_EV_READ, MG_EV_TLS_HS, MG_EV_CLOSE,
   type Connection,
 } from "tsmongoose";
 import { curl } from "./helpers/curl";
 import { asHttp } from "./helpers/http";
-import { makeManager, waitFor } from "./helpers/server";
-import { loggedManager, sClient, tlsSuite, waitClosed, type EventLog } from "./helpers/tls";
+import { backgroundPoll, makeManager, waitFor } from "./helpers/server";
+import { EventLog, loggedManager, sClient, tlsSuite, waitClosed } from "./helpers/tls";
 
 const suite = tlsSuite();
 const { cleanups } = suite;
@@ -185,6 +185,44 @@ describe("TLS server", () => {
     await waitFor(() => log.idsWith("MG_EV_ERROR").length === 1 && log.events.get(log.idsWith("MG_EV_ERROR")[0])!.includes("MG_EV_CLOSE"),
       5000, "the handshake timeout");
     expectFailedOnce(log, log.idsWith("MG_EV_ERROR")[0], /^TLS handshake failed \(ERR_TLS_HANDSHAKE_TIMEOUT\): no handshake within 200 ms$/);
+  });
+
+  test("the idle timeout never cuts a handshake: a silent client meets handshakeTimeoutMs (default DEFAULTS.tls's)", async () => {
+    // The bug: idleTimeoutMs (5000) closed a client that never sent a
+    // ClientHello before the documented handshakeTimeoutMs (10000). Scaled
+    // down: idle 100 ms against a 600 ms handshake timeout.
+    const log = new EventLog();
+    const mgr = await makeManager((c: Connection, ev: number, data: unknown) => log.record(c, ev, data), { limits: { idleTimeoutMs: 100 } });
+    const loop = backgroundPoll(mgr, 10);
+    cleanups.push(async () => { const done = loop.stop(); mgr.close(); await done; });
+    // The handshake timeouts the network is handed (it still runs them).
+    const given: number[] = [];
+    const network = mgr._network as unknown as { tlsInit(id: number, p: { handshakeTimeoutMs: number }, pending: unknown): void };
+    const tlsInit = network.tlsInit.bind(network);
+    network.tlsInit = (id, p, pending) => { given.push(p.handshakeTimeoutMs); tlsInit(id, p, pending); };
+    const { cert, key } = suite.certs.server;
+    const short = mgr.listen("https://127.0.0.1:0", { tls: { cert, key, handshakeTimeoutMs: 600 } });
+    const dflt = mgr.listen("https://127.0.0.1:0", { tls: { cert, key } });
+    const net = await import("node:net");
+    const t0 = performance.now();
+    const quiet = net.connect(short.localAddr.port, "127.0.0.1");
+    cleanups.push(() => { quiet.destroy(); });
+    await waitFor(() => given.length === 1, 5000, "the first accept");
+    const quietDefault = net.connect(dflt.localAddr.port, "127.0.0.1");
+    cleanups.push(() => { quietDefault.destroy(); });
+    await waitFor(() => given.length === 2, 5000, "the second accept");
+    expect(given).toEqual([600, DEFAULTS.tls.handshakeTimeoutMs]);
+    expect(DEFAULTS.tls.handshakeTimeoutMs).toBe(10_000); // what docs/tls.md and docs/api.md say
+    await waitFor(() => log.idsWith("MG_EV_ERROR").length === 1 && log.events.get(log.idsWith("MG_EV_ERROR")[0])!.includes("MG_EV_CLOSE"),
+      5000, "the handshake timeout");
+    const elapsed = performance.now() - t0;
+    const [failed] = log.idsWith("MG_EV_ERROR");
+    expectFailedOnce(log, failed, /^TLS handshake failed \(ERR_TLS_HANDSHAKE_TIMEOUT\): no handshake within 600 ms$/);
+    expect(elapsed).toBeGreaterThanOrEqual(590); // not the 100 ms idle timeout
+    // The client on the default listener has been silent for 5+ idle timeouts and is still open.
+    const open = log.idsWith("MG_EV_ACCEPT").filter((id) => id !== failed);
+    expect(open).toHaveLength(1);
+    expect(log.events.get(open[0])!.filter((e) => e !== "MG_EV_POLL")).toEqual(["MG_EV_OPEN", "MG_EV_ACCEPT"]);
   });
 });
 

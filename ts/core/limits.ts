@@ -16,7 +16,8 @@ export interface Limits {
   maxConnections: number;
   /**
    * A connection with no activity for this long is closed, ms (0 = off;
-   * default 5000). Applies to every connection, raw TCP included. HTTP
+   * default 5000). Applies to every connection, raw TCP included, but not
+   * to a TLS handshake in progress (`handshakeTimeoutMs` bounds that). HTTP
    * responses that keep the connection open advertise it as
    * `Keep-Alive: timeout=<seconds>`, which is what lets graceful shutdown
    * close idle keep-alive connections without racing a client's next request.

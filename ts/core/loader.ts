@@ -238,6 +238,11 @@ function monotonicNow(): number {
   return performance.now();
 }
 
+/** host_wall: the wall clock (ms since the epoch), read at most once a second for the Date header. */
+function wallNow(): number {
+  return Date.now();
+}
+
 const decoder = new TextDecoder();
 function logLine(level: number, ptr: number, len: number): void {
   if (level > logLevel) return;
@@ -294,6 +299,7 @@ function knownEnv(): Record<string, (...args: number[]) => number | void> {
       }
     },
     host_now: monotonicNow,
+    host_wall: wallNow,
     host_random: (ptr, len) => {
       const view = u8();
       for (let off = 0; off < len; off += 65536) {

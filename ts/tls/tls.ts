@@ -36,7 +36,7 @@ export interface TlsOpts {
   skipVerification?: boolean;
   /** Server: more certificates on the same listener, chosen by the client's SNI name ("example.com", "*.example.com"). */
   sni?: Record<string, TlsCredentials>;
-  /** The handshake must complete within this many ms, else MG_EV_ERROR (default 10000; 0 = no limit). */
+  /** The handshake must complete within this many ms, else MG_EV_ERROR (default 10000; 0 = no limit); the idle timeout does not cut it shorter. */
   handshakeTimeoutMs?: number;
 }
 

@@ -55,6 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       struct mg_str *v = mg_http_get_header(&hm, names[i]);
       if (v != NULL) fc_str_inside(v, buf, buf + n, "mg_http_get_header");
     }
+    // The Host grammar reads only inside the value (ASan), whatever it holds.
+    for (uint32_t i = 0; i < hm.num_headers; i++) (void) mg_http_host_valid(hm.headers[i].value);
 
     // Same bytes, exactly the head: same answer.
     int again = parse_copy(data, (size_t) n, &hm2, DEFAULT_MAX_HEAD, DEFAULT_MAX_HEADERS);

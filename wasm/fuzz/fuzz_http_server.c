@@ -7,7 +7,8 @@
 //          mg_alloc_budget test hook) so allocations fail part-way
 //   ctl[1] seed of the handler's choices (reply, chunked, SSE, defer,
 //          drain, close, error, early reply on MG_EV_HTTP_HDRS) and of
-//          occasional mgx_wakeup calls
+//          occasional mgx_wakeup calls; bit0 also turns on the strict
+//          Host checks (mgx_http_strict), as every TS Manager has them
 //   ctl[2] split: 0 = all bytes in one mgx_recv_commit, else pieces of
 //          1..ctl[2] bytes
 //   ctl[3] host: bits 0..1 host_send mode (all / trickle / stall),
@@ -30,6 +31,7 @@
 #include "fuzz_host.h"
 #include "fuzz_verify.h"
 #include "http.h"
+#include "http_stream.h"
 #include "mgx.h"
 #include "net.h"
 
@@ -206,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   max_header_size = 16384, max_headers = MG_MAX_HTTP_HEADERS, max_body_size = 1u << 20;
+  mgx_http_strict(mgr, ctl[1] & 1);
   uint32_t max_conns = (ctl[0] & 4) ? 1 : 0;
   uint32_t tmo = (ctl[0] & 2) ? 50 : 0;
   if (ctl[0] & 1) {

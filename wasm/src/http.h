@@ -91,6 +91,9 @@ const char *mg_http_status_text(int status);
 bool mg_http_field_char(unsigned char ch);
 // Token byte (method, header name).
 bool mg_http_tchar(unsigned char ch);
+// A Host field value against RFC 9112 3.2 / RFC 3986 3.2.2 (http_host.c):
+// reg-name, IPv4, [IPv6] or [IPvFuture], then an optional ":" port.
+bool mg_http_host_valid(struct mg_str v);
 // The core's own final reply (400, 408, 413, 431, 501, shutdown status):
 // Connection: close, then drain. Any pending request is dropped unanswered.
 void mg_http_error(struct mg_connection *c, int status);

@@ -5,6 +5,8 @@
 #include "fmt.h"
 #include "fs.h"
 #include "http.h"
+#include "http_static.h"
+#include "netif.h"
 
 const char *mg_http_status_text(int status) {
   switch (status) {
@@ -122,9 +124,31 @@ static void status_line(struct head *h, int status) {
   puts_(h, "\r\n");
 }
 
+// RFC 9110 6.6.1: a server with a clock sends Date in its final answers.
+// The line changes once a second, so it is formatted then and reused by
+// every response of that second (one host_wall() call a second).
+static void date_line(struct head *h, struct mg_mgr *mgr) {
+  uint64_t now = mg_millis();
+  if (mgr->date_len == 0 || now >= mgr->date_next_ms) {
+    double wall = host_wall();
+    int64_t ms = wall >= 1000.0 && wall < 1e15 ? (int64_t) wall : 0;  // ~33,000 years
+    size_t n = 0;
+    if (ms > 0) {
+      memcpy(mgr->date, "Date: ", 6);
+      n = 6 + mg_http_date(mgr->date + 6, sizeof(mgr->date) - 8, ms / 1000);
+      if (n + 2 < sizeof(mgr->date)) memcpy(mgr->date + n, "\r\n", 2), n += 2;
+      else n = 0;
+    }
+    mgr->date_len = n;
+    // Stale at the next wall-clock second (or, without a clock, ask again then).
+    mgr->date_next_ms = now + (uint64_t) (1000 - (ms > 0 ? ms % 1000 : 0));
+  }
+  put(h, mgr->date, mgr->date_len);
+}
+
 // What the user's header block says about the response.
 struct user_hdrs {
-  bool content_type, close;
+  bool content_type, close, date;
 };
 
 static bool line_ok(const char *s, size_t n) {
@@ -142,7 +166,7 @@ static bool line_ok(const char *s, size_t n) {
 // and decides about the connection itself ("Connection: close" is honoured).
 static void user_headers(struct head *h, const char *hdrs, size_t len, struct user_hdrs *u) {
   struct mg_str list = mg_str_n(hdrs, len), line;
-  u->content_type = u->close = false;
+  u->content_type = u->close = u->date = false;
   while (list.len > 0) {
     size_t i = 0, colon;
     while (i < list.len && list.buf[i] != '\n') i++;
@@ -164,6 +188,7 @@ static void user_headers(struct head *h, const char *hdrs, size_t len, struct us
         continue;
       }
       if (mg_str_ieq(name, "Content-Type")) u->content_type = true;
+      if (mg_str_ieq(name, "Date")) u->date = true;  // the handler's own Date wins
     }
     put(h, line.buf, line.len);
     puts_(h, "\r\n");
@@ -276,6 +301,7 @@ static int respond_src(struct mg_connection *c, int status, const char *hdrs, si
   status_line(&h, status);
   user_headers(&h, hdrs, hdrs_len, &u);
   close = close || u.close;
+  if (status >= 200 && !u.date) date_line(&h, c->mgr);
   if (!bodiless) {
     if (!u.content_type) puts_(&h, "Content-Type: text/plain\r\n");
     puts_(&h, "Content-Length: ");
@@ -376,6 +402,7 @@ bool mg_http_start(struct mg_connection *c, int status, const char *headers,
   user_headers(&h, headers, headers_len, &u);
   // HTTP/1.0 has no chunked coding: the body then ends at close.
   close = will_close(c) || u.close || http10;
+  if (!u.date) date_line(&h, c->mgr);
   if (!http10) puts_(&h, "Transfer-Encoding: chunked\r\n");
   if (close) {
     puts_(&h, "Connection: close\r\n");

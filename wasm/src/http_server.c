@@ -12,7 +12,8 @@
 #include "http_stream.h"
 
 // Framing of a message whose head was just parsed. Returns 0 or the HTTP
-// status to answer (400, 413, 501). Sets MG_HF_CHUNKED / http_body_len.
+// status to answer (400, 413, 501); `status` is 0 for a request, else the
+// response's. Sets MG_HF_CHUNKED / http_body_len.
 static int framing(struct mg_connection *c, struct mg_http_message *hm, int status) {
   struct mg_str *cl = NULL, *te = NULL;
   uint32_t i, ncl = 0, nte = 0;
@@ -33,11 +34,17 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
     // the only coding we decode.
     struct mg_str list = *te, item;
     uint32_t nchunked = 0, nother = 0;
+    bool last_chunked = false;
     while (mg_str_split(&list, &item, ',')) {
       if (item.len == 0) continue;
-      if (mg_str_ieq(item, "chunked")) nchunked++;
+      last_chunked = mg_str_ieq(item, "chunked");
+      if (last_chunked) nchunked++;
       else nother++;
     }
+    // A request whose codings do not end in chunked (once) has no knowable
+    // length: 400 and close (RFC 9112 6.3 item 4, 6.1). One that does, but
+    // with a coding we do not implement before it: 501 (RFC 9112 6.1).
+    if (status == 0 && (!last_chunked || nchunked != 1)) return 400;
     if (nother > 0) return 501;
     if (nchunked != 1) return 400;
     c->hflags |= MG_HF_CHUNKED;
@@ -54,13 +61,18 @@ static int framing(struct mg_connection *c, struct mg_http_message *hm, int stat
   return 0;
 }
 
-// RFC 9112 3.2: an HTTP/1.1 request has exactly one Host; none has two.
+// RFC 9112 3.2: an HTTP/1.1 request has exactly one Host; none has two,
+// nor an invalid one (400 for each).
 static int host_check(const struct mg_http_message *hm) {
   uint32_t i, n = 0;
+  const struct mg_str *host = NULL;
   for (i = 0; i < hm->num_headers; i++) {
-    if (hm->headers[i].name.len == 4 && mg_str_ieq(hm->headers[i].name, "Host")) n++;
+    if (hm->headers[i].name.len == 4 && mg_str_ieq(hm->headers[i].name, "Host")) {
+      host = &hm->headers[i].value, n++;
+    }
   }
-  return n > 1 || (n == 0 && hm->proto.buf[7] == '1') ? 400 : 0;
+  if (n > 1 || (n == 0 && hm->proto.buf[7] == '1')) return 400;
+  return host != NULL && !mg_http_host_valid(*host) ? 400 : 0;
 }
 
 static bool is_response(const struct mg_http_message *hm) {

@@ -389,8 +389,8 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
     // nothing left to send); the others finish or meet their timeouts.
     if (c->recv.len > 0 || c->send.len > 0 || (c->flags & MG_F_BODY)) return false;
     ms = mgr->shutdown_idle_ms;
-  } else if (ms == 0) {
-    return false;
+  } else if (ms == 0 || c->tls_hs) {
+    return false;  // a TLS handshake meets the host's handshake timeout instead (tls.c)
   }
   return now >= c->last_io_ms && now - c->last_io_ms >= ms;
 }

@@ -138,6 +138,7 @@ struct mg_connection {
   struct mg_connection *parent;   // listener of an accepted connection
   mg_event_handler_t pfn;         // protocol handler (HTTP), called before the host
   uint64_t last_io_ms;            // last byte in or out
+  bool tls_hs;                    // TLS handshake under way: its own timeout rules, not idle (tls.c)
   uint64_t head_start_ms;         // first byte of the current request head
   uint64_t req_start_ms;          // when the pending request was delivered
   size_t http_skip;               // chunked body bytes decoded so far
@@ -203,6 +204,10 @@ struct mg_mgr {
   uint32_t shutdown_idle_ms;
   bool http_strict;         // HTTP/1.1 requests need exactly one Host (mgx_http_strict)
   uint32_t ws_max_message;  // limits.maxWsMessageSize (0: MG_WS_DEFAULT_MAX, ws.h)
+  // The Date line of responses (http_reply.c): formatted once per second.
+  uint64_t date_next_ms;    // mg_millis() at which the cached line is stale
+  size_t date_len;          // 0: none yet, or the host has no clock
+  char date[40];            // "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
 };
 
 // Manager and connection internals behind the mgx_* exports (mgx.c).

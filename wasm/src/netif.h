@@ -39,6 +39,10 @@ MG_IMPORT(host_timer) void host_timer(uint32_t timer_id);
 // Monotonic milliseconds.
 MG_IMPORT(host_now) double host_now(void);
 
+// Wall clock: milliseconds since the Unix epoch, for the Date header of
+// responses (read at most once a second per manager). <= 0: no clock.
+MG_IMPORT(host_wall) double host_wall(void);
+
 // Fill `buf` with `len` cryptographically random bytes.
 MG_IMPORT(host_random) void host_random(void *buf, size_t len);
 

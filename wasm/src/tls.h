@@ -8,6 +8,8 @@
 #include "mgx.h"
 
 // tlsInit (on = 1) / tlsFree (on = 0): set or clear MG_F_TLS. Fires nothing.
+// From on = 1 until mgx_tls_hs the idle timeout does not run: the host's
+// handshake timeout bounds the handshake.
 MGX_EXPORT(mgx_tls_set) void mgx_tls_set(struct mg_connection *c, int on);
 // The host finished the TLS handshake of `c`: sets MG_F_TLS and fires
 // MG_EV_TLS_HS (data NULL). Ignored on a listener, a connection without

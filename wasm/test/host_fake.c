@@ -22,6 +22,8 @@ struct fake {
 };
 
 double fake_now = 1000;
+double fake_wall = 0;  // no clock unless a test sets one: no Date header
+int fake_wall_calls;
 fake_handler_t fake_handler;
 void (*fake_timer_hook)(uint32_t);
 bool fake_log_io;
@@ -90,6 +92,8 @@ void fake_reset(void) {
   buf_free(&s_timers);
   buf_free(&s_log);
   fake_now = 1000;
+  fake_wall = 0;
+  fake_wall_calls = 0;
   fake_handler = NULL;
   fake_timer_hook = NULL;
   fake_log_io = false;
@@ -194,6 +198,11 @@ void host_timer(uint32_t timer_id) {
 
 double host_now(void) {
   return fake_now;
+}
+
+double host_wall(void) {
+  fake_wall_calls++;
+  return fake_wall;
 }
 
 void host_random(void *buf, size_t len) {

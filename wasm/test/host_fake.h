@@ -16,6 +16,8 @@
 #include "../src/net.h"
 
 extern double fake_now;  // host_now()
+extern double fake_wall;  // host_wall(): 0 (no clock, no Date header) after fake_reset
+extern int fake_wall_calls;  // host_wall() calls since fake_reset
 
 // Event hook: runs inside host_event for bound connections (c may be NULL
 // for unbound ids).

@@ -68,6 +68,7 @@ int main(void) {
   suite_http_form();
   suite_http_stream();
   suite_http_rfc9112();
+  suite_http_datehdr();
   suite_mqtt();
   suite_ws();
   fake_reset();

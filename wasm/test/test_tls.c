@@ -58,7 +58,44 @@ static void tls_mgr_free_inside_handshake_handler(void) {
   ASSERT_HAS(fake_events(id), "TLS_HS\nCLOSE");
 }
 
+// A silent TLS peer is the host's handshake timeout's to close: the idle
+// timeout (5 s by default) cut it before handshakeTimeoutMs (10 s).
+static void tls_handshake_is_not_idle(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l, *c;
+  uint32_t id;
+  mgx_set_limits(mgr, 0, 0, 0, 0, 0, 1000, 0, 0);
+  l = fake_listen(mgr, MGX_PROTO_HTTP);
+  c = fake_accept(mgr, l);
+  id = c->id;
+  mgx_tls_set(c, 1);
+  fake_now += 60000;  // a minute with no ClientHello
+  mgx_poll(mgr);
+  mgx_flush(mgr);
+  ASSERT(fake_conn(id) == c);
+  mgx_tls_hs(c);  // done: idle counts from here
+  fake_now += 999;
+  mgx_poll(mgr);
+  mgx_flush(mgr);
+  ASSERT(fake_conn(id) == c);
+  fake_now += 1;
+  mgx_poll(mgr);
+  mgx_flush(mgr);
+  ASSERT(fake_conn(id) == NULL);
+  // Shutdown's idle grace still closes a connection stuck in its handshake.
+  c = fake_accept(mgr, l);
+  id = c->id;
+  mgx_tls_set(c, 1);
+  mgx_shutdown(mgr, 503);
+  mgx_shutdown_idle(mgr, 0);
+  mgx_poll(mgr);
+  mgx_flush(mgr);
+  ASSERT(fake_conn(id) == NULL);
+  mgx_mgr_free(mgr);
+}
+
 void suite_tls(void) {
+  RUN(tls_handshake_is_not_idle);
   RUN(tls_flag_and_handshake_event);
   RUN(tls_ignored_on_listener_and_closing);
   RUN(tls_mgr_free_inside_handshake_handler);
