@@ -19,6 +19,7 @@ import { startServer, stopAllServers } from "./helpers/server";
 import { curl, ensureCurl, parseCurlI } from "./helpers/curl";
 import { asHttp } from "./helpers/http";
 import { requireTool } from "./helpers/tools";
+import { freePort } from "./helpers/mqtt-peers";
 
 const BODY = "0123456789abcdefghij";
 const MTIME = new Date("2024-05-06T07:08:09Z");
@@ -183,15 +184,6 @@ describe("preconditions in RFC 9110 13.2.2's order (serveDir)", () => {
 
 // ---- differential: the same cases against other servers ----------------------
 
-/** A free loopback port (closed again at once; nginx binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
 
 let nginx: ChildProcess | undefined;
 const nodeServers: http.Server[] = [];

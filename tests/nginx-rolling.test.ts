@@ -9,10 +9,10 @@
 // (502/504). nginx and wrk come from the set-up (scripts/tools.sh).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requireTool } from "./helpers/tools";
+import { freePort } from "./helpers/mqtt-peers";
 import { exampleScript, killAll, startChild, type ChildServer } from "./fixtures/child";
 
 let dir = ""; // set in beforeAll; empty when it failed early
@@ -31,15 +31,6 @@ afterEach(() => {
 });
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-/** A free loopback port (closed again at once; nginx binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
 
 async function startNginx(backends: number[]): Promise<number> {
   const port = await freePort();

@@ -271,6 +271,20 @@ uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h) {
   return fake_accept(*mgr, fake_listen(*mgr, MGX_PROTO_HTTP))->id;
 }
 
+struct mg_connection *fake_http_req;
+
+static void keep_request(struct mg_connection *c, int ev, void *ev_data) {
+  (void) ev_data;
+  if (ev == MG_EV_HTTP_MSG) fake_http_req = c;
+}
+
+uint32_t fake_http_pending(struct mg_mgr **mgr, const char *req) {
+  uint32_t id = fake_http_server(mgr, keep_request);
+  fake_http_req = NULL;
+  fake_feeds(*mgr, id, req);
+  return id;
+}
+
 struct mg_connection *fake_http_client(struct mg_mgr **mgr) {
   struct mg_connection *c;
   *mgr = mgx_mgr_new();

@@ -53,6 +53,11 @@ struct mg_connection *fake_accept(struct mg_mgr *mgr, struct mg_connection *lsn)
 // A new manager in *mgr with an HTTP listener and one accepted connection
 // whose events go to `h`; returns that connection's id.
 uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h);
+// The connection whose request fake_http_pending() delivered last (NULL until one is).
+extern struct mg_connection *fake_http_req;
+// fake_http_server() whose handler keeps the connection of each request in
+// fake_http_req, then `req` delivered there and not yet answered.
+uint32_t fake_http_pending(struct mg_mgr **mgr, const char *req);
 // A new manager in *mgr with one HTTP client connection, bound to the fake
 // host and already connected; returns it.
 struct mg_connection *fake_http_client(struct mg_mgr **mgr);

@@ -4,24 +4,11 @@
 #include "test.h"
 
 static struct mg_mgr *s_mgr;
-static struct mg_connection *s_req;  // connection with the pending request
-
-static void keep_handler(struct mg_connection *c, int ev, void *ev_data) {
-  (void) ev_data;
-  if (ev == MG_EV_HTTP_MSG) s_req = c;
-}
+#define s_req fake_http_req  // the connection with the pending request
 
 // A connection with request `req` delivered and not yet answered.
 static uint32_t pending(const char *req) {
-  struct mg_connection *l;
-  uint32_t id;
-  s_mgr = mgx_mgr_new();
-  l = fake_listen(s_mgr, MGX_PROTO_HTTP);
-  fake_handler = keep_handler;
-  s_req = NULL;
-  id = fake_accept(s_mgr, l)->id;
-  fake_feeds(s_mgr, id, req);
-  return id;
+  return fake_http_pending(&s_mgr, req);
 }
 
 static void reply_user_headers(void) {
