@@ -311,10 +311,25 @@ function mqttOnly(conn: Connection, op: string): void {
   if (!core().mgx_mqtt_version(c)) throw new MongooseError("ERR_NOT_MQTT", `${op}: connection ${conn.id} does not speak MQTT`);
 }
 
+/**
+ * A packet the core refused on a live MQTT connection is over the peer's
+ * Maximum Packet Size (the broker's CONNACK, or on the broker side the
+ * client's CONNECT), even after MQTT 5's optional properties were left out.
+ */
+function tooLarge(op: string): RangeError {
+  return new RangeError(`${op}: the packet is larger than the peer's maximum packet size (or the core is out of memory)`);
+}
+
+/** false when `conn` is closing or draining (nothing goes out); otherwise the refusal was the size: throw. */
+function refused(conn: Connection, op: string): false {
+  if (conn.isClosing || conn.isDraining || !core().mgx_mqtt_version(conn._ptr)) return false;
+  throw tooLarge(op);
+}
+
 /** Connection.mqttPub(): returns the packet id (0 for QoS 0). */
 export function mqttPub(conn: Connection, topic: string, message: string | Uint8Array, o?: MqttPubOptions): number {
   const op = "mqttPub";
-  const c = conn._live(op);
+  conn._live(op);
   const oo = o === undefined ? NO_OPTS : opts(op, o);
   checkTopic(op, topic, false);
   const data = toBytes(`${op} message`, message);
@@ -327,8 +342,8 @@ export function mqttPub(conn: Connection, topic: string, message: string | Uint8
   if (!pub(conn, topic, data, flags, id, props)) {
     // Checked here, off the hot path: a refusal names its reason.
     mqttOnly(conn, op);
-    if (conn.isClosing || !core().mgx_mqtt_version(c)) return 0;
-    throw new RangeError(`${op}: the packet is larger than the peer's maximum packet size (or the core is out of memory)`);
+    refused(conn, op); // returns when closing or draining: nothing goes out
+    return 0;
   }
   if (qos > 0 && !s.clean) {
     s.session._pending.set(id, { topic, data: typeof data === "string" ? data : data.slice(), flags, props, released: false });
@@ -405,7 +420,7 @@ export function mqttAck(conn: Connection, op: "mqttPuback" | "mqttPubrec" | "mqt
   mqttOnly(conn, op);
   const oo = opts(op, o);
   checkInt(op, "packet id", id, 1, 65535);
-  return send(conn, op, ACKS[op], id, [checkInt(op, "reason", oo.reason ?? 0, 0, 255)], oo.properties);
+  return send(conn, op, ACKS[op], id, [checkInt(op, "reason", oo.reason ?? 0, 0, 255)], oo.properties) || refused(conn, op);
 }
 
 /** CONNACK: `code` is the 3.1.1 return code or the MQTT 5 reason code. */
@@ -414,7 +429,7 @@ export function mqttConnack(conn: Connection, code = 0, o?: { sessionPresent?: b
   mqttOnly(conn, op);
   const oo = opts(op, o);
   checkInt(op, "code", code, 0, 255);
-  return send(conn, op, MQTT_CMD_CONNACK, oo.sessionPresent ? 1 : 0, [code], oo.properties);
+  return send(conn, op, MQTT_CMD_CONNACK, oo.sessionPresent ? 1 : 0, [code], oo.properties) || refused(conn, op);
 }
 
 /** SUBACK / UNSUBACK with one code per topic filter (UNSUBACK on 3.1.1 carries none). */
@@ -424,7 +439,7 @@ export function mqttSubackLike(conn: Connection, unsub: boolean, id: number, cod
   checkInt(op, "packet id", id, 1, 65535);
   if (!Array.isArray(codes) || codes.length === 0) throw new TypeError(`${op}: codes must be a non-empty array, got ${describe(codes)}`);
   for (const c of codes) checkInt(op, "code", c, 0, 255);
-  return send(conn, op, unsub ? MQTT_CMD_UNSUBACK : MQTT_CMD_SUBACK, id, codes, opts(op, o).properties);
+  return send(conn, op, unsub ? MQTT_CMD_UNSUBACK : MQTT_CMD_SUBACK, id, codes, opts(op, o).properties) || refused(conn, op);
 }
 
 /** The connection's MQTT protocol level (4 or 5; 0 before a broker-side CONNECT or when not MQTT). */

@@ -118,6 +118,38 @@ static void fail(struct mg_connection *c, struct mg_mqtt_state *s, uint8_t code,
   mg_drain_conn(c);
 }
 
+// Refuse a CONNECT with a CONNACK carrying `code` in the client's own
+// version, report it and close once it is out; the handler never sees it.
+static void refuse_connect(struct mg_connection *c, struct mg_mqtt_state *s, uint8_t version,
+                           uint8_t code, const char *what) {
+  char msg[160];
+  s->version = version;
+  send_cmd(c, MQTT_CMD_CONNACK, 0, code);
+  mg_snprintf(msg, sizeof(msg), "mqtt: CONNECT refused: %s: %s (0x%x)", what,
+              mg_mqtt_reason(code, version, true), (unsigned) code);
+  c->recv.len = 0;
+  mg_call(c, MG_EV_ERROR, msg);
+  mg_drain_conn(c);
+}
+
+// What every broker must refuse in a CONNECT, whatever its policy; 0 or a
+// CONNACK code. Records the client's Maximum Packet Size (MQTT 5), which
+// send_packet() then enforces on everything this connection sends.
+static uint8_t check_connect(struct mg_mqtt_state *s, const struct mg_mqtt_message *m, const char **what) {
+  struct mg_str v;
+  uint32_t iv = 0;
+  const uint8_t *props = (const uint8_t *) m->dgram.buf + m->props_start;
+  // 3.1.1 has no assigned identifiers: an empty one needs CleanSession=1 (MQTT-3.1.3-8).
+  if (m->version == 4 && m->client_id.len == 0 && !(m->connect_flags & 2)) {
+    return *what = "empty client identifier without clean session", 0x02;
+  }
+  if (m->version == 5 && mg_mqtt_prop_find(props, m->props_size, MQTT_PROP_MAX_PACKET_SIZE, &v, &iv)) {
+    if (iv == 0) return *what = "Maximum Packet Size 0", MQTT_RC_PROTOCOL_ERROR;
+    s->peer_max = iv;
+  }
+  return 0;
+}
+
 static void keepalive(struct mg_connection *c, struct mg_mqtt_state *s) {
   uint64_t now = mg_millis(), ka = (uint64_t) s->keepalive * 1000u;
   if (c->flags & (MG_F_CLOSING | MG_F_DRAINING | MG_F_CONNECTING | MG_F_RESOLVING)) return;
@@ -272,6 +304,10 @@ static void process(struct mg_connection *c, struct mg_mqtt_state *s) {
     }
     s->last_rx_ms = mg_millis();
     s->ping_ms = 0;  // any packet shows the peer is alive
+    if (m.cmd == MQTT_CMD_CONNECT && (code = check_connect(s, &m, &what)) != 0) {
+      refuse_connect(c, s, m.version, code, what);
+      break;
+    }
     if (m.cmd == MQTT_CMD_CONNECT) {
       s->open = true;
       s->version = m.version;
@@ -431,8 +467,28 @@ int mgx_mqtt_sub(struct mg_connection *c, int unsub, int id, const char *topic, 
   return send_packet(c, unsub ? (MQTT_CMD_UNSUBSCRIBE << 4 | 2) : (MQTT_CMD_SUBSCRIBE << 4 | 2), p, n) ? 1 : 0;
 }
 
+static int send_other(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
+                      const void *props, size_t props_len);
+
 int mgx_mqtt_send(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
                   const void *props, size_t props_len) {
+  struct mg_mqtt_state *s = state(c);
+  uint8_t *kept;
+  size_t n;
+  int ok = send_other(c, cmd, id, codes, ncodes, props, props_len);
+  if (ok || s == NULL || s->version != 5 || s->peer_max == 0 || props_len == 0) return ok;
+  // Over the peer's Maximum Packet Size: MQTT 5 says to leave out the Reason
+  // String and the User Properties rather than exceed it (3.2.2-19, 3.4.2-2 ...).
+  kept = (uint8_t *) mg_calloc(1, props_len);
+  if (kept == NULL) return 0;
+  n = mg_mqtt_props_strip((const uint8_t *) props, props_len, kept);
+  if (n < props_len) ok = send_other(c, cmd, id, codes, ncodes, kept, n);
+  mg_free(kept);
+  return ok;
+}
+
+static int send_other(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
+                      const void *props, size_t props_len) {
   struct mg_mqtt_state *s = state(c);
   uint8_t pid[2], pl[4], hdr = (uint8_t) (cmd << 4), ack[2];
   struct part p[6];

@@ -97,6 +97,10 @@ bool mg_mqtt_props_valid(const uint8_t *p, size_t len);
 // Find property `id` in a valid block; its value bytes in *val. Integer
 // properties also in *iv.
 bool mg_mqtt_prop_find(const uint8_t *p, size_t len, uint8_t id, struct mg_str *val, uint32_t *iv);
+// Copy a valid property block into out[len] without its Reason String and
+// User Properties (what MQTT 5 drops to stay within a Maximum Packet Size);
+// returns the new length (len: nothing dropped, or not a valid block).
+size_t mg_mqtt_props_strip(const uint8_t *p, size_t len, uint8_t *out);
 // Valid MQTT UTF-8 string: well-formed, no U+0000, no surrogates.
 bool mg_mqtt_utf8_valid(const uint8_t *s, size_t len);
 // MQTT variable byte integer at buf (at most 4 bytes): returns bytes used,
@@ -121,8 +125,9 @@ int mgx_mqtt_login(struct mg_connection *c, int flags, int keepalive,
                    const void *will_msg, size_t wm_len, const void *props, size_t props_len,
                    const void *will_props, size_t wp_len);
 // PUBLISH. flags: bits0-1 qos, bit2 retain, bit3 dup. id: packet id for
-// qos > 0. Returns 1, or 0 when refused (closing, over the peer's maximum
-// packet size).
+// qos > 0. Returns 1, or 0 when refused (closing, over the peer's Maximum
+// Packet Size: the broker's CONNACK on a client, the client's CONNECT on
+// the broker side; every packet a connection sends is held to it).
 MGX_EXPORT(mgx_mqtt_pub)
 int mgx_mqtt_pub(struct mg_connection *c, const char *topic, size_t topic_len,
                  const void *data, size_t data_len, int flags, int id,
@@ -135,7 +140,9 @@ int mgx_mqtt_sub(struct mg_connection *c, int unsub, int id, const char *topic, 
 // Any other packet: CONNACK (id = acknowledge flags, codes[0] = code),
 // PUBACK/PUBREC/PUBREL/PUBCOMP (id, codes[0] = reason), SUBACK/UNSUBACK
 // (id, codes = one per topic), PINGREQ, PINGRESP, DISCONNECT and AUTH
-// (codes[0] = reason). Properties are dropped for version 4.
+// (codes[0] = reason). Properties are dropped for version 4; on version 5
+// a packet over the peer's Maximum Packet Size is sent without its Reason
+// String and User Properties, or refused (0) if still too large.
 MGX_EXPORT(mgx_mqtt_send)
 int mgx_mqtt_send(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
                   const void *props, size_t props_len);

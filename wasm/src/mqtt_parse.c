@@ -170,6 +170,21 @@ bool mg_mqtt_prop_find(const uint8_t *p, size_t len, uint8_t want, struct mg_str
   return false;
 }
 
+size_t mg_mqtt_props_strip(const uint8_t *p, size_t len, uint8_t *out) {
+  size_t ofs = 0, start, n = 0;
+  uint8_t id;
+  struct mg_str v;
+  uint32_t iv;
+  while (ofs < len) {
+    start = ofs;
+    if (!next_prop(p, len, &ofs, &id, &v, &iv)) return len;  // not valid: keep as is
+    if (id == 0x1f || id == 0x26) continue;
+    memmove(out + n, p + start, ofs - start);
+    n += ofs - start;
+  }
+  return n;
+}
+
 // Properties at p[*ofs] (v5): a varint length then the block.
 static int get_props(const uint8_t *p, size_t len, size_t *ofs, uint32_t *start, uint32_t *size) {
   uint32_t n = 0;

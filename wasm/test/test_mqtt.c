@@ -231,6 +231,83 @@ static void mqtt_broker_side(void) {
   mgx_mgr_free(mgr);
 }
 
+// Client identifiers (MQTT-3.1.3-8): a 3.1.1 CONNECT with an empty id and
+// CleanSession=0 gets CONNACK 0x02 and a close, before any handler sees
+// it; with CleanSession=1, or on MQTT 5 (the broker assigns one), it passes.
+static void mqtt_broker_client_id(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW);
+  uint32_t id;
+  ASSERT_INT(mgx_mqtt_init(l, 4, 256), 1);
+  id = fake_accept(mgr, l)->id;
+  ASSERT(fake_feed(mgr, id, B(0x10, 12, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x00, 0, 30, 0, 0), 14, 0));
+  ASSERT_INT(fake_out_len(id), 4);
+  ASSERT(memcmp(fake_out(id), B(0x20, 2, 0, 0x02), 4) == 0);
+  ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nERROR mqtt: CONNECT refused: empty client identifier "
+                              "without clean session: identifier rejected (0x2)\nCLOSE\n");
+  ASSERT(fake_conn(id) == NULL);
+  id = fake_accept(mgr, l)->id;  // CleanSession=1: the handler decides
+  ASSERT(fake_feed(mgr, id, B(0x10, 12, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 30, 0, 0), 14, 0));
+  ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nMQTT_CMD\n");
+  id = fake_accept(mgr, l)->id;  // MQTT 5, Clean Start=0: the handler assigns an id
+  ASSERT(fake_feed(mgr, id, B(0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30, 0, 0, 0), 15, 0));
+  ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nMQTT_CMD\n");
+  mgx_mgr_free(mgr);
+}
+
+// The client's Maximum Packet Size (MQTT 5 CONNECT) binds the broker side:
+// a PUBLISH over it is refused, an acknowledgement loses its Reason String
+// and User Properties to fit, or is refused when it still does not fit.
+static void mqtt_broker_max_packet(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW), *c;
+  uint32_t id;
+  char big[100];
+  uint8_t props[70] = {0x1f, 0, 45}, aci[70] = {0x12, 0, 60};
+  const uint8_t connect[] = {0x10, 19, 0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 0, 5, 0x27, 0, 0, 0, 64, 0, 1, 'c'};
+  memset(big, 'b', sizeof(big));
+  memset(props + 3, 'r', 45);
+  memcpy(props + 48, B(0x26, 0, 2, 'k', '1', 0, 2, 'v', '1', 0x17, 1), 11);  // user property, then 0x17
+  memset(aci + 3, 'a', 60);
+  ASSERT_INT(mgx_mqtt_init(l, 4, 256), 1);
+  c = fake_accept(mgr, l);
+  id = c->id;
+  ASSERT(fake_feed(mgr, id, connect, sizeof(connect), 0));
+  ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nMQTT_CMD\n");
+  ASSERT_INT(mgx_mqtt_send(c, MQTT_CMD_CONNACK, 0, B(0), 1, aci, 63), 0);  // 68 bytes: too large
+  ASSERT_INT(mgx_mqtt_send(c, MQTT_CMD_CONNACK, 0, B(0), 1, NULL, 0), 1);
+  ASSERT_INT(mgx_mqtt_pub(c, "t", 1, big, sizeof(big), 1, 7, NULL, 0), 0);
+  ASSERT_INT(mgx_mqtt_pub(c, "t", 1, big, 58, 0, 0, NULL, 0), 1);  // exactly 64 bytes
+  ASSERT_INT(mgx_mqtt_pub(c, "t", 1, big, 59, 0, 0, NULL, 0), 0);
+  mgx_flush(mgr);
+  ASSERT_INT(fake_out_len(id), 5 + 64);
+  fake_out_clear(id);
+  // PUBACK with a reason, a 45-byte Reason String, a User Property and a
+  // Request Problem Information: sent with the last one only.
+  ASSERT_INT(mgx_mqtt_send(c, MQTT_CMD_PUBACK, 3, B(0x10), 1, props, 59), 1);
+  ASSERT_INT(mgx_mqtt_send(c, MQTT_CMD_PUBACK, 4, B(0x10), 1, props + 48, 11), 1);  // fits: kept
+  mgx_flush(mgr);
+  ASSERT_INT(fake_out_len(id), 8 + 17);
+  ASSERT(memcmp(fake_out(id), B(0x40, 6, 0, 3, 0x10, 2, 0x17, 1), 8) == 0);
+  ASSERT(memcmp(fake_out(id) + 8, B(0x40, 15, 0, 4, 0x10, 11, 0x26), 7) == 0);
+  mgx_mgr_free(mgr);
+}
+
+// MQTT 5: Maximum Packet Size 0 in CONNECT is a protocol error (3.1.2.11.4).
+static void mqtt_broker_max_packet_zero(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW);
+  uint32_t id;
+  const uint8_t connect[] = {0x10, 19, 0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 0, 5, 0x27, 0, 0, 0, 0, 0, 1, 'c'};
+  ASSERT_INT(mgx_mqtt_init(l, 4, 256), 1);
+  id = fake_accept(mgr, l)->id;
+  ASSERT(fake_feed(mgr, id, connect, sizeof(connect), 0));
+  ASSERT_INT(fake_out_len(id), 5);
+  ASSERT(memcmp(fake_out(id), B(0x20, 3, 0, 0x82, 0), 5) == 0);
+  ASSERT_HAS(fake_events(id), "ERROR mqtt: CONNECT refused: Maximum Packet Size 0: protocol error (0x82)\nCLOSE\n");
+  mgx_mgr_free(mgr);
+}
+
 void suite_mqtt(void) {
   RUN(mqtt_varint);
   RUN(mqtt_utf8);
@@ -242,4 +319,7 @@ void suite_mqtt(void) {
   RUN(mqtt_client_refused);
   RUN(mqtt_client_max_packet);
   RUN(mqtt_broker_side);
+  RUN(mqtt_broker_client_id);
+  RUN(mqtt_broker_max_packet);
+  RUN(mqtt_broker_max_packet_zero);
 }
