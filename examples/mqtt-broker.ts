@@ -1,15 +1,17 @@
 // mqtt-broker.ts: a small MQTT broker (3.1.1 and 5) built on mqttListen():
-// subscriptions with `+` and `#`, retained messages, QoS 0 and 1 delivery
-// (QoS 2 publishes are accepted and delivered at QoS 1), will messages,
-// clean disconnects, and a graceful shutdown: stop accepting, deliver what
-// is owed at QoS 1, then close every client cleanly (MQTT 5: DISCONNECT with
-// reason 0x8B "server shutting down"). PORT (default 1883; 0 = any free port).
+// subscriptions with `+` and `#`, retained messages, QoS 0, 1 and 2 both
+// ways (granted as asked; QoS 2 exactly once), will messages, clean
+// disconnects, and a graceful shutdown: stop accepting, deliver what is owed
+// at QoS 1 and 2, then close every client cleanly (MQTT 5: DISCONNECT with
+// reason 0x8B "server shutting down"). A message larger than a client's
+// Maximum Packet Size is dropped for that client (MQTT 5 3.1.2-25). PORT (default 1883; 0 = any free port).
 // TLS_CERT and TLS_KEY (PEM files) add an mqtts:// listener on TLS_PORT
 // (default 8883; 0 = any free port) serving the same broker.
 import { readFileSync } from "node:fs";
 import {
   init, Manager, MG_EV_CLOSE, MG_EV_MQTT_CMD, MQTT_CMD_CONNECT, MQTT_CMD_DISCONNECT, MQTT_CMD_PINGREQ,
-  MQTT_CMD_PUBACK, MQTT_CMD_PUBLISH, MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE, MQTT_CMD_UNSUBSCRIBE,
+  MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBLISH, MQTT_CMD_PUBREC, MQTT_CMD_PUBREL, MQTT_CMD_SUBSCRIBE,
+  MQTT_CMD_UNSUBSCRIBE,
 } from "tsmongoose";
 import type { Connection, MqttMessage, MqttProperty } from "tsmongoose";
 
@@ -24,7 +26,8 @@ interface Client {
   version: number;
   subs: Map<string, number>; // topic filter -> granted QoS
   will?: Will;
-  owed: Set<number>; // QoS 1 deliveries not yet acknowledged (PUBACK)
+  owed: Set<number>; // QoS 1/2 deliveries not yet acknowledged (PUBACK / PUBCOMP)
+  received: Set<number>; // QoS 2 publishes taken, PUBREL not yet seen: a resend is not delivered again
 }
 
 const clients = new Map<Connection, Client>();
@@ -50,7 +53,15 @@ function forwardable(props: MqttProperty[]): MqttProperty[] {
 
 function deliver(c: Client, topic: string, data: Uint8Array, qos: number, retain: boolean, props: MqttProperty[]): void {
   if (c.conn.closed || c.conn.isClosing || c.conn.isDraining) return;
-  const id = c.conn.mqttPub(topic, data, { qos: Math.min(qos, 1) as 0 | 1, retain, properties: c.version === 5 ? props : undefined });
+  let id: number;
+  try {
+    id = c.conn.mqttPub(topic, data, { qos: qos as 0 | 1 | 2, retain, properties: c.version === 5 ? props : undefined });
+  } catch (err) {
+    // Over the client's Maximum Packet Size: MQTT 5 says drop it for this
+    // client and go on as if it had been delivered (3.1.2-25).
+    if (err instanceof RangeError) return;
+    throw err;
+  }
   if (id > 0) c.owed.add(id);
 }
 
@@ -80,9 +91,9 @@ function onPacket(conn: Connection, m: MqttMessage): void {
       for (const other of clients.values()) {
         if (other.id === id) other.conn.close(); // session takeover: the newest connection wins
       }
-      if (info.version === 5) props.push({ id: 0x22, value: 16 }, { id: 0x24, value: 1 }); // topic aliases, maximum QoS 1
+      if (info.version === 5) props.push({ id: 0x22, value: 16 }); // topic aliases (no Maximum QoS: all of 0..2)
       const will = info.will ? { topic: info.will.topic, message: info.will.message, qos: info.will.qos, retain: info.will.retain } : undefined;
-      clients.set(conn, { conn, id, version: info.version, subs: new Map(), will, owed: new Set() });
+      clients.set(conn, { conn, id, version: info.version, subs: new Map(), will, owed: new Set(), received: new Set() });
       conn.mqttConnack(0, { properties: props });
       break;
     }
@@ -90,7 +101,7 @@ function onPacket(conn: Connection, m: MqttMessage): void {
       const codes: number[] = [];
       const filters = m.topics();
       for (const f of filters) {
-        const granted = Math.min(f.qos, 1);
+        const granted = f.qos; // every QoS is served as asked
         c!.subs.set(f.topic, granted);
         codes.push(granted);
       }
@@ -108,13 +119,25 @@ function onPacket(conn: Connection, m: MqttMessage): void {
     }
     case MQTT_CMD_PUBLISH:
       if (m.qos === 1) conn.mqttPuback(m.id);
-      if (m.qos === 2) conn.mqttPubrec(m.id);
+      if (m.qos === 2) {
+        conn.mqttPubrec(m.id);
+        // QoS 2 is exactly once: a resent PUBLISH (same id, before PUBREL) is not delivered again.
+        if (c!.received.has(m.id)) break;
+        c!.received.add(m.id);
+      }
       publish(m.topic, m.data, m.qos, m.retain, forwardable(m.properties()));
       break;
-    case MQTT_CMD_PUBREL:
-      conn.mqttPubcomp(m.id);
+    case MQTT_CMD_PUBREL: {
+      const known = c!.received.delete(m.id);
+      conn.mqttPubcomp(m.id, { reason: known || c!.version !== 5 ? 0 : 0x92 }); // 0x92: packet identifier not found
+      break;
+    }
+    case MQTT_CMD_PUBREC: // a subscriber took our QoS 2 delivery: release it (or it refused it)
+      if (m.ack >= 0x80) c?.owed.delete(m.id);
+      else conn.mqttPubrel(m.id);
       break;
     case MQTT_CMD_PUBACK:
+    case MQTT_CMD_PUBCOMP:
       c?.owed.delete(m.id);
       break;
     case MQTT_CMD_PINGREQ:
@@ -137,8 +160,8 @@ const mgr = new Manager((conn, ev, data) => {
   }
 });
 
-// Shutdown, after the listener closed: wait (bounded) for the QoS 1
-// deliveries clients still owe a PUBACK for, then say goodbye.
+// Shutdown, after the listener closed: wait (bounded) for the QoS 1 and 2
+// deliveries clients still owe a PUBACK or PUBCOMP for, then say goodbye.
 mgr.onShutdown(async (signal) => {
   shuttingDown = true;
   console.log(`Received ${signal ?? "shutdown"}, ${clients.size} client(s) connected`);
