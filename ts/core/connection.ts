@@ -443,7 +443,7 @@ export class Connection<U = unknown> {
 
   // ---- MQTT (ts/mqtt.ts) -------------------------------------------------------
 
-  /** Publish `message` on `topic`; returns the packet id (0 for QoS 0). RangeError if over the peer's maximum packet size. */
+  /** Publish `message` on `topic`; returns the packet id (0 for QoS 0). RangeError if over the peer's maximum packet size (broker side: the client's, from its CONNECT). */
   mqttPub(topic: string, message: string | Uint8Array, opts?: MqttPubOptions): number { return mqtt.mqttPub(this, topic, message, opts); }
   /** Subscribe to a topic filter (`+`, `#` wildcards); returns the packet id. The answer is a SUBACK (MG_EV_MQTT_CMD). */
   mqttSub(topic: string, opts?: MqttSubOptions): number { return mqtt.mqttSub(this, topic, opts, false); }
@@ -455,7 +455,7 @@ export class Connection<U = unknown> {
   mqttPong(): boolean { return mqtt.mqttPing(this, true); }
   /** Send DISCONNECT (MQTT 5: with `reason`, e.g. 0x8B server shutting down), then drain and close; false once the peer is gone. */
   mqttDisconnect(opts?: MqttAckOptions): boolean { return mqtt.mqttDisconnect(this, opts); }
-  /** Broker side: answer CONNECT (`code` 0 accepts). */
+  /** Broker side: answer CONNECT (`code` 0 accepts). The answers below drop Reason String/User Properties to fit the client's maximum packet size, else RangeError. */
   mqttConnack(code = 0, opts?: { sessionPresent?: boolean; properties?: MqttProperty[] }): boolean { return mqtt.mqttConnack(this, code, opts); }
   /** Broker side: answer SUBSCRIBE with one code (granted QoS or reason) per filter. */
   mqttSuback(id: number, codes: number[], opts?: { properties?: MqttProperty[] }): boolean { return mqtt.mqttSubackLike(this, false, id, codes, opts); }

@@ -7,7 +7,8 @@
 //   bits5-7: max packet size = 64 << n (7: no limit).
 // Checks, besides ASan/UBSan (every parse runs on an exact-size heap copy):
 // - mg_mqtt_parse returns 0, a known -(reason code), or a length <= the input;
-// - a parsed packet's views lie inside it, its properties are valid;
+// - a parsed packet's views lie inside it, its properties are valid, and
+//   stay valid without their Reason String and User Properties;
 // - parsing is prefix-stable: a strict prefix of a packet asks for more (0)
 //   or is too large, never parses differently;
 // - a connection fed the bytes in any split ends with MG_EV_CLOSE exactly
@@ -48,6 +49,16 @@ static int parse_copy(const uint8_t *data, size_t len, uint8_t ver, uint32_t max
     FUZZ_CHECK((size_t) m->props_start + m->props_size <= (size_t) r, "properties outside");
     FUZZ_CHECK(mg_mqtt_props_valid(copy + m->props_start, m->props_size), "invalid properties accepted");
     FUZZ_CHECK((size_t) m->will_props_start + m->will_props_size <= (size_t) r, "will properties outside");
+    if (m->props_size > 0) {  // what a too-large acknowledgement keeps: still valid, no 0x1F/0x26
+      uint8_t *kept = (uint8_t *) malloc(m->props_size);
+      size_t n = mg_mqtt_props_strip(copy + m->props_start, m->props_size, kept);
+      struct mg_str v;
+      uint32_t iv;
+      FUZZ_CHECK(n <= m->props_size && mg_mqtt_props_valid(kept, n), "stripped properties invalid");
+      FUZZ_CHECK(!mg_mqtt_prop_find(kept, n, 0x1f, &v, &iv) && !mg_mqtt_prop_find(kept, n, 0x26, &v, &iv),
+                 "a Reason String or User Property survived the strip");
+      free(kept);
+    }
   }
   free(copy);
   return r;
