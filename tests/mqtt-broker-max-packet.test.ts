@@ -61,8 +61,9 @@ test("a client's Maximum Packet Size (CONNECT) holds for every packet the broker
   const granted = await client.subscribeAsync("t/#", { qos: 1 });
   expect(granted.map((g) => g.qos)).toEqual([1]);
   await client.publishAsync("t/in", "x", { qos: 1 });
-  const suback = received.find((p) => p.cmd === "suback") as mqtt.ISubackPacket;
-  const puback = received.find((p) => p.cmd === "puback") as mqtt.IPubackPacket;
+  type Ack = { properties?: object; reasonCode?: number };
+  const suback = received.find((p) => p.cmd === "suback") as Ack;
+  const puback = received.find((p) => p.cmd === "puback") as Ack;
   expect(suback.properties ?? {}).toEqual({});
   expect(puback.reasonCode).toBe(0x10);
   expect(puback.properties ?? {}).toEqual({});
