@@ -48,7 +48,8 @@ export function nodeFileSystem(): FileSystem {
         throw err;
       }
       if (st === undefined || !(st.isFile() || st.isDirectory())) return undefined;
-      return { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), isDirectory: st.isDirectory() };
+      return { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), isDirectory: st.isDirectory(),
+        version: `${st.ino}:${st.mtimeMs}:${st.ctimeMs}` };
     },
     open(path: string): number | undefined {
       // The core stat()ed it a moment ago (a directory opened here reads as

@@ -12,6 +12,7 @@ import { latin1Bytes, readUtf8, scratch, type Bytes } from "../core/core";
 import { ConnectionClosedError, describe, TypeError } from "../core/errors"; // Node's argument-error codes
 import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
+import { StaticCache, staticCacheOptions, type StaticCacheOptions } from "./static-cache";
 import type { Connection } from "../core/connection";
 import type { FileSystem } from "../../shim/fs";
 
@@ -31,6 +32,12 @@ export interface ServeFileOptions {
   mimeTypes?: string | Record<string, string>;
   /** The file system to read from (default: node:fs in Node; none in the browser). */
   fs?: FileSystem;
+  /**
+   * The small-file cache over the default node:fs: its limits (shared by
+   * every call; the last ones given apply), or false to read each file
+   * every time. Not used with `fs`.
+   */
+  cache?: Partial<StaticCacheOptions> | false;
 }
 
 /** Options of `conn.serveDir()`. */
@@ -52,6 +59,30 @@ export function setDefaultFileSystem(fs: FileSystem | undefined): void {
 
 /** The file system of the serve call in progress (the core's imports are synchronous). */
 let activeFs: FileSystem | undefined;
+/** Its cache, when it is the default file system's and not turned off. */
+let activeCache: StaticCache | undefined;
+let defaultCache: StaticCache | undefined;
+/** The `cache` object applied last: the same object is not checked again per request. */
+let lastCacheOpts: unknown;
+
+function cacheFor(opts: ServeFileOptions, fs: FileSystem | undefined): StaticCache | undefined {
+  const o = opts.cache;
+  if (o === false || opts.fs !== undefined || fs === undefined) return undefined;
+  if (defaultCache?.fs !== fs) {
+    defaultCache = new StaticCache(fs);
+    lastCacheOpts = undefined;
+  }
+  if (o !== undefined && o !== lastCacheOpts) {
+    defaultCache.configure(staticCacheOptions(o));
+    lastCacheOpts = o;
+  }
+  return defaultCache;
+}
+
+/** Paths and file bytes the static file cache (over node:fs) holds now. */
+export function staticCacheUsage(): { entries: number; bytes: number } {
+  return defaultCache?.usage() ?? { entries: 0, bytes: 0 };
+}
 /** The connection of that serve call: a file system's failure is reported for it. */
 let activeConn: Connection | undefined;
 
@@ -243,7 +274,8 @@ setFsHooks({
     if (fs === undefined) return 0;
     let st: ReturnType<FileSystem["stat"]>;
     try {
-      st = fs.stat(readUtf8(p, l));
+      const path = readUtf8(p, l);
+      st = activeCache !== undefined ? activeCache.stat(path) : fs.stat(path);
     } catch (err) {
       fsFailed(err);
       return 0;
@@ -264,6 +296,8 @@ setFsHooks({
         if (names === undefined) return 0;
         return addHandle({ bytes: encoder.encode(names.filter((n) => !n.includes("\n")).map((n) => `${n}\n`).join("")) });
       }
+      const kept = activeCache?.bytes(path);
+      if (kept !== undefined) return addHandle({ bytes: kept });
       const fd = fs.open(path);
       return fd === undefined ? 0 : addHandle({ fs, fd });
     } catch (err) {
@@ -387,17 +421,20 @@ function live(conn: Connection, op: string): number {
   return conn._ptr;
 }
 
-function withFs<T>(conn: Connection, fs: FileSystem | undefined, fn: () => T): T {
+function withFs<T>(conn: Connection, fs: FileSystem | undefined, cache: StaticCache | undefined, fn: () => T): T {
   const m = conn.manager;
   const prev = activeFs;
+  const prevCache = activeCache;
   const prevConn = activeConn;
   activeFs = fs;
+  activeCache = cache;
   activeConn = conn;
   m._enter();
   try {
     return fn();
   } finally {
     activeFs = prev;
+    activeCache = prevCache;
     activeConn = prevConn;
     m._leave(true);
   }
@@ -419,7 +456,7 @@ export function serveDir(conn: Connection, msg: HttpMessage, rootDir: string, op
   const mime = mimeBlock(opts.mimeTypes);
   const page404 = opts.page404 === undefined ? new Uint8Array(0) : checkPath("serveDir: page404", opts.page404);
   const fs = checkFs(opts.fs);
-  return answered(conn, withFs(conn, fs, () => {
+  return answered(conn, withFs(conn, fs, cacheFor(opts, fs), () => {
     const [rp, rn, ep, en, mp, mn, pp, pn] = toScratchN([root, extra, mime, page404]);
     return statics().mgx_http_serve_dir(c, hm, rp, rn, ep, en, mp, mn, pp, pn, opts.dirListing ? 1 : 0) !== 0;
   }));
@@ -434,7 +471,7 @@ export function serveFile(conn: Connection, msg: HttpMessage, path: string, opts
   const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
   const mime = mimeBlock(opts.mimeTypes);
   const fs = checkFs(opts.fs);
-  return answered(conn, withFs(conn, fs, () => {
+  return answered(conn, withFs(conn, fs, cacheFor(opts, fs), () => {
     const [pp, pn, ep, en, mp, mn] = toScratchN([p, extra, mime]);
     return statics().mgx_http_serve_file(c, hm, pp, pn, ep, en, mp, mn) !== 0;
   }));
