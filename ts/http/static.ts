@@ -376,15 +376,27 @@ function toScratchN(parts: Uint8Array[]): number[] {
   return out;
 }
 
+/** The last path checked and its bytes: a web root is the same string request after request. */
+let lastPath = "";
+let lastPathBytes = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+
 function checkPath(what: string, path: unknown): Uint8Array {
+  if (path === lastPath && path !== "") return lastPathBytes;
   if (typeof path !== "string" || path === "" || path.includes("\0")) {
     throw new TypeError(`${what} must be a non-empty string without NUL, got ${describe(path)}`);
   }
-  return encoder.encode(path);
+  lastPath = path;
+  lastPathBytes = encoder.encode(path);
+  return lastPathBytes;
+}
+
+function extraBlock(h: HeadersInit | undefined): Uint8Array {
+  return h === undefined ? EMPTY : latin1Bytes(formatHeaders(h));
 }
 
 function mimeBlock(m: unknown): Uint8Array {
-  if (m === undefined) return new Uint8Array(0);
+  if (m === undefined) return EMPTY;
   if (typeof m === "string") {
     if (/[\r\n\0]/.test(m)) throw new TypeError(`mimeTypes: invalid text ${describe(m)}`);
     return latin1Bytes(m);
@@ -452,9 +464,9 @@ export function serveDir(conn: Connection, msg: HttpMessage, rootDir: string, op
   const hm = messagePtr("serveDir", msg);
   if (typeof opts !== "object" || opts === null) throw new TypeError(`serveDir: options must be an object, got ${describe(opts)}`);
   const root = checkPath("serveDir: rootDir", rootDir);
-  const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
+  const extra = extraBlock(opts.extraHeaders);
   const mime = mimeBlock(opts.mimeTypes);
-  const page404 = opts.page404 === undefined ? new Uint8Array(0) : checkPath("serveDir: page404", opts.page404);
+  const page404 = opts.page404 === undefined ? EMPTY : checkPath("serveDir: page404", opts.page404);
   const fs = checkFs(opts.fs);
   return answered(conn, withFs(conn, fs, cacheFor(opts, fs), () => {
     const [rp, rn, ep, en, mp, mn, pp, pn] = toScratchN([root, extra, mime, page404]);
@@ -468,7 +480,7 @@ export function serveFile(conn: Connection, msg: HttpMessage, path: string, opts
   const hm = messagePtr("serveFile", msg);
   if (typeof opts !== "object" || opts === null) throw new TypeError(`serveFile: options must be an object, got ${describe(opts)}`);
   const p = checkPath("serveFile: path", path);
-  const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
+  const extra = extraBlock(opts.extraHeaders);
   const mime = mimeBlock(opts.mimeTypes);
   const fs = checkFs(opts.fs);
   return answered(conn, withFs(conn, fs, cacheFor(opts, fs), () => {
