@@ -308,12 +308,14 @@ setFsHooks({
   read(id, offset, buf, len) {
     const h = handles.get(id);
     if (h === undefined) return 0;
-    const dest = u8().subarray(buf, buf + len);
     if (h.bytes !== undefined) {
-      const part = h.bytes.subarray(offset, offset + len);
-      dest.set(part);
+      // A kept file is usually read whole: copy it without making views.
+      const b = h.bytes;
+      const part = offset === 0 && len >= b.length ? b : b.subarray(offset, offset + len);
+      u8().set(part, buf);
       return part.length;
     }
+    const dest = u8().subarray(buf, buf + len);
     try {
       return h.fs.read(h.fd, dest, offset);
     } catch (err) {
