@@ -268,13 +268,42 @@ export function cancelBody(id: number): void {
 
 // ---- the core's file imports ----------------------------------------------------
 
+/**
+ * Paths decoded lately: the core names the same few (the root, a file) in
+ * several calls per request and request after request. Comparing the bytes
+ * (from the end, where names differ) is cheaper than decoding them, and the
+ * same string keeps its hash for the map lookups behind stat and within.
+ */
+const PATH_MEMO = 8;
+const PATH_MEMO_MAX = 256;
+const memoBytes: Uint8Array[] = [];
+const memoStrings: string[] = [];
+let memoNext = 0;
+
+function pathAt(p: number, l: number): string {
+  const mem = u8();
+  next: for (let i = 0; i < memoBytes.length; i++) {
+    const b = memoBytes[i];
+    if (b.length !== l) continue;
+    for (let k = l - 1; k >= 0; k--) if (b[k] !== mem[p + k]) continue next;
+    return memoStrings[i];
+  }
+  const s = readUtf8(p, l);
+  if (l <= PATH_MEMO_MAX) {
+    memoBytes[memoNext] = mem.slice(p, p + l);
+    memoStrings[memoNext] = s;
+    memoNext = (memoNext + 1) % PATH_MEMO;
+  }
+  return s;
+}
+
 setFsHooks({
   stat(p, l, out) {
     const fs = activeFs;
     if (fs === undefined) return 0;
     let st: ReturnType<FileSystem["stat"]>;
     try {
-      const path = readUtf8(p, l);
+      const path = pathAt(p, l);
       st = activeCache !== undefined ? activeCache.stat(path) : fs.stat(path);
     } catch (err) {
       fsFailed(err);
@@ -289,7 +318,7 @@ setFsHooks({
   open(p, l, flags) {
     const fs = activeFs;
     if (fs === undefined) return 0;
-    const path = readUtf8(p, l);
+    const path = pathAt(p, l);
     try {
       if (flags & FS_DIR) {
         const names = fs.list(path);
@@ -329,7 +358,7 @@ setFsHooks({
   within(r, rl, p, pl) {
     const fs = activeFs;
     try {
-      return fs !== undefined && fs.within(readUtf8(r, rl), readUtf8(p, pl)) ? 1 : 0;
+      return fs !== undefined && fs.within(pathAt(r, rl), pathAt(p, pl)) ? 1 : 0;
     } catch (err) {
       fsFailed(err);
       return 0;
