@@ -8,6 +8,12 @@ export interface FileStat {
   size: number;
   mtime: number;
   isDirectory: boolean;
+  /**
+   * Optional: a mark that changes whenever the content may have, finer than
+   * size and mtime (node:fs gives inode, mtime and ctime in ms). The static
+   * file cache keeps a file's bytes only while size, mtime and this stay.
+   */
+  version?: string;
 }
 
 /** A read-only file system as static serving needs it (the shape of Mongoose's mg_fs). */

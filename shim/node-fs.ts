@@ -29,7 +29,9 @@ function realRoot(root: string): string | undefined {
  */
 const WITHIN_TTL_MS = 1000;
 const WITHIN_MAX = 4096;
-const withinCache = new Map<string, { ok: boolean; at: number }>();
+/** root -> path -> answer (two levels: no key string built per call). */
+const withinCache = new Map<string, Map<string, { ok: boolean; at: number }>>();
+let withinSize = 0;
 
 /** stat() errors that mean "no such entry" rather than a failure. */
 const NOT_THERE = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "ELOOP"]);
@@ -48,7 +50,8 @@ export function nodeFileSystem(): FileSystem {
         throw err;
       }
       if (st === undefined || !(st.isFile() || st.isDirectory())) return undefined;
-      return { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), isDirectory: st.isDirectory() };
+      return { size: st.size, mtime: Math.floor(st.mtimeMs / 1000), isDirectory: st.isDirectory(),
+        version: `${st.ino}:${st.mtimeMs}:${st.ctimeMs}` };
     },
     open(path: string): number | undefined {
       // The core stat()ed it a moment ago (a directory opened here reads as
@@ -83,13 +86,19 @@ export function nodeFileSystem(): FileSystem {
       }
     },
     within(root: string, path: string): boolean {
-      const key = `${root}\0${path}`;
       const now = performance.now();
-      const hit = withinCache.get(key);
+      let paths = withinCache.get(root);
+      const hit = paths?.get(path);
       if (hit !== undefined && now - hit.at < WITHIN_TTL_MS) return hit.ok;
       const ok = resolvedWithin(root, path);
-      if (withinCache.size >= WITHIN_MAX) withinCache.clear();
-      withinCache.set(key, { ok, at: now });
+      if (withinSize >= WITHIN_MAX) {
+        withinCache.clear();
+        withinSize = 0;
+        paths = undefined;
+      }
+      if (paths === undefined) withinCache.set(root, (paths = new Map()));
+      if (!paths.has(path)) withinSize++;
+      paths.set(path, { ok, at: now });
       return ok;
     },
   };

@@ -68,6 +68,7 @@ const FUNCTIONS: Record<string, Calls> = {
   randomBytes: () => [() => api.randomBytes(NEG), () => api.randomBytes(STR)],
   randomStr: () => [() => api.randomStr(NEG)],
   runCluster: () => [() => api.runCluster(STR), () => api.runCluster({ workers: NEG })],
+  staticCacheUsage: () => [], // no arguments
   serve: () => [() => api.serve(STR), () => api.serve({} as never), () => api.serve({ fetch: () => new Response(""), port: -1 })],
   sha1: () => [() => api.sha1(5 as never)],
   sha256: () => [() => api.sha256(5 as never)],
@@ -133,7 +134,8 @@ const CONNECTION: Record<string, Calls> = {
   httpChunk: ({ conn }) => [() => conn.httpChunk(5 as never)],
   httpSse: ({ conn }) => [() => conn.httpSse(5 as never, "d"), () => conn.httpSse("e", 5 as never)],
   sntpRequest: () => [], // no arguments
-  serveDir: ({ conn, msg }) => [() => conn.serveDir(STR, "/"), () => conn.serveDir(msg, 5 as never)],
+  serveDir: ({ conn, msg }) => [() => conn.serveDir(STR, "/"), () => conn.serveDir(msg, 5 as never),
+    () => conn.serveDir(msg, "/", { cache: true as never }), () => conn.serveDir(msg, "/", { cache: { maxBytes: NEG } })],
   serveFile: ({ conn, msg }) => [() => conn.serveFile(STR, "/a"), () => conn.serveFile(msg, "")],
   httpStreamBody: ({ conn }) => [() => conn.httpStreamBody(NOT_A_FN)],
   httpBasicAuth: ({ conn }) => [() => conn.httpBasicAuth(5 as never, "p"), () => conn.httpBasicAuth("a:b", "p")],

@@ -12,12 +12,14 @@ import { FETCH_HANDLER_DEFAULTS } from "./fetch/fetch";
 import { SERVE_DEFAULTS } from "./fetch/fetch-serve";
 import { MQTT_CONNECT_DEFAULTS } from "./mqtt/mqtt";
 import { MEMORY_WINDOW_BYTES } from "../shim/memory";
+import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
 
 /**
  * Option defaults, frozen, one entry per options type: `limits` (Limits),
  * `shutdown` (ShutdownOptions), `run` (RunOptions), `asyncManager`,
  * `tls` (TlsOpts), `connect` (ClientOptions), `resolve` (ResolveOptions),
- * `fetchHandler`, `serve`, `mqttConnect`, `memoryNetwork`.
+ * `fetchHandler`, `serve`, `mqttConnect`, `memoryNetwork`, `staticCache`
+ * (StaticCacheOptions).
  */
 export const DEFAULTS = Object.freeze({
   limits: DEFAULT_LIMITS,
@@ -31,4 +33,5 @@ export const DEFAULTS = Object.freeze({
   serve: SERVE_DEFAULTS,
   mqttConnect: MQTT_CONNECT_DEFAULTS,
   memoryNetwork: Object.freeze({ windowBytes: MEMORY_WINDOW_BYTES }),
+  staticCache: STATIC_CACHE_DEFAULTS,
 });

@@ -61,5 +61,6 @@ export { SNTP_DEFAULT_URL, type SntpOptions } from "./dgram/sntp";
 export { MemoryDatagrams, type MemoryDatagramOptions } from "../shim/memory-udp";
 export { PackedFs } from "../shim/packed-fs";
 export type { FileSystem, FileStat } from "../shim/fs";
-export { HOST_REPLY_MIN, type ServeDirOptions, type ServeFileOptions } from "./http/static";
+export { HOST_REPLY_MIN, staticCacheUsage, type ServeDirOptions, type ServeFileOptions } from "./http/static";
+export type { StaticCacheOptions } from "./http/static-cache";
 export { DEFAULTS } from "./defaults";

@@ -12,6 +12,7 @@ import { latin1Bytes, readUtf8, scratch, type Bytes } from "../core/core";
 import { ConnectionClosedError, describe, TypeError } from "../core/errors"; // Node's argument-error codes
 import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
+import { StaticCache, staticCacheOptions, type StaticCacheOptions } from "./static-cache";
 import type { Connection } from "../core/connection";
 import type { FileSystem } from "../../shim/fs";
 
@@ -31,6 +32,12 @@ export interface ServeFileOptions {
   mimeTypes?: string | Record<string, string>;
   /** The file system to read from (default: node:fs in Node; none in the browser). */
   fs?: FileSystem;
+  /**
+   * The small-file cache over the default node:fs: its limits (shared by
+   * every call; the last ones given apply), or false to read each file
+   * every time. Not used with `fs`.
+   */
+  cache?: Partial<StaticCacheOptions> | false;
 }
 
 /** Options of `conn.serveDir()`. */
@@ -52,6 +59,30 @@ export function setDefaultFileSystem(fs: FileSystem | undefined): void {
 
 /** The file system of the serve call in progress (the core's imports are synchronous). */
 let activeFs: FileSystem | undefined;
+/** Its cache, when it is the default file system's and not turned off. */
+let activeCache: StaticCache | undefined;
+let defaultCache: StaticCache | undefined;
+/** The `cache` object applied last: the same object is not checked again per request. */
+let lastCacheOpts: unknown;
+
+function cacheFor(opts: ServeFileOptions, fs: FileSystem | undefined): StaticCache | undefined {
+  const o = opts.cache;
+  if (o === false || opts.fs !== undefined || fs === undefined) return undefined;
+  if (defaultCache?.fs !== fs) {
+    defaultCache = new StaticCache(fs);
+    lastCacheOpts = undefined;
+  }
+  if (o !== undefined && o !== lastCacheOpts) {
+    defaultCache.configure(staticCacheOptions(o));
+    lastCacheOpts = o;
+  }
+  return defaultCache;
+}
+
+/** Paths and file bytes the static file cache (over node:fs) holds now. */
+export function staticCacheUsage(): { entries: number; bytes: number } {
+  return defaultCache?.usage() ?? { entries: 0, bytes: 0 };
+}
 /** The connection of that serve call: a file system's failure is reported for it. */
 let activeConn: Connection | undefined;
 
@@ -237,13 +268,43 @@ export function cancelBody(id: number): void {
 
 // ---- the core's file imports ----------------------------------------------------
 
+/**
+ * Paths decoded lately: the core names the same few (the root, a file) in
+ * several calls per request and request after request. Comparing the bytes
+ * (from the end, where names differ) is cheaper than decoding them, and the
+ * same string keeps its hash for the map lookups behind stat and within.
+ */
+const PATH_MEMO = 8;
+const PATH_MEMO_MAX = 256;
+const memoBytes: Uint8Array[] = [];
+const memoStrings: string[] = [];
+let memoNext = 0;
+
+function pathAt(p: number, l: number): string {
+  const mem = u8();
+  next: for (let i = 0; i < memoBytes.length; i++) {
+    const b = memoBytes[i];
+    if (b.length !== l) continue;
+    for (let k = l - 1; k >= 0; k--) if (b[k] !== mem[p + k]) continue next;
+    return memoStrings[i];
+  }
+  const s = readUtf8(p, l);
+  if (l <= PATH_MEMO_MAX) {
+    memoBytes[memoNext] = mem.slice(p, p + l);
+    memoStrings[memoNext] = s;
+    memoNext = (memoNext + 1) % PATH_MEMO;
+  }
+  return s;
+}
+
 setFsHooks({
   stat(p, l, out) {
     const fs = activeFs;
     if (fs === undefined) return 0;
     let st: ReturnType<FileSystem["stat"]>;
     try {
-      st = fs.stat(readUtf8(p, l));
+      const path = pathAt(p, l);
+      st = activeCache !== undefined ? activeCache.stat(path) : fs.stat(path);
     } catch (err) {
       fsFailed(err);
       return 0;
@@ -257,13 +318,15 @@ setFsHooks({
   open(p, l, flags) {
     const fs = activeFs;
     if (fs === undefined) return 0;
-    const path = readUtf8(p, l);
+    const path = pathAt(p, l);
     try {
       if (flags & FS_DIR) {
         const names = fs.list(path);
         if (names === undefined) return 0;
         return addHandle({ bytes: encoder.encode(names.filter((n) => !n.includes("\n")).map((n) => `${n}\n`).join("")) });
       }
+      const kept = activeCache?.bytes(path);
+      if (kept !== undefined) return addHandle({ bytes: kept });
       const fd = fs.open(path);
       return fd === undefined ? 0 : addHandle({ fs, fd });
     } catch (err) {
@@ -274,12 +337,14 @@ setFsHooks({
   read(id, offset, buf, len) {
     const h = handles.get(id);
     if (h === undefined) return 0;
-    const dest = u8().subarray(buf, buf + len);
     if (h.bytes !== undefined) {
-      const part = h.bytes.subarray(offset, offset + len);
-      dest.set(part);
+      // A kept file is usually read whole: copy it without making views.
+      const b = h.bytes;
+      const part = offset === 0 && len >= b.length ? b : b.subarray(offset, offset + len);
+      u8().set(part, buf);
       return part.length;
     }
+    const dest = u8().subarray(buf, buf + len);
     try {
       return h.fs.read(h.fd, dest, offset);
     } catch (err) {
@@ -293,7 +358,7 @@ setFsHooks({
   within(r, rl, p, pl) {
     const fs = activeFs;
     try {
-      return fs !== undefined && fs.within(readUtf8(r, rl), readUtf8(p, pl)) ? 1 : 0;
+      return fs !== undefined && fs.within(pathAt(r, rl), pathAt(p, pl)) ? 1 : 0;
     } catch (err) {
       fsFailed(err);
       return 0;
@@ -342,15 +407,27 @@ function toScratchN(parts: Uint8Array[]): number[] {
   return out;
 }
 
+/** The last path checked and its bytes: a web root is the same string request after request. */
+let lastPath = "";
+let lastPathBytes = new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+
 function checkPath(what: string, path: unknown): Uint8Array {
+  if (path === lastPath && path !== "") return lastPathBytes;
   if (typeof path !== "string" || path === "" || path.includes("\0")) {
     throw new TypeError(`${what} must be a non-empty string without NUL, got ${describe(path)}`);
   }
-  return encoder.encode(path);
+  lastPath = path;
+  lastPathBytes = encoder.encode(path);
+  return lastPathBytes;
+}
+
+function extraBlock(h: HeadersInit | undefined): Uint8Array {
+  return h === undefined ? EMPTY : latin1Bytes(formatHeaders(h));
 }
 
 function mimeBlock(m: unknown): Uint8Array {
-  if (m === undefined) return new Uint8Array(0);
+  if (m === undefined) return EMPTY;
   if (typeof m === "string") {
     if (/[\r\n\0]/.test(m)) throw new TypeError(`mimeTypes: invalid text ${describe(m)}`);
     return latin1Bytes(m);
@@ -387,17 +464,20 @@ function live(conn: Connection, op: string): number {
   return conn._ptr;
 }
 
-function withFs<T>(conn: Connection, fs: FileSystem | undefined, fn: () => T): T {
+function withFs<T>(conn: Connection, fs: FileSystem | undefined, cache: StaticCache | undefined, fn: () => T): T {
   const m = conn.manager;
   const prev = activeFs;
+  const prevCache = activeCache;
   const prevConn = activeConn;
   activeFs = fs;
+  activeCache = cache;
   activeConn = conn;
   m._enter();
   try {
     return fn();
   } finally {
     activeFs = prev;
+    activeCache = prevCache;
     activeConn = prevConn;
     m._leave(true);
   }
@@ -415,11 +495,11 @@ export function serveDir(conn: Connection, msg: HttpMessage, rootDir: string, op
   const hm = messagePtr("serveDir", msg);
   if (typeof opts !== "object" || opts === null) throw new TypeError(`serveDir: options must be an object, got ${describe(opts)}`);
   const root = checkPath("serveDir: rootDir", rootDir);
-  const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
+  const extra = extraBlock(opts.extraHeaders);
   const mime = mimeBlock(opts.mimeTypes);
-  const page404 = opts.page404 === undefined ? new Uint8Array(0) : checkPath("serveDir: page404", opts.page404);
+  const page404 = opts.page404 === undefined ? EMPTY : checkPath("serveDir: page404", opts.page404);
   const fs = checkFs(opts.fs);
-  return answered(conn, withFs(conn, fs, () => {
+  return answered(conn, withFs(conn, fs, cacheFor(opts, fs), () => {
     const [rp, rn, ep, en, mp, mn, pp, pn] = toScratchN([root, extra, mime, page404]);
     return statics().mgx_http_serve_dir(c, hm, rp, rn, ep, en, mp, mn, pp, pn, opts.dirListing ? 1 : 0) !== 0;
   }));
@@ -431,10 +511,10 @@ export function serveFile(conn: Connection, msg: HttpMessage, path: string, opts
   const hm = messagePtr("serveFile", msg);
   if (typeof opts !== "object" || opts === null) throw new TypeError(`serveFile: options must be an object, got ${describe(opts)}`);
   const p = checkPath("serveFile: path", path);
-  const extra = latin1Bytes(formatHeaders(opts.extraHeaders));
+  const extra = extraBlock(opts.extraHeaders);
   const mime = mimeBlock(opts.mimeTypes);
   const fs = checkFs(opts.fs);
-  return answered(conn, withFs(conn, fs, () => {
+  return answered(conn, withFs(conn, fs, cacheFor(opts, fs), () => {
     const [pp, pn, ep, en, mp, mn] = toScratchN([p, extra, mime]);
     return statics().mgx_http_serve_file(c, hm, pp, pn, ep, en, mp, mn) !== 0;
   }));

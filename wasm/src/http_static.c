@@ -81,16 +81,20 @@ static void not_found(struct mg_connection *c, struct mg_http_message *hm,
 
 // Serve the file at path[0..len) (NUL-terminated, len < MG_PATH_MAX - 3)
 // with `status` (200, or 404 for page404: no conditionals, no ranges).
+// `known`: its {size, mtime} when the caller has just stat()ed it as a
+// regular file (one host call less per request), else NULL.
 static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char *path,
-                       size_t len, const struct mg_http_serve_opts *o, int status) {
+                       size_t len, const struct mg_http_serve_opts *o, int status,
+                       const double *known) {
   double st[2] = {0, 0};
-  int fl = host_fs_stat(path, len, st);
+  int fl = known != NULL ? MG_FS_READ : host_fs_stat(path, len, st);
   struct mg_str name = mg_str_n(path, len), mime = mg_http_mime(name, o->mime_types), *v;
   struct mg_body_src src;
   struct hdrs h;
   uint64_t size, mtime;
   bool gz = false;
   char etag[48], date[40];
+  if (known != NULL) st[0] = known[0], st[1] = known[1];
   if (!(fl & MG_FS_READ) || (fl & MG_FS_DIR)) {
     if (status == 200) not_found(c, hm, o);
     else reply_text(c, 404, o, "", "Not found\n");
@@ -184,11 +188,11 @@ static void not_found(struct mg_connection *c, struct mg_http_message *hm,
     }
   }
   if (n > 0) {
-    serve_file(c, hm, path, n, o, 404);
+    serve_file(c, hm, path, n, o, 404, NULL);
   } else if (p.len > 0 && p.len + 3 < sizeof(path)) {
     memcpy(path, p.buf, p.len);
     path[p.len] = '\0';
-    serve_file(c, hm, path, p.len, o, 404);
+    serve_file(c, hm, path, p.len, o, 404, NULL);
   } else {
     reply_text(c, 404, o, "", "Not found\n");
   }
@@ -304,7 +308,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm,
     return;
   }
   if (!(fl & MG_FS_DIR)) {
-    serve_file(c, hm, path, (size_t) n, o, 200);
+    serve_file(c, hm, path, (size_t) n, o, 200, (fl & MG_FS_READ) ? st : NULL);
     return;
   }
   if (path[n - 1] != '/') {  // "/dir" -> "/dir/", so relative links resolve
@@ -328,7 +332,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm,
   fl = host_fs_stat(path, (size_t) n + 10, st);
   if ((fl & MG_FS_READ) && !(fl & MG_FS_DIR) &&
       host_fs_within(root.buf, root.len, path, (size_t) n + 10)) {
-    serve_file(c, hm, path, (size_t) n + 10, o, 200);
+    serve_file(c, hm, path, (size_t) n + 10, o, 200, st);
     return;
   }
   path[n] = '\0';
@@ -360,7 +364,7 @@ void mg_http_serve_file(struct mg_connection *c, struct mg_http_message *hm, str
   }
   memcpy(buf, path.buf, path.len);
   buf[path.len] = '\0';
-  serve_file(c, hm, buf, path.len, o, 200);
+  serve_file(c, hm, buf, path.len, o, 200, NULL);
 }
 
 // ---- exports -------------------------------------------------------------------
