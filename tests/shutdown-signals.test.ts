@@ -64,7 +64,7 @@ test("a second SIGINT while a request is stuck forces an immediate exit", async 
   expect(report.signal).toBe("SIGINT");
   expect(report.forced).toHaveLength(1);
   expect(report.forced[0]).toMatchObject({ uri: "/stuck" });
-  expect(report.forced[0].busyMs).toBeGreaterThanOrEqual(1200);
+  expect(report.forced[0].busyMs).toBeGreaterThanOrEqual(1000); // in flight before the first press, forced by one past the 1000 ms window
   expect(report.durationMs).toBeLessThan(4000); // far below the 20 s timeout
   expect(await stuck.waitEnd(2000)).toBe(true);
   stuck.destroy();
