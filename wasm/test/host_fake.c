@@ -271,6 +271,16 @@ uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h) {
   return fake_accept(*mgr, fake_listen(*mgr, MGX_PROTO_HTTP))->id;
 }
 
+const char *fake_http_once(fake_handler_t h, const char *req) {
+  static char out[8192];
+  struct mg_mgr *mgr;
+  uint32_t id = fake_http_server(&mgr, h);
+  fake_feeds(mgr, id, req);
+  snprintf(out, sizeof(out), "%s", fake_out(id));
+  mgx_mgr_free(mgr);
+  return out;
+}
+
 struct mg_connection *fake_http_req;
 
 static void keep_request(struct mg_connection *c, int ev, void *ev_data) {

@@ -53,6 +53,9 @@ struct mg_connection *fake_accept(struct mg_mgr *mgr, struct mg_connection *lsn)
 // A new manager in *mgr with an HTTP listener and one accepted connection
 // whose events go to `h`; returns that connection's id.
 uint32_t fake_http_server(struct mg_mgr **mgr, fake_handler_t h);
+// One request on a fresh HTTP server with handler `h`: what it wrote back
+// (a static copy, valid until the next call); the manager is freed.
+const char *fake_http_once(fake_handler_t h, const char *req);
 // The connection whose request fake_http_pending() delivered last (NULL until one is).
 extern struct mg_connection *fake_http_req;
 // fake_http_server() whose handler keeps the connection of each request in

@@ -140,7 +140,6 @@ static void step5_if_range(void) {
 
 // ---- through serve_dir / serve_file ----------------------------------------------
 
-static struct mg_mgr *s_mgr;
 static struct mg_http_serve_opts s_opts;
 
 static void handler(struct mg_connection *c, int ev, void *ev_data) {
@@ -148,12 +147,7 @@ static void handler(struct mg_connection *c, int ev, void *ev_data) {
 }
 
 static const char *get(const char *req) {
-  static char out[8192];
-  uint32_t id = fake_http_server(&s_mgr, handler);
-  fake_feeds(s_mgr, id, req);
-  snprintf(out, sizeof(out), "%s", fake_out(id));
-  mgx_mgr_free(s_mgr);
-  return out;
+  return fake_http_once(handler, req);
 }
 
 static void setup(void) {

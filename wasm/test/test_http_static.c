@@ -48,12 +48,7 @@ static void setup(void) {
 }
 
 static const char *get(const char *req) {
-  static char out[8192];
-  uint32_t id = fake_http_server(&s_mgr, serve_handler);
-  fake_feeds(s_mgr, id, req);
-  snprintf(out, sizeof(out), "%s", fake_out(id));
-  mgx_mgr_free(s_mgr);
-  return out;
+  return fake_http_once(serve_handler, req);
 }
 
 static void path_normalize(void) {
