@@ -88,6 +88,13 @@ export interface Network {
    */
   sendWith?(id: number, len: number, fill: (buf: Uint8Array) => number): number;
   /**
+   * Optional: send() for bytes the caller keeps unchanged until they are
+   * written and that are not in linear memory (a reply() body the host
+   * holds): taken by reference, not copied, so a body that backs up behind
+   * a slow or reset peer is held once, not twice. Same answers as send().
+   */
+  sendKept?(id: number, data: Uint8Array): number;
+  /**
    * Optional: bytes send() took for `id` that are not written to the peer
    * yet (shutdown reports say how much a forced connection still had to send).
    */

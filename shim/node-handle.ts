@@ -488,6 +488,17 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       return data.length;
     },
 
+    sendKept(id: number, data: Uint8Array): number {
+      const st = sockets.get(id);
+      if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
+      if (!st.connected || queued(st) >= HIGH_WATER) {
+        st.wantWritable = true;
+        return 0;
+      }
+      writeOut(st, data as Buffer); // libuv keeps a reference until written; no copy
+      return data.length;
+    },
+
     sendWith(id: number, len: number, fill: (buf: Uint8Array) => number): number {
       const st = sockets.get(id);
       if (st === undefined || st.closed || st.destroyed) return -1; // gone

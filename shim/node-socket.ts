@@ -298,6 +298,17 @@ export function socketNetwork(opts: SocketNetworkOptions = {}): SocketNetwork {
       return data.length;
     },
 
+    sendKept(id: number, data: Uint8Array): number {
+      const st = sockets.get(id);
+      if (!st || st.closed || st.socket.destroyed || !st.socket.writable) return data.length; // gone: drop
+      if (st.socket.writableLength >= HIGH_WATER) {
+        st.wantWritable = true;
+        return 0;
+      }
+      st.socket.write(data); // the stream keeps a reference until written; no copy
+      return data.length;
+    },
+
     pause(id: number, paused: boolean): void {
       const st = sockets.get(id);
       if (!st || st.closed) return;

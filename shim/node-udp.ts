@@ -194,5 +194,6 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
   if (tcp.tlsInit) net.tlsInit = (id, tls, pending) => tcp.tlsInit!(id, tls, pending);
   if (tcp.tlsPrepare) net.tlsPrepare = (tls) => tcp.tlsPrepare!(tls);
   if (tcp.queuedBytes) net.queuedBytes = (id) => (mine(id) ? 0 : tcp.queuedBytes!(id));
+  if (tcp.sendKept) net.sendKept = (id, data) => (mine(id) ? udp.send(id, data) : tcp.sendKept!(id, data));
   return net;
 }

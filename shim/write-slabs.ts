@@ -21,12 +21,17 @@ const SPARE_SLABS_MAX = 8;
 let slab: Buffer | undefined;
 /** Slabs whose asynchronous write completed. */
 const spareSlabs: Buffer[] = [];
+/** Memory writeBuf() allocated: only it is recycled (a caller's kept bytes are never reused). */
+const ours = new WeakSet<ArrayBufferLike>();
 
 /** A write buffer of `len` bytes: the slab (or a spare one) while it fits, else a one-off. */
 export function writeBuf(len: number): Buffer {
   if (len > SLAB_MAX) return Buffer.allocUnsafeSlow(len);
   if (slab === undefined && spareSlabs.length > 0) slab = spareSlabs.pop();
-  if (slab === undefined || slab.length < len) slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
+  if (slab === undefined || slab.length < len) {
+    slab = Buffer.allocUnsafeSlow(Math.max(len, SLAB_MIN));
+    ours.add(slab.buffer);
+  }
   return len === slab.length ? slab : slab.subarray(0, len);
 }
 
@@ -38,7 +43,7 @@ export function handOver(buf: Buffer): void {
 /** The write of `done` completed: keep its slab for reuse (one-off buffers are dropped). */
 export function recycle(done: Buffer): void {
   if (done.length <= SLAB_MAX && done.byteOffset === 0 && done.buffer.byteLength >= SLAB_MIN &&
-      spareSlabs.length < SPARE_SLABS_MAX) {
+      spareSlabs.length < SPARE_SLABS_MAX && ours.has(done.buffer)) {
     spareSlabs.push(Buffer.from(done.buffer, 0, done.buffer.byteLength));
   }
 }

@@ -200,7 +200,8 @@ class BodyPump {
       if (chunk.length === 0) return this.#done(false); // the file shrank: the length was promised
       let n: number;
       try {
-        n = net.send(id, chunk);
+        // Bytes in memory (the caller's array, a packed file) are written without a copy.
+        n = inMemory && net.sendKept !== undefined ? net.sendKept(id, chunk) : net.send(id, chunk);
       } catch (err) {
         return this.#netFailed(err); // the networks drop bytes for a gone socket: this is a failure
       }
