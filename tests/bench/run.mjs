@@ -17,7 +17,8 @@
 //                   ws = WebSocket echo vs the ws package, tests/bench/ws.mjs;
 //                   utils: tests/bench/utils.mjs, each utility against Node's;
 //                   tls = HTTPS vs node:https, tests/bench/tls.mjs;
-//                   static = tests/bench/static.mjs, static files)
+//                   static = tests/bench/static.mjs, static files;
+//                   storm = tests/bench/storm.mjs, memory under a reset storm vs node:http)
 //   BENCH_PIN       1: each server (all its threads) on CPU 0 and wrk on CPU 1,
 //                   so the load generator never competes with the server for
 //                   a core; 0: both share all cores. Default 1 where taskset
@@ -56,7 +57,7 @@ const WARMUP = posInt("BENCH_WARMUP", Math.min(2, DURATION));
 const ROUNDS = posInt("BENCH_ROUNDS", 3);
 const IDLE = posInt("BENCH_IDLE_CONNS", 1000);
 const SERVERS = list("BENCH_SERVERS", ["tsmongoose", "node-http", "raw-net", "raw-handle"]);
-const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils", "tls", "static"]);
+const CASES = list("BENCH_CASES", ["hello", "100k", "upload", "memory", "cluster", "ws", "utils", "tls", "static", "storm"]);
 const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
 const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
 const THREADS = posInt("BENCH_THREADS", PIN ? 1 : 2), CONNECTIONS = 50;
@@ -248,6 +249,7 @@ async function main() {
     const { wsBench } = await import("./ws.mjs");
     report.ws = await wsBench({ pin: PIN, durationS: DURATION, warmupS: WARMUP, rounds: ROUNDS, idleConns: IDLE });
   }
+  if (CASES.includes("storm")) report.storm = await (await import("./storm.mjs")).stormBench({ pin: PIN });
   if (CASES.includes("utils")) report.utils = await (await import("./utils.mjs")).benchUtils();
 
   const q = Object.entries(report.quietRounds);
@@ -260,7 +262,7 @@ async function main() {
   for (const r of heads) console.log(`${LABEL[r.server]} response head (${r.responseHeadBytes} bytes):\n  ${r.responseHead.split("\r\n").join("\n  ")}`);
   mkdirSync(join(root, "build"), { recursive: true });
   writeFileSync(join(root, "build", "bench.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(join(root, "build", "bench.md"), render(report, true) + (report.ws ? `\n## WebSocket echo (tsmongoose vs ws)\n${report.ws.table}\n` : "") + (report.tls ? `\n${report.tls.text}` : ""));
+  writeFileSync(join(root, "build", "bench.md"), render(report, true) + (report.ws ? `\n## WebSocket echo (tsmongoose vs ws)\n${report.ws.table}\n` : "") + (report.tls ? `\n${report.tls.text}` : "") + (report.storm ? `\n## Reset storm (memory)\n${report.storm.table}\n` : ""));
   if (report.tls) console.log("\n" + report.tls.text);
   console.log("\nwrote build/bench.json and build/bench.md");
   if (env.BENCH_MQTT !== "0") await (await import("./mqtt.mjs")).benchMqtt(); // MQTT part (BENCH_MQTT=0 skips)
