@@ -14,9 +14,15 @@
 // subclass installed by installGlobals() (fetch-response.ts), which unwraps
 // it, as @hono/node-server does.
 
-/** The platform's own classes, captured before installGlobals() replaces the globals. */
-export const NativeRequest: typeof Request = globalThis.Request;
-export const NativeHeaders: typeof Headers = globalThis.Headers;
+/**
+ * The platform's own classes, captured by linkRequest() before
+ * installGlobals() replaces the globals. Not at import: in Node, reading
+ * `globalThis.Request` loads its fetch implementation (undici, about 6 MB of
+ * RSS), which a process that never makes a fetch handler need not carry.
+ */
+export let NativeRequest: typeof Request;
+export let NativeHeaders: typeof Headers;
+let linked = false;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const decoder = new TextDecoder();
@@ -137,12 +143,6 @@ export class RequestHeaders {
   }
 }
 
-// Every other Headers member: delegate to the real object.
-// (Guarded: importing the package must not fail where the web classes are missing.)
-if (typeof NativeHeaders === "function") {
-  delegateAll(RequestHeaders.prototype, NativeHeaders.prototype, (self) => RequestHeaders.native(self as RequestHeaders));
-  Object.setPrototypeOf(RequestHeaders.prototype, NativeHeaders.prototype);
-}
 
 /** Hooks of the adapter into a FetchRequest (not part of the Request interface). */
 export interface RequestHooks {
@@ -272,11 +272,26 @@ export class FetchRequest {
   }
 }
 
-// Every other Request member (clone, formData, cache, mode, ...) comes from
-// the real Request.
-if (typeof NativeRequest === "function") {
-  delegateAll(FetchRequest.prototype, NativeRequest.prototype, (self) => FetchRequest.native(self as FetchRequest));
-  Object.setPrototypeOf(FetchRequest.prototype, NativeRequest.prototype);
+/**
+ * Capture the platform's Request and Headers and put the lightweight
+ * classes on top of them, once (fetchHandler() calls it first). Every other
+ * Headers or Request member (clone, formData, cache, mode, ...) delegates to
+ * the real object. Guarded: where the web classes are missing, fetchHandler()
+ * says so.
+ */
+export function linkRequest(): void {
+  if (linked) return;
+  linked = true;
+  NativeRequest = globalThis.Request;
+  NativeHeaders = globalThis.Headers;
+  if (typeof NativeHeaders === "function") {
+    delegateAll(RequestHeaders.prototype, NativeHeaders.prototype, (self) => RequestHeaders.native(self as RequestHeaders));
+    Object.setPrototypeOf(RequestHeaders.prototype, NativeHeaders.prototype);
+  }
+  if (typeof NativeRequest === "function") {
+    delegateAll(FetchRequest.prototype, NativeRequest.prototype, (self) => FetchRequest.native(self as FetchRequest));
+    Object.setPrototypeOf(FetchRequest.prototype, NativeRequest.prototype);
+  }
 }
 
 /**

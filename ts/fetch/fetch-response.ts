@@ -13,10 +13,11 @@
 // real Response once and delegates. Other bodies and inits build the real
 // Response at once. `instanceof Response` holds both ways. This is the
 // technique of @hono/node-server, written anew here.
-import { delegateAll, FetchRequest, NativeHeaders, NativeRequest } from "./fetch-request";
+import { delegateAll, FetchRequest, linkRequest, NativeHeaders, NativeRequest } from "./fetch-request";
 
-/** The platform's own Response, captured before installGlobals() replaces the global. */
-export const NativeResponse: typeof Response = globalThis.Response;
+/** The platform's own Response, captured by linkNatives() (not at import: see NativeRequest). */
+export let NativeResponse: typeof Response;
+let linked = false;
 
 /** The key of the [status, body, headers] a FetchResponse keeps until it materialises. */
 export const RESPONSE_CACHE: unique symbol = Symbol("tsmongoose.responseCache");
@@ -110,11 +111,18 @@ export class FetchResponse {
   }
 }
 
-if (typeof NativeResponse === "function") {
-  delegateAll(FetchResponse.prototype, NativeResponse.prototype, (self) => FetchResponse.native(self as FetchResponse));
-  Object.setPrototypeOf(FetchResponse.prototype, NativeResponse.prototype);
-  // Response.json(), Response.redirect(), Response.error() come from the real class.
-  Object.setPrototypeOf(FetchResponse, NativeResponse);
+/** Capture the platform's web classes and link the lightweight ones to them, once (before any other use). */
+export function linkNatives(): void {
+  linkRequest();
+  if (linked) return;
+  linked = true;
+  NativeResponse = globalThis.Response;
+  if (typeof NativeResponse === "function") {
+    delegateAll(FetchResponse.prototype, NativeResponse.prototype, (self) => FetchResponse.native(self as FetchResponse));
+    Object.setPrototypeOf(FetchResponse.prototype, NativeResponse.prototype);
+    // Response.json(), Response.redirect(), Response.error() come from the real class.
+    Object.setPrototypeOf(FetchResponse, NativeResponse);
+  }
 }
 
 let globalRequest: typeof Request | undefined;
@@ -148,6 +156,7 @@ export function responseCache(res: unknown): ResponseCache | undefined {
  * wide, as @hono/node-server does. Idempotent.
  */
 export function installGlobals(): void {
+  linkNatives();
   const g = globalThis as unknown as Record<string, unknown>;
   globalRequest ??= makeGlobalRequest();
   if (g.Response !== FetchResponse) Object.defineProperty(globalThis, "Response", { value: FetchResponse, writable: true, configurable: true });

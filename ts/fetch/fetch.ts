@@ -22,7 +22,7 @@ import { describe } from "../core/errors";
 import { argTypeError, checkBoolean, checkFunction, checkNumber, checkObject } from "../core/args";
 import { FetchRequest, NativeHeaders, RequestError, trimOws } from "./fetch-request";
 import { HOST, newRequest } from "./fetch-url";
-import { NativeResponse, TEXT_PLAIN, installGlobals, responseCache } from "./fetch-response";
+import { NativeResponse, TEXT_PLAIN, installGlobals, linkNatives, responseCache } from "./fetch-response";
 import type { Connection, Handler } from "../core/connection";
 import type { HttpMessage } from "../http/http-message";
 
@@ -251,6 +251,7 @@ function ticks(): Promise<typeof TICK> {
 }
 
 function checkOptions(fetch: unknown, opts: unknown): FetchHandlerOptions {
+  linkNatives();
   if (typeof NativeResponse !== "function" || typeof NativeHeaders !== "function") {
     throw new TypeError("fetchHandler needs the web Request, Response and Headers classes (Node >= 20 or a browser)");
   }

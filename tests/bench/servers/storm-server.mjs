@@ -4,7 +4,6 @@
 // "node-http" (res.end). Besides the common IPC (common.mjs) it answers
 // { type: "sample" } with process.memoryUsage() taken as it is (no GC) and
 // the core's linear memory size (0 for node:http).
-import { createServer } from "node:http";
 import { serveIpc } from "./common.mjs";
 
 const SHARED = Buffer.alloc(1 << 20, "0123456789abcdef");
@@ -36,6 +35,7 @@ if (which === "tsmongoose") {
   serveWasm();
   serveIpc(listener.localAddr.port, async () => mgr.close(), wasmMemory ? "" : "(core memory not caught)");
 } else {
+  const { createServer } = await import("node:http"); // not loaded in the tsmongoose server
   const srv = createServer((req, res) => {
     req.resume();
     if (req.url === "/big") {
