@@ -10,7 +10,10 @@
 //   linear memory (which never shrinks) does not grow, its heap returns to
 //   where it was, every connection is forgotten and every body handed to
 //   reply() is released (collectable: its WeakRef is cleared by a GC).
-import { fork, type ChildProcess } from "node:child_process";
+// - What every server carries before any storm: importing the package and
+//   serving HTTP does not load Node's fetch implementation (undici, about
+//   6 MB of RSS); the first fetchHandler() does.
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 
@@ -115,3 +118,19 @@ test("3 storms of 100 resets mid-1 MiB-response: no core growth, every body and 
   expect(Math.abs(after.coreHeap - base.coreHeap)).toBeLessThan(64 * 1024);
   expect(after.arrayBuffers - base.arrayBuffers).toBeLessThan(4 * MiB); // spare write slabs at most
 }, 60_000);
+
+test("importing the package and serving HTTP leaves Node's fetch implementation unloaded; fetchHandler() loads it", () => {
+  const script = `
+    const undici = () => process.moduleLoadList.some((m) => m.includes("undici"));
+    const t = require(${JSON.stringify(path.join(__dirname, "..", "dist", "index.cjs"))});
+    t.init().then(() => {
+      const mgr = new t.Manager((c, ev) => { if (ev === t.MG_EV_HTTP_MSG) c.reply(200, "ok"); });
+      mgr.listen("http://127.0.0.1:0");
+      const before = undici();
+      t.fetchHandler(() => new Response("x"));
+      mgr.close();
+      console.log(JSON.stringify({ before, after: undici() }));
+    });`;
+  const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20_000 });
+  expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ before: false, after: true });
+});
