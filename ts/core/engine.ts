@@ -219,7 +219,7 @@ export abstract class Engine {
       return;
     }
     if (chunk) {
-      chunk = chunk.slice(); // the network may reuse its buffer after the call
+      chunk = new Uint8Array(chunk); // a copy: the network may reuse its buffer (Buffer#slice is a view)
       conn._queuedBytes += chunk.length;
       this.#updatePause(conn);
     }
