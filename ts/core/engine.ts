@@ -337,7 +337,7 @@ export abstract class Engine {
       if (off === chunk.length) return;
       chunk = chunk.subarray(off);
     }
-    conn._backlog.push(owned ? chunk : chunk.slice());
+    conn._backlog.push(owned ? chunk : new Uint8Array(chunk)); // a copy, not Buffer#slice's view
     this.#blocked.add(conn);
     this.#updatePause(conn);
   }
