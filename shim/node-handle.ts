@@ -72,7 +72,7 @@ interface HandleState {
    * TLSWrap takes one write at a time (a second one aborts the process), so
    * these go out together when it completes.
    */
-  tlsBacklog?: Buffer[];
+  tlsBacklog?: Uint8Array[];
 }
 
 /** A write request that went asynchronous: what it must keep alive. */
@@ -87,6 +87,8 @@ type StatefulHandle = TcpHandle & { [kState]: HandleState };
 let uv: TcpBindings;
 /** Where every read lands (reads are delivered one at a time, and the core copies). */
 let readBuffer: Buffer;
+/** readBuffer as a plain view: its subarray() per read is the builtin one, not Buffer's JavaScript. */
+let readView: Uint8Array;
 /** The write request, reused while writes finish synchronously. */
 let spareReq: PendingWrite;
 // The socket that delivered data last: the answer to it usually follows at
@@ -138,7 +140,7 @@ function onRead(this: StatefulHandle): void {
   if (n > 0) {
     if (st.closed) return; // closing: discard
     hotState = st;
-    st.events.data(st.id, readBuffer.subarray(0, n));
+    st.events.data(st.id, readView.subarray(0, n));
     return;
   }
   if (n === 0) return;
@@ -161,7 +163,7 @@ function afterWrite(this: PendingWrite, status: number): void {
   const st = this.state as HandleState;
   this.state = undefined;
   if (st.tlsQueued !== undefined && this.buffer !== undefined) st.tlsQueued -= this.buffer.length;
-  if (this.buffer !== undefined) recycle(this.buffer as Buffer);
+  if (this.buffer !== undefined) recycle(this.buffer);
   this.buffer = undefined;
   const backlog = st.tlsBacklog;
   st.tlsBacklog = undefined;
@@ -195,7 +197,7 @@ function write(st: HandleState, data: Uint8Array): void {
 }
 
 /** Write `buf` (a writeBuf() buffer, filled). */
-function writeOut(st: HandleState, buf: Buffer): void {
+function writeOut(st: HandleState, buf: Uint8Array): void {
   if (st.tlsBacklog !== undefined) {
     st.tlsBacklog.push(buf);
     st.tlsQueued! += buf.length;
@@ -329,6 +331,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
   if (uv === undefined) {
     uv = bindings;
     readBuffer = Buffer.allocUnsafeSlow(READ_SIZE);
+    readView = new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, READ_SIZE);
     spareReq = new uv.WriteWrap();
   }
   const backlog = opts.backlog ?? 511;
@@ -495,7 +498,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
         st.wantWritable = true;
         return 0;
       }
-      writeOut(st, data as Buffer); // libuv keeps a reference until written; no copy
+      writeOut(st, data); // libuv keeps a reference until written; no copy
       return data.length;
     },
 
