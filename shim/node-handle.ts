@@ -85,10 +85,8 @@ const kState = Symbol("tsmongoose.handleState");
 type StatefulHandle = TcpHandle & { [kState]: HandleState };
 
 let uv: TcpBindings;
-/** Where every read lands (reads are delivered one at a time, and the core copies). */
-let readBuffer: Buffer;
-/** readBuffer as a plain view: its subarray() per read is the builtin one, not Buffer's JavaScript. */
-let readView: Uint8Array;
+/** Where every read lands (one at a time; the core copies), and a plain view of it (builtin subarray(), not Buffer's JS). */
+let readBuffer: Buffer, readView: Uint8Array;
 /** The write request, reused while writes finish synchronously. */
 let spareReq: PendingWrite;
 // The socket that delivered data last: the answer to it usually follows at
@@ -438,6 +436,20 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
     if (err < 0) process.nextTick(() => fail(st, uvError(err, "connect", address, port)));
   }
 
+  /** send() (`kept`: sendKept(), written by reference, no copy: libuv keeps it until written). */
+  function offer(id: number, data: Uint8Array, kept: boolean): number {
+    const hot = hotState;
+    const st = hot !== undefined && hot.id === id && hot.owner === sockets ? hot : sockets.get(id);
+    if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
+    if (!st.connected || queued(st) >= HIGH_WATER) {
+      st.wantWritable = true;
+      return 0;
+    }
+    if (kept) writeOut(st, data);
+    else write(st, data);
+    return data.length;
+  }
+
   return {
     name: "node",
 
@@ -479,28 +491,9 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       });
     },
 
-    send(id: number, data: Uint8Array): number {
-      const hot = hotState;
-      const st = hot !== undefined && hot.id === id && hot.owner === sockets ? hot : sockets.get(id);
-      if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
-      if (!st.connected || queued(st) >= HIGH_WATER) {
-        st.wantWritable = true;
-        return 0;
-      }
-      write(st, data);
-      return data.length;
-    },
+    send: (id: number, data: Uint8Array): number => offer(id, data, false),
 
-    sendKept(id: number, data: Uint8Array): number {
-      const st = sockets.get(id);
-      if (st === undefined || st.closed || st.destroyed) return data.length; // gone: drop
-      if (!st.connected || queued(st) >= HIGH_WATER) {
-        st.wantWritable = true;
-        return 0;
-      }
-      writeOut(st, data); // libuv keeps a reference until written; no copy
-      return data.length;
-    },
+    sendKept: (id: number, data: Uint8Array): number => offer(id, data, true),
 
     sendWith(id: number, len: number, fill: (buf: Uint8Array) => number): number {
       const st = sockets.get(id);
