@@ -89,8 +89,8 @@ test("resets in the middle of request bodies (up to 512 KB buffered in the core)
   const clients = await connectMany(20);
   await Promise.all(clients.map((c, i) =>
     c.write(`POST /body${i} HTTP/1.1\r\nHost: x\r\nContent-Length: ${1 << 20}\r\n\r\n${"b".repeat((i + 1) * 25_000)}`)));
-  await sleep(100);
-  expect(coreHeapUsed()).toBeGreaterThan(heap0 + 20 * 25_000); // the partial bodies are buffered
+  // The partial bodies are buffered (waited for: a busy machine delivers them late).
+  await eventually(() => coreHeapUsed() > heap0 + 20 * 25_000, 5000, "the partial bodies to be buffered");
   for (const c of clients) c.socket.resetAndDestroy();
   await expectBaseline(heap0);
   expect(adv.seen.filter((s) => s.includes("/body"))).toEqual([]);
@@ -121,7 +121,7 @@ test("resets while the server is writing a 16 MB response", async () => {
   const clients = await connectMany(8);
   await Promise.all(clients.map((c, i) => c.write(`GET /big?n=${16 << 20}&i=${i} HTTP/1.1\r\nHost: x\r\n\r\n`)));
   // Read a little of each response, then reset mid-transfer.
-  await Promise.all(clients.map((c) => c.waitUntil(() => c.received >= 64 * 1024, 5000, "the response to start")));
+  await Promise.all(clients.map((c) => c.waitUntil(() => c.received >= 64 * 1024, 20_000, "the response to start")));
   for (const c of clients) {
     expect(c.received).toBeLessThan(16 << 20);
     c.socket.resetAndDestroy();
@@ -141,6 +141,7 @@ test("a storm of 300 connections resetting at random points (head, body, waiting
     (c: RawClient) => c.write("GET /storm HTTP/1.1\r\nHost: x\r\n\r\nGET /storm HTTP/1.1\r\nHost: x\r\n\r\n"),
   ];
   lateReplies.length = 0;
+  const slow0 = adv.count("/slowreply");
   const tasks: Promise<void>[] = [];
   for (let i = 0; i < 300; i++) {
     tasks.push((async () => {
@@ -154,7 +155,8 @@ test("a storm of 300 connections resetting at random points (head, body, waiting
   const before = by.count;
   await Promise.all(tasks);
   expect(by.count).toBeGreaterThan(before);
-  await sleep(150); // the last /slowreply timers fire
+  // Every /slowreply the server saw gets its late reply (100 ms timers).
+  await eventually(() => lateReplies.length === adv.count("/slowreply") - slow0, 5000, "the late replies");
   expect(lateReplies.filter((r) => r !== "closed" && r !== "sent")).toEqual([]);
   await expectBaseline(heap0);
 });
