@@ -258,6 +258,19 @@ static bool queue(struct mg_connection *c, struct head *h, const void *body, siz
   return ok;
 }
 
+// queue() for a response whose head the core wrote (framing known): marked
+// started first, so mg_send does not scan it as a raw answer written by
+// the handler (MG_HF_RAW_HEAD): that scan found nothing to do and cost
+// as much as writing the head.
+static bool queue_own(struct mg_connection *c, struct head *h, const void *body,
+                      size_t body_len) {
+  bool was = (c->flags & MG_F_RESP_STARTED) != 0, ok;
+  if (c->flags & MG_F_REQ_PENDING) c->flags |= MG_F_RESP_STARTED;
+  ok = queue(c, h, body, body_len);
+  if (!ok && !was) c->flags &= ~MG_F_RESP_STARTED;
+  return ok;
+}
+
 static bool usable(const struct mg_connection *c, int status) {
   if (status < 100 || status > 999) return false;
   if (c->flags & (MG_F_CLOSING | MG_F_FINAL | MG_F_CLOSE_SENT | MG_F_LISTENING)) return false;
@@ -346,7 +359,7 @@ static int respond_src(struct mg_connection *c, int status, const struct mg_http
   if (bodiless || (c->flags & MG_F_HEAD)) body_len = 0;
   if (src != NULL) {
     bool with_body = !bodiless && !(c->flags & MG_F_HEAD) && src->len > 0;
-    bool ok = queue(c, &h, NULL, 0);
+    bool ok = queue_own(c, &h, NULL, 0);
     if (ok && with_body && src->in_host) {
       mg_body_queue(c, src->fd, src->off, src->len);  // takes the handle
       return close ? 1 : 0;
@@ -355,7 +368,7 @@ static int respond_src(struct mg_connection *c, int status, const struct mg_http
     host_fs_close(src->fd);
     return ok ? (close ? 1 : 0) : -1;
   }
-  return queue(c, &h, body, body_len) ? (close ? 1 : 0) : -1;
+  return queue_own(c, &h, body, body_len) ? (close ? 1 : 0) : -1;
 }
 
 static bool reply_src(struct mg_connection *c, int status, const struct mg_http_lines *core,
