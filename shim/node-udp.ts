@@ -194,5 +194,7 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
   if (tcp.tlsInit) net.tlsInit = (id, tls, pending) => tcp.tlsInit!(id, tls, pending);
   if (tcp.tlsPrepare) net.tlsPrepare = (tls) => tcp.tlsPrepare!(tls);
   if (tcp.queuedBytes) net.queuedBytes = (id) => (mine(id) ? 0 : tcp.queuedBytes!(id));
+  // Big file bodies are read straight into the TCP transport's write buffer (a datagram id never has one).
+  if (tcp.sendWith) net.sendWith = (id, len, fill) => (mine(id) ? -1 : tcp.sendWith!(id, len, fill));
   return net;
 }
