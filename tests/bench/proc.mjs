@@ -26,3 +26,16 @@ export function cpuSampler(pids) {
     stop() { return Object.fromEntries(pids.map((p) => [p, cpuSeconds(p) - before.get(p)])); },
   };
 }
+
+/** Fraction of all CPU time used over `ms` (other work, when the bench itself is idle meanwhile). */
+export async function machineBusy(ms = 1000) {
+  if (!existsSync("/proc/stat")) return 0;
+  const sample = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sample();
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
