@@ -27,6 +27,7 @@ export function ratios(results) {
       nodeHttpVsRaw: ratio(node?.rps, raw?.rps),
       oursVsRawHandle: ratio(ours?.rps, handle?.rps),
       p99Ours: ours?.p99Ms, p99NodeHttp: node?.p99Ms,
+      cpuOurs: ours?.cpuUsPerReq, cpuRawHandle: handle?.cpuUsPerReq,
     });
   }
   return out;
@@ -104,6 +105,10 @@ export function render(report, markdown) {
     const h = rs.find((r) => r.caseId === "hello");
     if (h && !Number.isNaN(h.nodeHttpVsRaw)) {
       lines.push(`${markdown ? "- " : "  "}for scale: the raw node:net ceiling is ${(1 / h.nodeHttpVsRaw).toFixed(2)}x node:http on this machine`);
+    }
+    if (h && h.cpuOurs > 0 && h.cpuRawHandle > 0) {
+      lines.push(`${markdown ? "- " : "  "}server CPU per request: ours ${h.cpuOurs.toFixed(2)} us, raw TCP handle ${h.cpuRawHandle.toFixed(2)} us ` +
+        `(the ceiling's cost is ${(h.cpuRawHandle / h.cpuOurs).toFixed(2)}x ours: the rate ratio a CPU-bound run would show)`);
     }
     parts.push("Targets (hello world):\n" + (markdown ? "\n" : "") + lines.join("\n"));
   }
