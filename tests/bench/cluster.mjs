@@ -17,7 +17,7 @@ import { spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
-import { cpuSeconds } from "./proc.mjs";
+import { cpuSeconds, machineBusy } from "./proc.mjs";
 import { parseWrk, runWrk, wrkArgs } from "./wrk.mjs";
 
 const WRK_THREADS = 2;
@@ -138,7 +138,8 @@ export async function benchCluster({ root, here, durationS, warmupS, rounds }) {
         try {
           const base = { threads: WRK_THREADS, connections: 50, url: `http://127.0.0.1:${fleet.port}/` };
           await runWrk(wrkArgs({ ...base, durationS: warmupS }), (warmupS + 30) * 1000, false);
-          runs.push(await measuredRun(fleet, base, durationS));
+          const busy = await machineBusy(); // the fleet is idle now: this is other work
+          runs.push({ ...(await measuredRun(fleet, base, durationS)), busy });
         } finally {
           await fleet.stop();
         }
@@ -148,10 +149,12 @@ export async function benchCluster({ root, here, durationS, warmupS, rounds }) {
       const fleetCpu = med.cpu.primary + med.cpu.workers.reduce((a, b) => a + b, 0);
       const share = (sec) => `${(sec / durationS).toFixed(2)}`;
       rows.push({ server, workers, rps: med.rps, p99Ms: med.p99Ms, errors: runs.reduce((n, x) => n + x.socketErrors + x.non2xx, 0),
+        busy: Math.max(...runs.map((x) => x.busy)),
         cpu: med.cpu, usPerReq: (fleetCpu / med.requests) * 1e6, wrkUsPerReq: (med.cpu.wrk / med.requests) * 1e6 });
       console.log(`  ${server.padEnd(11)} ${workers} worker(s): ${Math.round(med.rps)} req/s, p99 ${med.p99Ms?.toFixed(2)} ms; ` +
         `CPU (cores): workers ${med.cpu.workers.map(share).join(" + ")}, primary ${share(med.cpu.primary)}, wrk ${share(med.cpu.wrk)}; ` +
-        `fleet ${((fleetCpu / med.requests) * 1e6).toFixed(2)} us/request`);
+        `fleet ${((fleetCpu / med.requests) * 1e6).toFixed(2)} us/request` +
+        (med.busy > 0.15 ? ` (note: ${(med.busy * 100).toFixed(0)}% CPU busy with other work before the run)` : ""));
     }
   }
   const get = (s, w) => rows.find((r) => r.server === s && r.workers === w)?.rps ?? NaN;
@@ -187,8 +190,9 @@ export function scalingVerdict(rows, durationS, cores = cpus().length) {
   const busy = (r) => (r.cpu.primary + r.cpu.workers.reduce((a, b) => a + b, 0) + r.cpu.wrk) / durationS;
   const costRatio = two.usPerReq / one.usPerReq;
   const projected = 2 / costRatio; // each worker on its own core, at the per-request cost measured
+  const noisy = Math.max(one.busy ?? 0, two.busy ?? 0) > 0.15;
   const head = `scaling row (target: 2 workers >= ${TARGET}x 1 worker): measured ${ratio.toFixed(2)}x ` +
-    `(${Math.round(one.rps)} -> ${Math.round(two.rps)} req/s)`;
+    `(${Math.round(one.rps)} -> ${Math.round(two.rps)} req/s${noisy ? "; other work used the machine too: noisy" : ""})`;
   const figures = `fleet CPU per request ${one.usPerReq.toFixed(2)} us (1 worker) vs ${two.usPerReq.toFixed(2)} us (2 workers), ` +
     `${costRatio.toFixed(2)}x; wrk ${one.wrkUsPerReq.toFixed(2)} vs ${two.wrkUsPerReq.toFixed(2)} us per request; ` +
     `workers, primary and wrk together used ${busy(one).toFixed(2)} and ${busy(two).toFixed(2)} of the ${cores} cores`;
