@@ -151,9 +151,8 @@ struct user_hdrs {
   bool content_type, close, date;
 };
 
-// A line the user's block keeps is copied as part of a run of such lines
-// (one copy for the whole block in the common case); a line that is
-// dropped or needs its line end fixed ends the run.
+// Kept lines are copied as runs (one copy for a clean block); a line that
+// is dropped or needs its line end fixed ends the run.
 static void flush_run(struct head *h, const char *hdrs, size_t from, size_t to) {
   if (to > from) put(h, hdrs + from, to - from);
 }
@@ -258,10 +257,8 @@ static bool queue(struct mg_connection *c, struct head *h, const void *body, siz
   return ok;
 }
 
-// queue() for a response whose head the core wrote (framing known): marked
-// started first, so mg_send does not scan it as a raw answer written by
-// the handler (MG_HF_RAW_HEAD): that scan found nothing to do and cost
-// as much as writing the head.
+// queue() for a head the core wrote: marked started first, so mg_send does
+// not scan it as a handler's raw answer (MG_HF_RAW_HEAD), a wasted pass.
 static bool queue_own(struct mg_connection *c, struct head *h, const void *body,
                       size_t body_len) {
   bool was = (c->flags & MG_F_RESP_STARTED) != 0, ok;
