@@ -195,5 +195,7 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
   if (tcp.tlsPrepare) net.tlsPrepare = (tls) => tcp.tlsPrepare!(tls);
   if (tcp.queuedBytes) net.queuedBytes = (id) => (mine(id) ? 0 : tcp.queuedBytes!(id));
   if (tcp.sendKept) net.sendKept = (id, data) => (mine(id) ? udp.send(id, data) : tcp.sendKept!(id, data));
+  // Big file bodies are read straight into the TCP transport's write buffer (a datagram id never has one).
+  if (tcp.sendWith) net.sendWith = (id, len, fill) => (mine(id) ? -1 : tcp.sendWith!(id, len, fill));
   return net;
 }

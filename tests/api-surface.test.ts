@@ -238,6 +238,33 @@ describe("Connection", () => {
     }
     expect(errors).toEqual(["RangeError", "TypeError", "TypeError"]);
   });
+
+  test("reply() with raw header strings: a block given again answers as the first time, a bad one throws every time", async () => {
+    const errors: string[] = [];
+    const blocks = ["X-A: 1\r\n", "Content-Type: text/html\r\n", "X-A: 1\r\n", "X-B: 2\r\n"];
+    let n = 0;
+    const srv = await startServer((c, ev) => {
+      if (ev !== MG_EV_HTTP_MSG) return;
+      for (let k = 0; k < 2; k++) {
+        try { c.reply(200, "x", "X-Bad: 1\r\nno colon here\r\n"); errors.push("no error"); } catch (e) { errors.push((e as Error).constructor.name); }
+      }
+      c.reply(200, `r${n}`, blocks[n++]);
+    });
+    const client = await RawClient.connect(srv.port);
+    try {
+      for (let k = 0; k < blocks.length; k++) await client.write(getReq("/"));
+      const res = await client.finalResponses(blocks.length);
+      expect(res.map((r) => r.body.toString())).toEqual(["r0", "r1", "r2", "r3"]);
+      expect(res.map((r) => r.headers["x-a"])).toEqual(["1", undefined, "1", undefined]);
+      expect(res[3].headers["x-b"]).toBe("2");
+      expect(res.map((r) => r.headers["content-type"])).toEqual(
+        ["text/plain; charset=utf-8", "text/html", "text/plain; charset=utf-8", "text/plain; charset=utf-8"]);
+      expect(res.every((r) => r.headers["x-bad"] === undefined)).toBe(true);
+    } finally {
+      client.destroy();
+    }
+    expect(errors).toEqual(Array(2 * blocks.length).fill("TypeError"));
+  });
 });
 
 /** Run `node` with `args` in the repo root; resolves with exit code and output. */

@@ -3,8 +3,10 @@
 // (the jest projects "handle" and "socket"); this one checks the choice
 // itself and that both report the same things the same way.
 import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
-import { constants as osConstants } from "node:os";
+import { constants as osConstants, tmpdir } from "node:os";
 import * as path from "node:path";
 import {
   defaultTransport, nodeNetwork, ListenError, MG_EV_CLOSE, MG_EV_CONNECT, MG_EV_ERROR,
@@ -67,6 +69,27 @@ describe("choosing the transport", () => {
     });
     expect(JSON.parse(stdout)).toEqual({ transport: "socket", code: "ERR_TRANSPORT_UNAVAILABLE", isMongooseError: true,
       body: "fallback" });
+  });
+});
+
+describe("large file bodies", () => {
+  test("the handle transport reads them straight into its write buffer (sendWith), and they arrive whole", async () => {
+    // The Node entry wraps each transport for datagrams: the wrapper must pass the fast path on.
+    expect(typeof nodeNetwork({ transport: "handle" }).sendWith).toBe("function");
+    const dir = mkdtempSync(path.join(tmpdir(), "tsmongoose-sendwith-"));
+    const bytes = randomBytes(3 * 1024 * 1024 + 17); // several pump chunks, an odd tail
+    writeFileSync(path.join(dir, "big.bin"), bytes);
+    const srv = await startServer((c, ev, hm) => {
+      if (ev === MG_EV_HTTP_MSG) c.serveDir(hm as never, dir);
+    }, { managerOpts: { network: nodeNetwork({ transport: "handle" }) } });
+    try {
+      const res = await fetch(`http://127.0.0.1:${srv.port}/big.bin`);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+    } finally {
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

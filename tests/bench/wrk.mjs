@@ -45,13 +45,14 @@ export function wrkArgs({ threads, connections, durationS, url, script }) {
   return args;
 }
 
-/** Runs wrk to completion (on CPU 1 when `pin`); resolves with its stdout. */
-export function runWrk(args, timeoutMs, pin) {
+/** Runs wrk to completion (on CPU 1 when `pin`); resolves with its stdout. `onStart(pid)`: told wrk's pid. */
+export function runWrk(args, timeoutMs, pin, onStart) {
   return new Promise((resolve, reject) => {
     const child = pin
       ? spawn("taskset", ["-c", "1", "wrk", ...args], { stdio: ["ignore", "pipe", "pipe"] })
       : spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
+    if (onStart && child.pid) onStart(child.pid); // taskset execs wrk: the same pid
     child.stdout.on("data", (d) => { out += d; });
     child.stderr.on("data", (d) => { err += d; });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);

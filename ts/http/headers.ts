@@ -52,8 +52,14 @@ export function formatHeaders(headers: HeadersInit | undefined): string {
   return out;
 }
 
+// The last raw block and what it gave: a handler usually passes the same
+// constant block on every request (a pure function of its input, so safe to reuse).
+let lastRaw = "";
+let lastFormatted = "";
+
 function formatRaw(raw: string): string {
   if (raw === "") return "";
+  if (raw === lastRaw) return lastFormatted;
   const lines = raw.split("\r\n");
   if (lines[lines.length - 1] === "") lines.pop();
   let out = "";
@@ -63,15 +69,30 @@ function formatRaw(raw: string): string {
     const name = checkName(line.slice(0, colon));
     out += `${name}: ${checkValue(name, line.slice(colon + 1))}\r\n`;
   }
+  lastRaw = raw;
+  lastFormatted = out;
   return out;
 }
 
+let lastBlock = "";
+let lastName = "";
+let lastHas = false;
+
 /** Whether a formatted block already has header `name` (case-insensitive). */
 export function hasHeader(block: string, name: string): boolean {
+  if (block === "") return false;
+  if (block === lastBlock && name === lastName) return lastHas;
   const lower = name.toLowerCase();
+  let has = false;
   for (const line of block.split("\r\n")) {
     const colon = line.indexOf(":");
-    if (colon > 0 && line.slice(0, colon).toLowerCase() === lower) return true;
+    if (colon > 0 && line.slice(0, colon).toLowerCase() === lower) {
+      has = true;
+      break;
+    }
   }
-  return false;
+  lastBlock = block;
+  lastName = name;
+  lastHas = has;
+  return has;
 }

@@ -61,6 +61,17 @@ struct mg_body_src {
 // case: queued, read and closed, or closed). False if nothing was sent.
 bool mg_http_reply_src(struct mg_connection *c, int status, const char *headers,
                        size_t headers_len, const struct mg_body_src *src);
+// Header lines the core built itself ("Name: value\r\n" each, nothing a
+// peer controls unchecked): written as they are, not checked line by line.
+struct mg_http_lines {
+  const char *buf;
+  size_t len;
+  bool content_type;  // the lines include Content-Type
+};
+// mg_http_reply_src with `core` lines before the user's `headers` (which
+// are checked as always); src NULL: no body (304, 416).
+bool mg_http_reply_core(struct mg_connection *c, int status, const struct mg_http_lines *core,
+                        const char *headers, size_t headers_len, const struct mg_body_src *src);
 
 // Queue a host-side body for c: sent after what c->send holds now. Takes
 // ownership of fd (closed by the host, or by the core if never sent).

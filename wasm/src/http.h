@@ -87,10 +87,16 @@ const char *mg_http_status_text(int status);
 
 #define MG_CHUNK_LINE_MAX 4096  // chunk-size line incl. extensions
 
+// Byte classes (http_parse.c): inline, since header checks call them per byte.
+extern const unsigned char mg_http_cls[256];
 // Field-value byte: HTAB, SP, VCHAR or obs-text.
-bool mg_http_field_char(unsigned char ch);
+static inline bool mg_http_field_char(unsigned char ch) {
+  return (mg_http_cls[ch] & 4) != 0;
+}
 // Token byte (method, header name).
-bool mg_http_tchar(unsigned char ch);
+static inline bool mg_http_tchar(unsigned char ch) {
+  return (mg_http_cls[ch] & 1) != 0;
+}
 // A Host field value against RFC 9112 3.2 / RFC 3986 3.2.2 (http_host.c):
 // reg-name, IPv4, [IPv6] or [IPvFuture], then an optional ":" port.
 bool mg_http_host_valid(struct mg_str v);

@@ -35,21 +35,13 @@ MG_LAYOUT(hm_header_size, sizeof(struct mg_http_header) == 16);
    ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f) ? C_FIELD : 0))
 #define R4(c) CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
 #define R16(c) R4(c), R4((c) + 4), R4((c) + 8), R4((c) + 12)
-static const unsigned char s_cls[256] = {
+const unsigned char mg_http_cls[256] = {
     R16(0),   R16(16),  R16(32),  R16(48),  R16(64),  R16(80),  R16(96),  R16(112),
     R16(128), R16(144), R16(160), R16(176), R16(192), R16(208), R16(224), R16(240)};
 
-#define TCHAR(ch) ((s_cls[(ch)] & C_TCHAR) != 0)
-#define VCHAR(ch) ((s_cls[(ch)] & C_VCHAR) != 0)
-#define FIELD(ch) ((s_cls[(ch)] & C_FIELD) != 0)
-
-bool mg_http_tchar(unsigned char ch) {
-  return TCHAR(ch);
-}
-
-bool mg_http_field_char(unsigned char ch) {
-  return FIELD(ch);
-}
+#define TCHAR(ch) ((mg_http_cls[(ch)] & C_TCHAR) != 0)
+#define VCHAR(ch) ((mg_http_cls[(ch)] & C_VCHAR) != 0)
+#define FIELD(ch) ((mg_http_cls[(ch)] & C_FIELD) != 0)
 
 static bool is_digit(unsigned char ch) {
   return ch >= '0' && ch <= '9';

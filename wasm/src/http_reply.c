@@ -151,12 +151,10 @@ struct user_hdrs {
   bool content_type, close, date;
 };
 
-static bool line_ok(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    if (!mg_http_field_char((unsigned char) s[i])) return false;
-  }
-  return true;
+// Kept lines are copied as runs (one copy for a clean block); a line that
+// is dropped or needs its line end fixed ends the run.
+static void flush_run(struct head *h, const char *hdrs, size_t from, size_t to) {
+  if (to > from) put(h, hdrs + from, to - from);
 }
 
 // Copy the user's "Name: value" lines, normalising line ends to CRLF. Lines
@@ -164,35 +162,58 @@ static bool line_ok(const char *s, size_t n) {
 // dropped, and so are
 // Content-Length / Transfer-Encoding / Connection: the core frames the body
 // and decides about the connection itself ("Connection: close" is honoured).
+// One pass over the bytes; names are compared only when their length is
+// that of a name the core cares about.
 static void user_headers(struct head *h, const char *hdrs, size_t len, struct user_hdrs *u) {
-  struct mg_str list = mg_str_n(hdrs, len), line;
+  const unsigned char *s = (const unsigned char *) hdrs;
+  size_t i = 0, run = 0;  // [run, i): whole CRLF lines kept as they are
   u->content_type = u->close = u->date = false;
-  while (list.len > 0) {
-    size_t i = 0, colon;
-    while (i < list.len && list.buf[i] != '\n') i++;
-    line = mg_str_n(list.buf, i);
-    list.buf += i < list.len ? i + 1 : i;
-    list.len -= i < list.len ? i + 1 : i;
-    if (line.len > 0 && line.buf[line.len - 1] == '\r') line.len--;
-    if (line.len == 0 || !line_ok(line.buf, line.len)) continue;
-    for (colon = 0; colon < line.len && mg_http_tchar((unsigned char) line.buf[colon]); colon++) {
-      continue;
-    }
-    if (colon == 0 || colon == line.len || line.buf[colon] != ':') continue;  // name not a token
-    {
-      struct mg_str name = mg_str_n(line.buf, colon);
-      struct mg_str value = mg_str_trim(mg_str_n(line.buf + colon + 1, line.len - colon - 1));
-      if (mg_str_ieq(name, "Content-Length") || mg_str_ieq(name, "Transfer-Encoding")) continue;
-      if (mg_str_ieq(name, "Connection")) {  // the core writes its own
-        if (mg_str_has_token(value, "close")) u->close = true;
-        continue;
+  while (i < len) {
+    size_t start = i, colon = i, end, next, k;
+    bool ok;
+    while (colon < len && mg_http_tchar(s[colon])) colon++;
+    ok = colon > start && colon < len && s[colon] == ':';
+    for (k = colon; k < len && s[k] != '\n'; k++) continue;
+    next = k < len ? k + 1 : k;
+    end = k > start && s[k - 1] == '\r' ? k - 1 : k;  // the line is [start, end)
+    if (ok && colon >= end) ok = false;
+    for (k = colon + 1; ok && k < end; k++) ok = mg_http_field_char(s[k]);
+    i = next;
+    if (ok) {
+      struct mg_str name = mg_str_n(hdrs + start, colon - start);
+      switch (name.len) {
+        case 4:
+          if (mg_str_ieq(name, "Date")) u->date = true;  // the handler's own Date wins
+          break;
+        case 10:
+          if (mg_str_ieq(name, "Connection")) {  // the core writes its own
+            struct mg_str value = mg_str_trim(mg_str_n(hdrs + colon + 1, end - colon - 1));
+            if (mg_str_has_token(value, "close")) u->close = true;
+            ok = false;
+          }
+          break;
+        case 12:
+          if (mg_str_ieq(name, "Content-Type")) u->content_type = true;
+          break;
+        case 14:
+          if (mg_str_ieq(name, "Content-Length")) ok = false;
+          break;
+        case 17:
+          if (mg_str_ieq(name, "Transfer-Encoding")) ok = false;
+          break;
+        default:
+          break;
       }
-      if (mg_str_ieq(name, "Content-Type")) u->content_type = true;
-      if (mg_str_ieq(name, "Date")) u->date = true;  // the handler's own Date wins
     }
-    put(h, line.buf, line.len);
-    puts_(h, "\r\n");
+    if (ok && next == end + 2) continue;  // ends in CRLF: stays in the run
+    flush_run(h, hdrs, run, start);
+    run = next;
+    if (ok) {  // a bare LF or no line end: written with CRLF
+      put(h, hdrs + start, end - start);
+      put(h, "\r\n", 2);
+    }
   }
+  flush_run(h, hdrs, run, len);
 }
 
 // A response that keeps the connection open says how long it stays open
@@ -233,6 +254,17 @@ static bool queue(struct mg_connection *c, struct head *h, const void *body, siz
   bool ok = h->ok && mg_iobuf_reserve(&c->send, head_len(h) + body_len) &&
             mg_send(c, head_data(h), head_len(h)) && mg_send(c, body, body_len);
   head_free(h);
+  return ok;
+}
+
+// queue() for a head the core wrote: marked started first, so mg_send does
+// not scan it as a handler's raw answer (MG_HF_RAW_HEAD), a wasted pass.
+static bool queue_own(struct mg_connection *c, struct head *h, const void *body,
+                      size_t body_len) {
+  bool was = (c->flags & MG_F_RESP_STARTED) != 0, ok;
+  if (c->flags & MG_F_REQ_PENDING) c->flags |= MG_F_RESP_STARTED;
+  ok = queue(c, h, body, body_len);
+  if (!ok && !was) c->flags &= ~MG_F_RESP_STARTED;
   return ok;
 }
 
@@ -279,27 +311,31 @@ static bool read_body(struct mg_connection *c, const struct mg_body_src *src) {
   return true;
 }
 
-static int respond_src(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
-                       const void *body, size_t body_len, bool close,
-                       const struct mg_body_src *src);
+static int respond_src(struct mg_connection *c, int status, const struct mg_http_lines *core,
+                       const char *hdrs, size_t hdrs_len, const void *body, size_t body_len,
+                       bool close, const struct mg_body_src *src);
 
 // Build a complete response. Returns -1 (nothing queued), 0 or 1 (queued;
 // 1 = the response says Connection: close).
 static int respond(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
                    const void *body, size_t body_len, bool close) {
-  return respond_src(c, status, hdrs, hdrs_len, body, body_len, close, NULL);
+  return respond_src(c, status, NULL, hdrs, hdrs_len, body, body_len, close, NULL);
 }
 
-static int respond_src(struct mg_connection *c, int status, const char *hdrs, size_t hdrs_len,
-                       const void *body, size_t body_len, bool close,
-                       const struct mg_body_src *src) {
+// `core`: lines the core built itself (trusted, copied as they are), before
+// the user's `hdrs` (checked line by line).
+static int respond_src(struct mg_connection *c, int status, const struct mg_http_lines *core,
+                       const char *hdrs, size_t hdrs_len, const void *body, size_t body_len,
+                       bool close, const struct mg_body_src *src) {
   struct head h;
   struct user_hdrs u;
   bool bodiless = status < 200 || status == 204 || status == 304;
   uint64_t clen = src != NULL ? src->len : body_len;
   head_init(&h);
   status_line(&h, status);
+  if (core != NULL) put(&h, core->buf, core->len);
   user_headers(&h, hdrs, hdrs_len, &u);
+  if (core != NULL && core->content_type) u.content_type = true;
   close = close || u.close;
   if (status >= 200 && !u.date) date_line(&h, c->mgr);
   if (!bodiless) {
@@ -320,7 +356,7 @@ static int respond_src(struct mg_connection *c, int status, const char *hdrs, si
   if (bodiless || (c->flags & MG_F_HEAD)) body_len = 0;
   if (src != NULL) {
     bool with_body = !bodiless && !(c->flags & MG_F_HEAD) && src->len > 0;
-    bool ok = queue(c, &h, NULL, 0);
+    bool ok = queue_own(c, &h, NULL, 0);
     if (ok && with_body && src->in_host) {
       mg_body_queue(c, src->fd, src->off, src->len);  // takes the handle
       return close ? 1 : 0;
@@ -329,33 +365,38 @@ static int respond_src(struct mg_connection *c, int status, const char *hdrs, si
     host_fs_close(src->fd);
     return ok ? (close ? 1 : 0) : -1;
   }
-  return queue(c, &h, body, body_len) ? (close ? 1 : 0) : -1;
+  return queue_own(c, &h, body, body_len) ? (close ? 1 : 0) : -1;
 }
 
-static bool reply_src(struct mg_connection *c, int status, const char *headers,
-                      size_t headers_len, const void *body, size_t body_len,
-                      const struct mg_body_src *src);
+static bool reply_src(struct mg_connection *c, int status, const struct mg_http_lines *core,
+                      const char *headers, size_t headers_len, const void *body,
+                      size_t body_len, const struct mg_body_src *src);
 
 bool mg_http_reply(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len, const void *body, size_t body_len) {
-  return reply_src(c, status, headers, headers_len, body, body_len, NULL);
+  return reply_src(c, status, NULL, headers, headers_len, body, body_len, NULL);
 }
 
 bool mg_http_reply_src(struct mg_connection *c, int status, const char *headers,
                        size_t headers_len, const struct mg_body_src *src) {
-  return reply_src(c, status, headers, headers_len, NULL, 0, src);
+  return reply_src(c, status, NULL, headers, headers_len, NULL, 0, src);
 }
 
-static bool reply_src(struct mg_connection *c, int status, const char *headers,
-                      size_t headers_len, const void *body, size_t body_len,
-                      const struct mg_body_src *src) {
+bool mg_http_reply_core(struct mg_connection *c, int status, const struct mg_http_lines *core,
+                        const char *headers, size_t headers_len, const struct mg_body_src *src) {
+  return reply_src(c, status, core, headers, headers_len, NULL, 0, src);
+}
+
+static bool reply_src(struct mg_connection *c, int status, const struct mg_http_lines *core,
+                      const char *headers, size_t headers_len, const void *body,
+                      size_t body_len, const struct mg_body_src *src) {
   int r;
   bool started = (c->flags & MG_F_RESP_STARTED) != 0;
   if (!usable(c, status) || (src != NULL && (c->flags & (MG_F_BODY_QUEUED | MG_F_BODY_HOST)))) {
     if (src != NULL) host_fs_close(src->fd);
     return false;
   }
-  r = respond_src(c, status, headers, headers_len, body, body_len, will_close(c), src);
+  r = respond_src(c, status, core, headers, headers_len, body, body_len, will_close(c), src);
   if (r < 0) return false;
   // An interim 1xx answer does not start the final response.
   if (status < 200 && status != 101 && !started) c->flags &= ~MG_F_RESP_STARTED;

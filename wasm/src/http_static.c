@@ -14,20 +14,45 @@
 #include "http_path.h"
 #include "iobuf.h"
 
-// A header block under construction.
+// A header block under construction: in `small` while it fits (a file's
+// lines always do, unless a MIME type is huge), so a request allocates
+// nothing for it; then in the heap. h_buf() gives the bytes.
 struct hdrs {
   struct mg_iobuf io;
+  size_t len;  // bytes in small, while io.buf is NULL
   bool ok;
+  char small[320];
 };
 
 static void h_init(struct hdrs *h) {
   memset(&h->io, 0, sizeof(h->io));
   h->io.align = 256;
+  h->len = 0;
   h->ok = true;
 }
 
 static void h_add(struct hdrs *h, const char *buf, size_t len) {
-  if (h->ok && len > 0 && !mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
+  if (!h->ok || len == 0) return;
+  if (h->io.buf == NULL) {
+    if (len <= sizeof(h->small) - h->len) {
+      memcpy(h->small + h->len, buf, len);
+      h->len += len;
+      return;
+    }
+    if (!mg_iobuf_add(&h->io, 0, h->small, h->len)) {
+      h->ok = false;
+      return;
+    }
+  }
+  if (!mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
+}
+
+static const char *h_buf(const struct hdrs *h) {
+  return h->io.buf != NULL ? (const char *) h->io.buf : h->small;
+}
+
+static size_t h_len(const struct hdrs *h) {
+  return h->io.buf != NULL ? h->io.len : h->len;
 }
 
 static void h_str(struct hdrs *h, const char *s) {
@@ -48,7 +73,7 @@ static void reply_text(struct mg_connection *c, int status, const struct mg_http
   h_str(&h, extra);
   h_add(&h, o->extra_headers.buf, o->extra_headers.len);
   if (h.ok) {
-    mg_http_reply(c, status, (const char *) h.io.buf, h.io.len, body, strlen(body));
+    mg_http_reply(c, status, h_buf(&h), h_len(&h), body, strlen(body));
   } else {
     mg_http_reply(c, 500, NULL, 0, "", 0);
   }
@@ -79,6 +104,49 @@ static bool accepts_gzip(struct mg_http_message *hm) {
 static void not_found(struct mg_connection *c, struct mg_http_message *hm,
                       const struct mg_http_serve_opts *o);
 
+// Whether `v` may stand in a header line as it is (no CR, LF, NUL or
+// other control bytes; not empty).
+static bool field_ok(struct mg_str v) {
+  size_t i;
+  for (i = 0; i < v.len; i++) {
+    if (!mg_http_field_char((unsigned char) v.buf[i])) return false;
+  }
+  return v.len > 0;
+}
+
+// The strong validator "<mtime hex>.<size hex>[-gz]" (quotes included).
+static size_t make_etag(char *buf, uint64_t mtime, uint64_t size, bool gz) {
+  size_t n = 0;
+  buf[n++] = '"';
+  n += mg_fmt_hex(buf + n, mtime);
+  buf[n++] = '.';
+  n += mg_fmt_hex(buf + n, size);
+  if (gz) memcpy(buf + n, "-gz", 3), n += 3;
+  buf[n++] = '"';
+  return n;
+}
+
+// The IMF-fixdate of `mtime` (29 bytes). The last one is kept: a site's
+// files are asked for again and again, and most share few mtimes.
+static const char *last_modified(uint64_t mtime) {
+  static uint64_t s_mtime;
+  static char s_date[40];
+  if (s_date[0] == '\0' || s_mtime != mtime) {
+    mg_http_date(s_date, sizeof(s_date), (int64_t) mtime);
+    s_mtime = mtime;
+  }
+  return s_date;
+}
+
+// Answer with the core-built lines of `h` and the user's extra headers.
+static void reply_lines(struct mg_connection *c, int status, const struct hdrs *h,
+                        struct mg_http_lines *lines, const struct mg_http_serve_opts *o,
+                        const struct mg_body_src *src) {
+  lines->buf = h_buf(h);
+  lines->len = h_len(h);
+  mg_http_reply_core(c, status, lines, o->extra_headers.buf, o->extra_headers.len, src);
+}
+
 // Serve the file at path[0..len) (NUL-terminated, len < MG_PATH_MAX - 3)
 // with `status` (200, or 404 for page404: no conditionals, no ranges).
 // `known`: its {size, mtime} when the caller has just stat()ed it as a
@@ -90,10 +158,12 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   int fl = known != NULL ? MG_FS_READ : host_fs_stat(path, len, st);
   struct mg_str name = mg_str_n(path, len), mime = mg_http_mime(name, o->mime_types), *v;
   struct mg_body_src src;
+  struct mg_http_lines lines;
   struct hdrs h;
   uint64_t size, mtime;
   bool gz = false;
-  char etag[48], date[40];
+  char etag[48];
+  size_t etag_len;
   if (known != NULL) st[0] = known[0], st[1] = known[1];
   if (!(fl & MG_FS_READ) || (fl & MG_FS_DIR)) {
     if (status == 200) not_found(c, hm, o);
@@ -113,23 +183,27 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   }
   size = st[0] > 0 ? (uint64_t) st[0] : 0;
   mtime = st[1] > 0 ? (uint64_t) st[1] : 0;
-  mg_snprintf(etag, sizeof(etag), "\"%llx.%llx%s\"", (unsigned long long) mtime,
-              (unsigned long long) size, gz ? "-gz" : "");
-  mg_http_date(date, sizeof(date), (int64_t) mtime);
+  etag_len = make_etag(etag, mtime, size, gz);
+  // The file's lines are the core's own (only the MIME type comes from the
+  // user's table: it is checked here); the user's extra headers follow and
+  // are checked line by line when the head is written.
   h_init(&h);
-  h_line(&h, "Content-Type", mime);
+  lines.content_type = field_ok(mime);
+  if (lines.content_type) h_line(&h, "Content-Type", mime);
   if (gz) h_str(&h, "Content-Encoding: gzip\r\n");
   h_str(&h, "Vary: Accept-Encoding\r\n");
-  h_line(&h, "Last-Modified", mg_str_s(date));
-  h_line(&h, "Etag", mg_str_s(etag));
-  h_add(&h, o->extra_headers.buf, o->extra_headers.len);
+  h_str(&h, "Last-Modified: ");
+  h_str(&h, last_modified(mtime));
+  h_str(&h, "\r\nEtag: ");
+  h_add(&h, etag, etag_len);
+  h_add(&h, "\r\n", 2);
   src.off = 0, src.len = size;
   if (status == 200) {
     // RFC 9110 13.2.2: 412 / 304 decided in order; If-Range may drop the Range.
     bool use_range = false;
-    int pre = mg_http_preconditions(hm, mg_str_s(etag), (int64_t) mtime, &use_range);
+    int pre = mg_http_preconditions(hm, mg_str_n(etag, etag_len), (int64_t) mtime, &use_range);
     if (pre != 0) {
-      if (h.ok && pre == 304) mg_http_reply(c, 304, (const char *) h.io.buf, h.io.len, "", 0);
+      if (h.ok && pre == 304) reply_lines(c, 304, &h, &lines, o, NULL);
       mg_iobuf_free(&h.io);
       if (!h.ok) reply_text(c, 500, o, "", "Out of memory\n");
       else if (pre == 412) reply_text(c, 412, o, "", "Precondition failed\n");
@@ -143,7 +217,7 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
       if (r < 0) {
         mg_snprintf(cr, sizeof(cr), "Content-Range: bytes */%llu\r\n", (unsigned long long) size);
         h_str(&h, cr);
-        if (h.ok) mg_http_reply(c, 416, (const char *) h.io.buf, h.io.len, "", 0);
+        if (h.ok) reply_lines(c, 416, &h, &lines, o, NULL);
         mg_iobuf_free(&h.io);
         return;
       }
@@ -163,7 +237,7 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
     return;
   }
   src.in_host = src.len > MG_FS_INLINE_MAX;
-  mg_http_reply_src(c, status, (const char *) h.io.buf, h.io.len, &src);
+  reply_lines(c, status, &h, &lines, o, &src);
   mg_iobuf_free(&h.io);
 }
 
@@ -267,7 +341,7 @@ static void list_dir(struct mg_connection *c, const char *dir, size_t dir_len,
   h_str(&h, "Content-Type: text/html; charset=utf-8\r\n");
   h_add(&h, o->extra_headers.buf, o->extra_headers.len);
   if (h.ok) {
-    mg_http_reply(c, 200, (const char *) h.io.buf, h.io.len, page.buf, page.len);
+    mg_http_reply(c, 200, h_buf(&h), h_len(&h), page.buf, page.len);
   } else {
     mg_http_reply(c, 500, NULL, 0, "", 0);
   }
@@ -323,7 +397,7 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm,
     }
     h_str(&h, "\r\n");
     h_add(&h, o->extra_headers.buf, o->extra_headers.len);
-    if (h.ok) mg_http_reply(c, 301, (const char *) h.io.buf, h.io.len, "", 0);
+    if (h.ok) mg_http_reply(c, 301, h_buf(&h), h_len(&h), "", 0);
     else mg_http_reply(c, 500, NULL, 0, "", 0);
     mg_iobuf_free(&h.io);
     return;

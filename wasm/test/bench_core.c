@@ -5,7 +5,9 @@
 // much to measure anything). Each case feeds bytes through
 // mgx_recv_reserve/commit exactly as the Node shim does, answers in the
 // host_event callback with mgx_http_reply, and calls mgx_flush per read.
-// Prints one line per case: requests (or uploads) per second.
+// The file cases serve one 2 KiB file from memory through a file host of
+// its own (host_fs_*: the cost of the core's static path, without a file
+// system). Prints one line per case: requests (or uploads) per second.
 //   bash wasm/test/run.sh --bench [N]      N GETs per GET case (default 2M)
 //   BENCH_ONLY=upload bash wasm/test/run.sh --bench   cases matching "upload"
 #define _POSIX_C_SOURCE 199309L
@@ -16,7 +18,9 @@
 #include <time.h>
 
 #include "../src/alloc.h"
+#include "../src/fs.h"
 #include "../src/http.h"
+#include "../src/http_static.h"
 #include "../src/mgx.h"
 #include "../src/net.h"
 #include "../src/netif.h"
@@ -31,6 +35,8 @@ static const char *s_body = "Hello, World!";
 static size_t s_body_len = 13;
 static const char *s_hdrs = "";
 static size_t s_hdrs_len = 0;
+static bool s_serve_dir;       // answer with mg_http_serve_dir (root /www) instead
+static char s_file[2048];      // the file every path under /www names
 
 // BENCH_ONLY=<text>: run only the cases whose name contains it.
 static bool selected(const char *name) {
@@ -58,10 +64,16 @@ void host_close(uint32_t id) {
 }
 
 void host_event(uint32_t id, int ev, void *ev_data) {
-  (void) ev_data;
   if (ev == MG_EV_HTTP_MSG && id < MAX_IDS && s_conns[id] != NULL) {
     s_msgs++;
-    mgx_http_reply(s_conns[id], 200, s_hdrs, s_hdrs_len, s_body, s_body_len);
+    if (s_serve_dir) {
+      struct mg_http_serve_opts o;
+      memset(&o, 0, sizeof(o));
+      o.root_dir = mg_str_s("/www");
+      mg_http_serve_dir(s_conns[id], (struct mg_http_message *) ev_data, &o);
+    } else {
+      mgx_http_reply(s_conns[id], 200, s_hdrs, s_hdrs_len, s_body, s_body_len);
+    }
   }
 }
 
@@ -91,6 +103,32 @@ int host_ws_inflate(uint32_t id, const void *in, size_t len, uint32_t max, int p
 }
 void host_ws_inflate_take(uint32_t id, void *dst) { (void) id, (void) dst; }
 void host_ws_zfree(uint32_t id) { (void) id; }
+
+// fs.h: every path is the one in-memory file; /www itself is a directory.
+int host_fs_stat(const char *path, size_t len, double *out) {
+  if (len == 4 && memcmp(path, "/www", 4) == 0) return MG_FS_DIR;
+  out[0] = (double) sizeof(s_file), out[1] = 1.7e9;
+  return MG_FS_READ;
+}
+uint32_t host_fs_open(const char *path, size_t len, int flags) {
+  (void) path, (void) len, (void) flags;
+  return 1;
+}
+size_t host_fs_read(uint32_t fd, double offset, void *buf, size_t len) {
+  size_t off = (size_t) offset, n = off < sizeof(s_file) ? sizeof(s_file) - off : 0;
+  (void) fd;
+  if (n > len) n = len;
+  memcpy(buf, s_file + off, n);
+  return n;
+}
+void host_fs_close(uint32_t fd) { (void) fd; }
+int host_fs_within(const char *root, size_t rlen, const char *path, size_t plen) {
+  (void) root, (void) rlen, (void) path, (void) plen;
+  return 1;
+}
+void host_body(uint32_t id, uint32_t fd, double offset, double len) {
+  (void) id, (void) fd, (void) offset, (void) len;  // files here are small: never called
+}
 
 // ---- helpers -----------------------------------------------------------------
 
@@ -241,7 +279,20 @@ int main(int argc, char **argv) {
   s_hdrs = "Content-Type: text/plain\r\nServer: bench\r\n";
   s_hdrs_len = strlen(s_hdrs);
   case_get("GET + 2 user headers, 1 per read", 50, 1, n);
+  // The file cases: serve_dir of a 2 KiB file, and reply() of the same
+  // bytes with the same five lines given as a user header block.
+  memset(s_file, 'x', sizeof(s_file));
+  s_hdrs = "Content-Type: application/octet-stream\r\nVary: Accept-Encoding\r\n"
+           "Last-Modified: Tue, 14 Nov 2023 22:13:20 GMT\r\nEtag: \"6553f100.800\"\r\n"
+           "Accept-Ranges: bytes\r\n";
+  s_hdrs_len = strlen(s_hdrs);
+  s_body = s_file, s_body_len = sizeof(s_file);
+  case_get("GET 2 KiB reply + 5 header lines", 50, 1, n);
   s_hdrs = "", s_hdrs_len = 0;
+  case_get("GET 2 KiB reply, no header lines", 50, 1, n);
+  s_serve_dir = true;
+  case_get("GET 2 KiB file, serve_dir", 50, 1, n);
+  s_serve_dir = false;
   s_body = big, s_body_len = 102400;
   case_get("GET -> 100 KB reply", 50, 1, n / 20);
   s_body = "ok", s_body_len = 2;
