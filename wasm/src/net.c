@@ -122,6 +122,8 @@ void mg_body_queue(struct mg_connection *c, uint32_t fd, uint64_t offset, uint64
 
 void mg_drain_conn(struct mg_connection *c) {
   if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) return;
+  // MQTT over WebSocket ends its stream with a close frame (mqtt_ws.c).
+  if ((c->flags & MG_F_WEBSOCKET) && (c->ws_state & MG_WS_CARRIER)) mg_ws_close_frame(c, 1000);
   c->flags |= MG_F_DRAINING;
   mg_mark_dirty(c);
 }

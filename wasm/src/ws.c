@@ -191,9 +191,8 @@ static struct {
   unsigned char key[4];
 } s_open_frame;
 
-size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
-  unsigned char hdr[14], key[4];
-  size_t n = 2, off = c->send.len;
+size_t mg_ws_frame_head(unsigned char *hdr, size_t len, int op, bool masked, unsigned char key[4]) {
+  size_t n = 2;
   hdr[0] = (unsigned char) (0x80 | (op & 0x4f));  // FIN, RSV1 (compressed), opcode
   if (len < 126) {
     hdr[1] = (unsigned char) len;
@@ -209,12 +208,23 @@ size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) 
     for (i = 0; i < 8; i++) hdr[2 + i] = (unsigned char) (v >> (56 - 8 * i));
     n = 10;
   }
-  if (c->flags & MG_F_CLIENT) {
+  if (masked) {
     hdr[1] |= 0x80;
     mask_key(key);
     memcpy(hdr + n, key, 4);
     n += 4;
   }
+  return n;
+}
+
+void mg_ws_mask(unsigned char *p, size_t len, const unsigned char key[4]) {
+  unmask(p, len, key);
+}
+
+size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
+  unsigned char hdr[14], key[4];
+  size_t off = c->send.len;
+  size_t n = mg_ws_frame_head(hdr, len, op, (c->flags & MG_F_CLIENT) != 0, key);
   if (len > (size_t) -1 - n || !mg_iobuf_reserve(&c->send, n + len)) return 0;
   if (buf == NULL) {  // the host fills the payload in (mgx_ws_send_begin)
     if (!mg_send(c, hdr, n)) return 0;
@@ -247,6 +257,10 @@ static void close_frame(struct mg_connection *c, int code, const char *reason, s
   c->req_start_ms = mg_millis();  // the close wait runs from here
 }
 
+void mg_ws_close_frame(struct mg_connection *c, int code) {
+  close_frame(c, code, NULL, 0);
+}
+
 // Fail the WebSocket connection (RFC 6455 7.1.7): tell the handler, send a
 // close frame with `code`, flush it and close.
 static void fail(struct mg_connection *c, int code, const char *why) {
@@ -271,6 +285,11 @@ static void deliver(struct mg_connection *c, int ev, unsigned flags, const unsig
   struct mg_ws_message m;
   m.data = mg_str_n((const char *) p, len);
   m.flags = flags;
+  if (c->ws_state & MG_WS_CARRIER) {
+    // The carried protocol takes the data; control frames are ours alone.
+    if (ev == MG_EV_WS_MSG) c->pfn(c, MG_EV_X_WS_MSG, &m);
+    return;
+  }
   mg_call(c, ev, &m);
 }
 
