@@ -213,6 +213,34 @@ describe("our client over ws://", () => {
   });
 });
 
+test("graceful shutdown of the client's manager: DISCONNECT goes out (no WebSocket close 1001 before it), then the close", async () => {
+  const log: string[] = [];
+  const l = mgr.mqttListen("ws://127.0.0.1:0/mqtt", {
+    handler: (conn, ev, data) => {
+      if (ev === MG_EV_MQTT_CMD) {
+        const m = data as MqttMessage;
+        log.push(`cmd ${m.cmd}`);
+        if (m.cmd === MQTT_CMD_CONNECT) conn.mqttConnack(0);
+      } else if (ev === MG_EV_ERROR) log.push(`error ${String(data)}`);
+      else if (ev === MG_EV_CLOSE && !conn.isListening) log.push("close");
+    },
+  });
+  const mgr2 = await makeManager();
+  const loop2 = backgroundPoll(mgr2, 5);
+  cleanups.push(async () => { await loop2.stop(); if (!mgr2.closed) mgr2.close(); });
+  let opened = false;
+  const conn = mgr2.mqttConnect(`ws://127.0.0.1:${l.localAddr!.port}/mqtt`, {
+    will: { topic: "gone", message: "x" },
+    handler: (_c, ev) => { if (ev === MG_EV_MQTT_OPEN) opened = true; },
+  });
+  await until(() => opened, "MQTT_OPEN");
+  expect(conn.isWebsocket).toBe(true);
+  const report = await mgr2.shutdown({ timeoutMs: 5000 });
+  expect(report.forced).toEqual([]);
+  await until(() => log.includes("close"), "the broker side closed");
+  expect(log).toEqual(["cmd 1", "cmd 14", "close"]);
+});
+
 describe("wss://", () => {
   let certs: Certs;
   beforeAll(() => { certs = makeCerts(); });

@@ -536,8 +536,15 @@ static int strip_rsv1(const struct mg_connection *c, int op) {
   return op;
 }
 
+// A carrier's stream belongs to the protocol it carries (MQTT over
+// WebSocket): the host's WebSocket calls leave it alone, shutdown included.
+static bool host_may(const struct mg_connection *c) {
+  return (c->flags & MG_F_WEBSOCKET) && !(c->ws_state & MG_WS_CARRIER);
+}
+
 double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   bool control = op >= 8;
+  if (!host_may(c)) return 0;
   if (strip_rsv1(c, op) != op) {
     if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
     if (c->ws_state & MG_WS_CLOSE_SENT) return 0;
@@ -557,7 +564,7 @@ double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op)
 
 void *mgx_ws_send_begin(struct mg_connection *c, size_t len, int op) {
   s_open_frame.c = NULL;
-  if (strip_rsv1(c, op) < 0 || strip_rsv1(c, op) > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
+  if (!host_may(c) || strip_rsv1(c, op) < 0 || strip_rsv1(c, op) > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
       (c->ws_state & MG_WS_CLOSE_SENT) || mg_ws_send(c, NULL, len, op) == 0) {
     return NULL;
   }
@@ -576,7 +583,7 @@ double mgx_ws_send_end(struct mg_connection *c) {
 }
 
 int mgx_ws_close(struct mg_connection *c, int code, const char *reason, size_t reason_len) {
-  if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
+  if (!host_may(c) || (c->flags & STOP_FLAGS)) return 0;
   if (c->ws_state & MG_WS_CLOSE_SENT) return 0;
   close_frame(c, code, reason, reason_len);
   if (c->ws_state & MG_WS_CLOSE_RCVD) mg_drain_conn(c);
@@ -591,7 +598,7 @@ uint32_t mgx_ws_open_count(struct mg_mgr *mgr) {
   struct mg_connection *c;
   uint32_t n = 0;
   for (c = mgr->conns; c != NULL; c = c->next) {
-    if ((c->flags & MG_F_WEBSOCKET) && !(c->flags & STOP_FLAGS) &&
+    if (host_may(c) && !(c->flags & STOP_FLAGS) &&
         !(c->ws_state & (MG_WS_CLOSE_SENT | MG_WS_CLOSE_RCVD))) {
       n++;
     }

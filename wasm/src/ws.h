@@ -52,8 +52,10 @@ struct mg_ws_message {
 #define MG_WS_HANDSHAKE 4u   // client: waiting for the 101 answer
 #define MG_WS_FRESH 8u       // just opened: free the handshake's buffers once empty
 // The messages carry another protocol's byte stream (MQTT over WebSocket,
-// mqtt_ws.c): c->pfn is that protocol's handler, and binary messages, the
-// client's 101 answer and data go to it (MG_EV_X_WS_*), never to the host.
+// mqtt_ws.c): c->pfn is that protocol's handler, and data messages and the
+// client's 101 answer go to it (MG_EV_X_WS_*), never to the host. The
+// host's mgx_ws_send/mgx_ws_close refuse it and mgx_ws_open_count skips it:
+// it shuts down as the protocol it carries does.
 #define MG_WS_CARRIER 16u
 
 // c->ws_pmd bits: permessage-deflate (RFC 7692, ws_deflate.c).
