@@ -241,6 +241,27 @@ test("graceful shutdown of the client's manager: DISCONNECT goes out (no WebSock
   expect(log).toEqual(["cmd 1", "cmd 14", "close"]);
 });
 
+test("examples/mqtt-broker with WS_PORT: a WebSocket client and a TCP client share the broker", async () => {
+  const child = spawn(process.execPath, [join(ROOT, "build", "examples", "mqtt-broker.mjs")], { cwd: ROOT, env: { ...process.env, PORT: "0", WS_PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  cleanups.push(async () => { if (child.exitCode === null) child.kill("SIGKILL"); await exited; });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+  await until(() => out.includes("Press Ctrl+C to stop"), `the example broker (${out})`);
+  const tcp = `mqtt://127.0.0.1:${/running on mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]}`;
+  const ws = /running on (ws:\/\/127\.0\.0\.1:\d+\/mqtt)/.exec(out)![1];
+  const sub = await mqttjs(ws, 5);
+  const got = collect(sub);
+  await sub.subscribeAsync("ex/#", { qos: 1 });
+  const pub = await mqttjs(tcp, 4);
+  await pub.publishAsync("ex/1", "over tcp", { qos: 1 });
+  await until(() => got.length === 1, "delivery over ws");
+  expect([got[0].topic, got[0].payload.toString(), got[0].qos]).toEqual(["ex/1", "over tcp", 1]);
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
+});
+
 describe("wss://", () => {
   let certs: Certs;
   beforeAll(() => { certs = makeCerts(); });
