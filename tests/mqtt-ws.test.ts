@@ -76,6 +76,22 @@ describe.each([4, 5] as const)("mqtt.js over ws:// to our listener, MQTT version
   });
 });
 
+test("MQTT 5 Maximum Packet Size of the client binds the server side: mqttPub throws RangeError", async () => {
+  let server: Connection | undefined;
+  const l = mgr.mqttListen("ws://127.0.0.1:0/", {
+    handler: (conn, ev, data) => {
+      if (ev === MG_EV_MQTT_CMD && (data as MqttMessage).cmd === MQTT_CMD_CONNECT) { conn.mqttConnack(0); server = conn; }
+    },
+  });
+  const c = await mqttjs(`ws://127.0.0.1:${l.localAddr!.port}/`, 5, { properties: { maximumPacketSize: 64 } });
+  const got = collect(c);
+  await until(() => server !== undefined, "CONNECT");
+  expect(() => server!.mqttPub("t", "x".repeat(100))).toThrow(RangeError);
+  server!.mqttPub("t", "fits");
+  await until(() => got.length === 1, "the small one");
+  expect(got[0].payload.toString()).toBe("fits");
+});
+
 describe("the ws package as a raw MQTT-over-WebSocket client", () => {
   const CONNECT = Buffer.from([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 30, 0, 1, 0x63]);
   const SUBSCRIBE = Buffer.from([0x82, 8, 0, 1, 0, 3, 0x61, 0x2f, 0x62, 1]);
@@ -126,6 +142,15 @@ describe("the ws package as a raw MQTT-over-WebSocket client", () => {
     const { ws, closed } = await open(url);
     ws.send("not binary");
     expect(await closed).toBe(1003);
+  });
+
+  test("keep alive: a client silent for 1.5 x its keepalive (1 s) is closed", async () => {
+    const { ws, bytes, closed } = await open(listen("/mqtt"));
+    const started = Date.now();
+    ws.send(CONNECT.map((b, i) => (i === 11 ? 1 : b))); // keepalive 1 s
+    await until(() => bytes().length >= 4, "CONNACK");
+    await closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
   });
 
   test("the server draining (mqttDisconnect) ends with a close frame 1000", async () => {
