@@ -8,7 +8,13 @@
 // then the ratios: what WebSocket framing costs each broker (ws / tcp), and
 // ours against aedes over ws. Brokers on CPU 0, the load on CPU 1 when
 // taskset exists (BENCH_PIN=0: no pinning).
-// Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_ROUNDS (1).
+// Part 2, the cost of the framing alone: our client publishing through our
+// listener to our subscriber, all in this process (one manager, loopback
+// sockets), 20000 x 64 B in a window of 50: CPU time per message of the
+// whole exchange over mqtt:// and over ws:// (the mqtt.js load of part 1 is
+// itself slower over `ws`, which moves part 1's numbers too).
+// Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_ROUNDS (1), BENCH_MQTT_WS_ONLY
+// (a comma list of the broker names below, to run some of them; no ratios then).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -94,6 +100,9 @@ const BROKERS = {
   "aedes ws": () => start([join(root, "tests", "fixtures", "aedes-ws-broker.mjs")], /aedes ws listening on (\d+)/, (m) => `ws://127.0.0.1:${m[1]}/mqtt`, { PORT: "0" }),
 };
 
+const ONLY = env.BENCH_MQTT_WS_ONLY ? env.BENCH_MQTT_WS_ONLY.split(",") : undefined;
+if (ONLY) for (const k of Object.keys(BROKERS)) if (!ONLY.includes(k)) delete BROKERS[k];
+
 export async function benchMqttWs() {
   if (!existsSync(example)) throw new Error("build first: node scripts/setup.mjs --build");
   console.log(`\nMQTT over WebSocket vs TCP (mqtt.js: 1 publisher, 10 subscribers, 64 B, ${SECONDS}s per run)${PIN ? "; broker on CPU 0, load on CPU 1" : ""}`);
@@ -121,6 +130,7 @@ export async function benchMqttWs() {
         `broker ${row.brokerCpuUs.toFixed(2)} us CPU per delivery  load at ${(row.loadCpu * 100).toFixed(0)}% of its core`);
     }
   }
+  if (ONLY) return { rows };
   const get = (name, qos) => rows.find((r) => r.broker === name && r.qos === qos);
   const ratios = {};
   for (const qos of [0, 1]) {
@@ -134,4 +144,53 @@ export async function benchMqttWs() {
   return { rows, ratios };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await benchMqttWs();
+/** Part 2: CPU per message of our client -> our listener -> our subscriber, in this process. */
+export async function benchMqttWsInProcess(rounds = 3) {
+  const mg = await import(join(root, "dist", "index.mjs"));
+  await mg.init();
+  const N = 20000, WINDOW = 50;
+  async function once(scheme, qos) {
+    const mgr = new mg.Manager();
+    let subConn, got = 0, sent = 0, ready = 0;
+    const l = mgr.mqttListen(`${scheme}://127.0.0.1:0/mqtt`, { handler: (c, ev, m) => {
+      if (ev !== mg.MG_EV_MQTT_CMD) return;
+      if (m.cmd === mg.MQTT_CMD_CONNECT) c.mqttConnack(0);
+      else if (m.cmd === mg.MQTT_CMD_SUBSCRIBE) { subConn = c; c.mqttSuback(m.id, [qos]); }
+      else if (m.cmd === mg.MQTT_CMD_PUBLISH) { if (m.qos === 1) c.mqttPuback(m.id); subConn.mqttPub(m.topic, m.data, { qos: m.qos }); }
+    } });
+    const url = `${scheme}://127.0.0.1:${l.localAddr.port}/mqtt`;
+    const payload = new Uint8Array(64);
+    mgr.mqttConnect(url, { handler: (c, ev, m) => {
+      if (ev === mg.MG_EV_MQTT_OPEN) c.mqttSub("b", { qos });
+      else if (ev === mg.MG_EV_MQTT_CMD && m.cmd === mg.MQTT_CMD_SUBACK) ready++;
+      else if (ev === mg.MG_EV_MQTT_MSG) got++;
+    } });
+    const pub = mgr.mqttConnect(url, { handler: (_c, ev) => { if (ev === mg.MG_EV_MQTT_OPEN) ready++; } });
+    const deadline = Date.now() + 60_000;
+    while (ready < 2 && Date.now() < deadline) await mgr.poll(5);
+    const t0 = process.cpuUsage();
+    while (got < N && Date.now() < deadline) {
+      while (sent < N && sent - got < WINDOW) { pub.mqttPub("b", payload, { qos }); sent++; }
+      await mgr.poll(1);
+    }
+    const cpu = process.cpuUsage(t0);
+    mgr.close();
+    if (got < N) throw new Error(`${scheme} QoS ${qos}: ${got} of ${N} delivered in 60 s`);
+    return (cpu.user + cpu.system) / N;
+  }
+  console.log(`\nMQTT over WebSocket vs TCP, our client and listener in one process: CPU per message (20000 x 64 B, median of ${rounds})`);
+  const ratios = {};
+  for (const qos of [0, 1]) {
+    const us = { mqtt: [], ws: [] };
+    for (let r = 0; r < rounds; r++) for (const scheme of ["mqtt", "ws"]) us[scheme].push(await once(scheme, qos));
+    const tcp = median(us.mqtt), ws = median(us.ws);
+    console.log(`  QoS ${qos}  mqtt:// ${tcp.toFixed(2)} us  ws:// ${ws.toFixed(2)} us  ws/tcp ${(ws / tcp).toFixed(2)}`);
+    ratios[`in_process_ws_over_tcp_cpu_qos${qos}`] = +(ws / tcp).toFixed(2);
+  }
+  return ratios;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await benchMqttWs();
+  await benchMqttWsInProcess();
+}
