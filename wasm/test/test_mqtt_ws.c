@@ -147,6 +147,29 @@ static void refusals(void) {
   mgx_mgr_free(mgr);
 }
 
+// limits.idleTimeoutMs closes an upgraded connection that never sends its
+// CONNECT, as it does a TCP one; after CONNECT MQTT's keep alive rules.
+static void idle_before_connect(void) {
+  struct mg_mgr *mgr;
+  struct mg_connection *c = ws_broker(&mgr, "");
+  uint32_t id = c->id, id2;
+  char req[512];
+  mgx_set_limits(mgr, 0, 0, 0, 0, 0, 1000, 0, 0);
+  snprintf(req, sizeof(req), "%sSec-WebSocket-Protocol: mqtt\r\n\r\n", s_req);
+  ASSERT(fake_feeds(mgr, id, req));
+  fake_out_clear(id);
+  id2 = fake_accept(mgr, c->parent)->id;
+  ASSERT(fake_feeds(mgr, id2, req));
+  ASSERT(feed_msg(mgr, id2, s_connect, sizeof(s_connect), 0x82));
+  fake_now += 1001;
+  mgx_poll(mgr);
+  mgx_flush(mgr);
+  ASSERT(fake_conn(id) == NULL);
+  ASSERT_INT(close_code_out(id), 1000);  // drained: with a close frame
+  ASSERT(fake_conn(id2) != NULL);         // keep alive 0 after CONNECT: stays
+  mgx_mgr_free(mgr);
+}
+
 // A broker-side protocol error: DISCONNECT (v5) in a frame, then the close frame.
 static void protocol_error(void) {
   struct mg_mgr *mgr;
@@ -240,6 +263,7 @@ void suite_mqtt_ws(void) {
   RUN(upgrade_and_packets);
   RUN(refusals);
   RUN(protocol_error);
+  RUN(idle_before_connect);
   RUN(client_held_connect);
   RUN(client_needs_subprotocol);
 }
