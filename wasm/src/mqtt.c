@@ -290,7 +290,7 @@ static uint8_t check_state(struct mg_mqtt_state *s, const struct mg_mqtt_message
 }
 
 // Packets at the front of `in`: c->recv, or what a WebSocket carried (mqtt_ws.c).
-static void process(struct mg_connection *c, struct mg_mqtt_state *s, struct mg_iobuf *in) {
+static void process_in(struct mg_connection *c, struct mg_mqtt_state *s, struct mg_iobuf *in) {
   while (in->len > 0 && !(c->flags & (MG_F_CLOSING | MG_F_DRAINING | MG_F_CLOSE_SENT))) {
     struct mg_mqtt_message m;
     const char *what = "malformed packet";
@@ -339,7 +339,11 @@ static void process(struct mg_connection *c, struct mg_mqtt_state *s, struct mg_
 
 void mg_mqtt_input(struct mg_connection *c, struct mg_iobuf *in) {
   struct mg_mqtt_state *s = state(c);
-  if (s != NULL) process(c, s, in);
+  if (s != NULL) process_in(c, s, in);
+}
+
+static void process(struct mg_connection *c, struct mg_mqtt_state *s) {
+  process_in(c, s, &c->recv);
 }
 
 void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
@@ -364,11 +368,7 @@ void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
     }
   }
   if (s == NULL) return;
-  if (c->flags & MG_F_LISTENING) {
-    if (ev == MG_EV_CLOSE) state_free(c);
-    return;
-  }
-  if (s->ws != NULL) {
+  if (s->ws != NULL && !(c->flags & MG_F_LISTENING)) {
     // The WebSocket layer first: it unwraps messages into MG_EV_X_WS_MSG.
     mg_mqtt_ws_ev(c, s->ws, ev, ev_data);
     if (ev == MG_EV_POLL) keepalive(c, s);
@@ -378,10 +378,10 @@ void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
   switch (ev) {
     case MG_EV_READ:
     case MG_EV_X_RESUME:
-      process(c, s, &c->recv);
+      if (!(c->flags & MG_F_LISTENING)) process(c, s);
       break;
     case MG_EV_POLL:
-      keepalive(c, s);
+      if (!(c->flags & MG_F_LISTENING)) keepalive(c, s);
       break;
     case MG_EV_CLOSE:
       state_free(c);
