@@ -183,6 +183,9 @@ if (certFile && keyFile) {
   const tlsListener = mgr.mqttListen(`mqtts://127.0.0.1:${tlsPort}`, { tls });
   console.log(`MQTT broker running on mqtts://127.0.0.1:${tlsListener.localAddr.port}`);
 }
+if (process.env.WS_PORT !== undefined) { // MQTT over WebSocket, for browsers: mqtt.connect("ws://host:WS_PORT/mqtt")
+  console.log(`MQTT broker running on ws://127.0.0.1:${mgr.mqttListen(`ws://127.0.0.1:${process.env.WS_PORT}/mqtt`).localAddr.port}/mqtt`);
+}
 console.log("Press Ctrl+C to stop");
 const report = await mgr.run({ shutdownTimeoutMs: 10_000 });
 console.log(`Broker stopped: ${report.drained} connection(s) drained, ${report.forced.length} forced`);

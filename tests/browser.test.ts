@@ -40,6 +40,7 @@ const CASES = [
   "udp:// datagrams over the memory network",
   "utilities from the core: JSON, base64, SHA-256, match, Rpc",
   "static files: a packed web root through serveDir",
+  "mqtt over websocket: mqttListen(ws://) and mqttConnect(ws://) in one tab",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }

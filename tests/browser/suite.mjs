@@ -627,6 +627,44 @@ test("static files: a packed web root through serveDir", async () => {
   return `200/304/206/listing/${whole.body.length} B/400/404`;
 });
 
+test("mqtt over websocket: mqttListen(ws://) and mqttConnect(ws://) in one tab", async () => {
+  // A broker in the tab for tests: the listener answers as a tiny broker.
+  const net = mg.memoryNetwork();
+  const subs = new Set();
+  const server = driven(net, (c, ev, m) => {
+    if (ev !== mg.MG_EV_MQTT_CMD) return;
+    if (m.cmd === mg.MQTT_CMD_CONNECT) c.mqttConnack(0);
+    else if (m.cmd === mg.MQTT_CMD_SUBSCRIBE) { subs.add(c); c.mqttSuback(m.id, m.topics().map((t) => t.qos)); }
+    else if (m.cmd === mg.MQTT_CMD_PUBLISH) {
+      if (m.qos === 1) c.mqttPuback(m.id);
+      if (m.qos === 2) c.mqttPubrec(m.id);
+      for (const s of subs) s.mqttPub(m.topic, m.data, { qos: m.qos });
+    } else if (m.cmd === mg.MQTT_CMD_PUBREL) c.mqttPubcomp(m.id);
+    else if (m.cmd === mg.MQTT_CMD_PUBREC) c.mqttPubrel(m.id);
+  });
+  server.mgr.mqttListen("ws://broker:80/mqtt");
+  const client = driven(net);
+  const cli = { open: false, got: [], cmds: [], errors: [] };
+  const conn = client.mgr.mqttConnect("ws://broker:80/mqtt", {
+    version: 5,
+    handler: (c, ev, m) => {
+      if (ev === mg.MG_EV_MQTT_OPEN) cli.open = true;
+      else if (ev === mg.MG_EV_MQTT_CMD) cli.cmds.push(m.cmd);
+      else if (ev === mg.MG_EV_MQTT_MSG) cli.got.push([m.topic, m.data.length, m.qos]);
+      else if (ev === mg.MG_EV_ERROR) cli.errors.push(String(m));
+    },
+  });
+  await until(() => cli.open, 3000, "MG_EV_MQTT_OPEN");
+  assert(conn.isWebsocket, "the client connection is a WebSocket");
+  conn.mqttSub("t/#", { qos: 2 });
+  await until(() => cli.cmds.includes(mg.MQTT_CMD_SUBACK), 3000, "SUBACK");
+  for (const qos of [0, 1, 2]) conn.mqttPub(`t/${qos}`, "x".repeat(qos * 50_000 + 1), { qos });
+  await until(() => cli.got.length === 3 && cli.cmds.includes(mg.MQTT_CMD_PUBCOMP), 3000, "3 messages back, PUBCOMP");
+  assertEq(cli.got, [["t/0", 1, 0], ["t/1", 50001, 1], ["t/2", 100001, 2]], "messages");
+  assertEq(cli.errors, [], "errors");
+  return "QoS 0/1/2 over ws:// in the tab";
+});
+
 // ---- runner ------------------------------------------------------------------------
 
 async function runCase(c) {

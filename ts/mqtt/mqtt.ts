@@ -17,6 +17,7 @@ import {
   type MqttProperty,
 } from "./mqtt-message";
 import { shutdownProtocolHooks } from "../lifecycle/shutdown";
+import { mqttWsInit, mqttWsUrl } from "./mqtt-ws";
 
 /** Topic aliases the core accepts from a peer (mqtt.h MG_MQTT_MAX_ALIASES). */
 const MAX_ALIASES = 16;
@@ -134,7 +135,7 @@ function transportUrl(op: string, url: string): string {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
   const scheme = m?.[1].toLowerCase();
   if (!m || (scheme !== "mqtt" && scheme !== "mqtts" && scheme !== "tcp" && scheme !== "mem")) {
-    throw argValueError(op, "url", "must be an mqtt:// URL", url);
+    throw argValueError(op, "url", "must be an mqtt://, mqtts://, ws:// or wss:// URL", url);
   }
   if (scheme !== "mqtt" && scheme !== "mqtts") return url;
   // MQTT runs on the byte stream: mqtts:// is MQTT over the tls:// transport.
@@ -213,7 +214,8 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
   if (!given.some((p) => p?.id === 0x22)) extra.push({ id: 0x22, value: MAX_ALIASES });
   const props = encodeProps(op, [...given, ...extra]);
   const session = oo.session ?? new MqttSession();
-  const conn = mgr.connect(transportUrl(op, url), { handler: oo.handler, http: false, tls: oo.tls });
+  const ws = mqttWsUrl(op, url); // MQTT over WebSocket: the core frames under MQTT
+  const conn = mgr.connect(ws?.target ?? transportUrl(op, url), { handler: oo.handler, http: false, tls: oo.tls });
   if (conn.closed) return conn;
   states.set(conn, { session, clean });
   conn._protoHook = clientHook;
@@ -221,6 +223,7 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
   mgr._enter();
   try {
     if (!k.mgx_mqtt_init(conn._ptr, version, maxPacket(mgr))) throw new MongooseError("ERR_NO_MEMORY", `${op}: the core could not set up MQTT`);
+    if (ws !== undefined) mqttWsInit(op, conn._ptr, ws, true); // before CONNECT: it waits for the 101
     // Every field back to back in one scratch copy.
     const enc = new TextEncoder();
     const b = (x: Bytes): Uint8Array => (typeof x === "string" ? enc.encode(x) : x);
@@ -249,11 +252,20 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
 /** Manager.mqttListen(). */
 export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions): Connection {
   const oo = opts("mqttListen", o);
-  const conn = mgr.listen(transportUrl("mqttListen", url), { handler: oo.handler, http: false, tls: oo.tls });
+  const ws = mqttWsUrl("mqttListen", url);
+  const conn = mgr.listen(ws?.target ?? transportUrl("mqttListen", url), { handler: oo.handler, http: false, tls: oo.tls });
   conn._protoHook = brokerHook; // inherited by the accepted connections (engine)
   if (!core().mgx_mqtt_init(conn._ptr, 4, maxPacket(mgr))) {
     conn.close();
     throw new MongooseError("ERR_NO_MEMORY", "mqttListen: the core could not set up MQTT");
+  }
+  if (ws !== undefined) {
+    try {
+      mqttWsInit("mqttListen", conn._ptr, ws, false);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
   }
   return conn;
 }

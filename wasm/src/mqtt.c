@@ -26,6 +26,7 @@ struct mg_mqtt_state {
   uint64_t ping_ms;       // PINGREQ outstanding since (0: none)
   char *alias[MG_MQTT_MAX_ALIASES + 1];  // topic aliases received (1-based)
   uint16_t alias_len[MG_MQTT_MAX_ALIASES + 1];
+  struct mg_mqtt_ws *ws;  // MQTT over WebSocket (mqtt_ws.c); NULL: the byte stream is MQTT
 };
 
 #define MQTT_MAX_REM 268435455u  // largest remaining length a varint holds
@@ -40,6 +41,7 @@ static void state_free(struct mg_connection *c) {
   int i;
   if (s == NULL) return;
   for (i = 0; i <= MG_MQTT_MAX_ALIASES; i++) mg_free(s->alias[i]);
+  mg_mqtt_ws_free(s->ws);
   mg_free(s);
   c->proto_data = NULL;
 }
@@ -63,6 +65,18 @@ static bool send_packet(struct mg_connection *c, uint8_t hdr, const struct part 
   hl = 1 + mg_mqtt_varint_put(head + 1, (uint32_t) rem);
   if (s != NULL && s->peer_max > 0 && hl + rem > s->peer_max) return false;
   if (c->flags & (MG_F_CLOSING | MG_F_DRAINING | MG_F_CLOSE_SENT | MG_F_LISTENING)) return false;
+  if (s != NULL && s->ws != NULL) {
+    // One binary WebSocket message per packet, gathered into its frame.
+    uint8_t *p = mg_mqtt_ws_begin(c, s->ws, hl + rem);
+    if (p == NULL) return false;
+    memcpy(p, head, hl);
+    for (i = 0, p += hl; i < n; p += parts[i].len, i++) {
+      if (parts[i].len > 0) memcpy(p, parts[i].buf, parts[i].len);
+    }
+    mg_mqtt_ws_end(c, s->ws);
+    s->last_tx_ms = mg_millis();
+    return true;
+  }
   if (!mg_iobuf_reserve(&c->send, hl + rem)) return false;
   if (!mg_send(c, head, hl)) return false;
   for (i = 0; i < n; i++) {
@@ -113,7 +127,7 @@ static void fail(struct mg_connection *c, struct mg_mqtt_state *s, uint8_t code,
     struct part p = {ack, 2};
     send_packet(c, MQTT_CMD_CONNACK << 4, &p, 1);
   }
-  c->recv.len = 0;
+  if (s->ws == NULL) c->recv.len = 0;  // a carrier's input is dropped by mqtt_ws.c
   mg_call(c, MG_EV_ERROR, msg);
   mg_drain_conn(c);
 }
@@ -127,7 +141,7 @@ static void refuse_connect(struct mg_connection *c, struct mg_mqtt_state *s, uin
   send_cmd(c, MQTT_CMD_CONNACK, 0, code);
   mg_snprintf(msg, sizeof(msg), "mqtt: CONNECT refused: %s: %s (0x%x)", what,
               mg_mqtt_reason(code, version, true), (unsigned) code);
-  c->recv.len = 0;
+  if (s->ws == NULL) c->recv.len = 0;
   mg_call(c, MG_EV_ERROR, msg);
   mg_drain_conn(c);
 }
@@ -275,15 +289,16 @@ static uint8_t check_state(struct mg_mqtt_state *s, const struct mg_mqtt_message
   return 0;
 }
 
-static void process(struct mg_connection *c, struct mg_mqtt_state *s) {
-  while (c->recv.len > 0 && !(c->flags & (MG_F_CLOSING | MG_F_DRAINING | MG_F_CLOSE_SENT))) {
+// Packets at the front of `in`: c->recv, or what a WebSocket carried (mqtt_ws.c).
+static void process_in(struct mg_connection *c, struct mg_mqtt_state *s, struct mg_iobuf *in) {
+  while (in->len > 0 && !(c->flags & (MG_F_CLOSING | MG_F_DRAINING | MG_F_CLOSE_SENT))) {
     struct mg_mqtt_message m;
     const char *what = "malformed packet";
     uint8_t code;
-    int n = mg_mqtt_parse(c->recv.buf, c->recv.len, s->version, s->max_packet, &m);
+    int n = mg_mqtt_parse(in->buf, in->len, s->version, s->max_packet, &m);
     if (n == 0) {
       // An incomplete packet that can never fit the receive buffer.
-      if (c->recv.len >= mg_recv_cap(c)) fail(c, s, MQTT_RC_PACKET_TOO_LARGE, "packet too large");
+      if (in == &c->recv && in->len >= mg_recv_cap(c)) fail(c, s, MQTT_RC_PACKET_TOO_LARGE, "packet too large");
       break;
     }
     if (n < 0) {
@@ -317,9 +332,18 @@ static void process(struct mg_connection *c, struct mg_mqtt_state *s) {
     mg_call(c, MG_EV_MQTT_CMD, &m);
     if (!s->broker && !(c->flags & MG_F_CLOSE_SENT)) client_packet(c, s, &m);
     if (c->flags & MG_F_CLOSE_SENT) return;
-    mg_iobuf_del(&c->recv, 0, (size_t) n);
+    mg_iobuf_del(in, 0, (size_t) n);
   }
-  mg_recv_shrunk(c);
+  if (in == &c->recv) mg_recv_shrunk(c);
+}
+
+void mg_mqtt_input(struct mg_connection *c, struct mg_iobuf *in) {
+  struct mg_mqtt_state *s = state(c);
+  if (s != NULL) process_in(c, s, in);
+}
+
+static void process(struct mg_connection *c, struct mg_mqtt_state *s) {
+  process_in(c, s, &c->recv);
 }
 
 void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
@@ -338,8 +362,19 @@ void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
     s->broker = true;
     s->start_ms = s->last_rx_ms = s->last_tx_ms = mg_millis();
     c->proto_data = s;
+    if (ls->ws != NULL && (s->ws = mg_mqtt_ws_accepted(ls->ws)) == NULL) {
+      mg_error(c, "%s", "mqtt: out of memory");
+      return;
+    }
   }
   if (s == NULL) return;
+  if (s->ws != NULL && !(c->flags & MG_F_LISTENING)) {
+    // The WebSocket layer first: it unwraps messages into MG_EV_X_WS_MSG.
+    mg_mqtt_ws_ev(c, s->ws, ev, ev_data);
+    if (ev == MG_EV_POLL) keepalive(c, s);
+    if (ev == MG_EV_CLOSE) state_free(c);
+    return;
+  }
   switch (ev) {
     case MG_EV_READ:
     case MG_EV_X_RESUME:
@@ -371,6 +406,13 @@ int mgx_mqtt_init(struct mg_connection *c, int version, uint32_t max_packet) {
   // MQTT has its own keepalive: the raw idle timeout does not apply.
   c->flags |= MG_F_NO_IDLE;
   return 1;
+}
+
+int mgx_mqtt_ws(struct mg_connection *c, const char *arg, size_t len) {
+  struct mg_mqtt_state *s = state(c);
+  if (s == NULL || s->ws != NULL || s->open || c->send.len > 0) return 0;
+  s->ws = mg_mqtt_ws_new(c, arg, len);
+  return s->ws != NULL;
 }
 
 int mgx_mqtt_version(struct mg_connection *c) {

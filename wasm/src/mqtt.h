@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iobuf.h"
 #include "mgx.h"
 #include "str.h"
 
@@ -149,7 +150,29 @@ int mgx_mqtt_send(struct mg_connection *c, int cmd, int id, const uint8_t *codes
 // The protocol version of the connection (0: not MQTT / not known yet).
 MGX_EXPORT(mgx_mqtt_version) int mgx_mqtt_version(struct mg_connection *c);
 
+// MQTT over WebSocket: make the MQTT connection `c` (just after
+// mgx_mqtt_init, before mgx_mqtt_login) carry its packets in binary
+// WebSocket messages (subprotocol "mqtt"). A listener: `arg` is the only
+// request path it serves ("" or "/": any); what it accepts answer the
+// upgrade themselves. A client: `arg` is the upgrade request's start line
+// and headers ("GET /mqtt HTTP/1.1\r\nHost: h\r\n"); its packets wait for
+// the 101. Returns 1, or 0 (not MQTT, already set, no memory).
+MGX_EXPORT(mgx_mqtt_ws) int mgx_mqtt_ws(struct mg_connection *c, const char *arg, size_t len);
+
 // The protocol handler (c->pfn) of MQTT connections.
 void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data);
+// Parse and hand over the MQTT packets at the front of `in` (mqtt_ws.c).
+void mg_mqtt_input(struct mg_connection *c, struct mg_iobuf *in);
+
+// ---- MQTT over WebSocket (mqtt_ws.c), for mqtt.c -------------------------------
+struct mg_mqtt_ws;
+struct mg_mqtt_ws *mg_mqtt_ws_new(struct mg_connection *c, const char *arg, size_t len);
+struct mg_mqtt_ws *mg_mqtt_ws_accepted(const struct mg_mqtt_ws *listener);
+void mg_mqtt_ws_free(struct mg_mqtt_ws *w);
+// Every event of a carrier connection passes here first.
+void mg_mqtt_ws_ev(struct mg_connection *c, struct mg_mqtt_ws *w, int ev, void *ev_data);
+// A packet of `len` bytes: where to write it (NULL: refused), then end.
+uint8_t *mg_mqtt_ws_begin(struct mg_connection *c, struct mg_mqtt_ws *w, size_t len);
+void mg_mqtt_ws_end(struct mg_connection *c, struct mg_mqtt_ws *w);
 
 #endif

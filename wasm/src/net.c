@@ -122,6 +122,8 @@ void mg_body_queue(struct mg_connection *c, uint32_t fd, uint64_t offset, uint64
 
 void mg_drain_conn(struct mg_connection *c) {
   if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) return;
+  // MQTT over WebSocket ends its stream with a close frame (mqtt_ws.c).
+  if ((c->flags & MG_F_WEBSOCKET) && (c->ws_state & MG_WS_CARRIER)) mg_ws_close_frame(c, 1000);
   c->flags |= MG_F_DRAINING;
   mg_mark_dirty(c);
 }
@@ -379,11 +381,13 @@ static bool idle_expired(struct mg_connection *c, uint64_t now) {
   const struct mg_mgr *mgr = c->mgr;
   uint32_t ms = mgr->limits.idle_timeout_ms;
   // WebSockets stay open while idle (pings are their keep-alive); shutdown
-  // closes them with a close handshake (ts/ws.ts).
+  // closes them with a close handshake (ts/ws.ts). MQTT over WebSocket is
+  // MQTT's: idle like a TCP one until its CONNECT (then MG_F_NO_IDLE).
   if (c->flags & (MG_F_LISTENING | MG_F_RESOLVING | MG_F_CONNECTING | MG_F_REQ_PENDING |
-                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE | MG_F_WEBSOCKET | MG_F_UDP)) {
+                  MG_F_DRAINING | MG_F_CLOSING | MG_F_NO_IDLE | MG_F_UDP)) {
     return false;
   }
+  if ((c->flags & MG_F_WEBSOCKET) && !(c->ws_state & MG_WS_CARRIER)) return false;
   if (mgr->shutdown_status != 0 && mgr->shutdown_idle_set) {
     // Shutdown grace: only truly idle connections (nothing half-received,
     // nothing left to send); the others finish or meet their timeouts.

@@ -191,9 +191,8 @@ static struct {
   unsigned char key[4];
 } s_open_frame;
 
-size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
-  unsigned char hdr[14], key[4];
-  size_t n = 2, off = c->send.len;
+size_t mg_ws_frame_head(unsigned char *hdr, size_t len, int op, bool masked, unsigned char key[4]) {
+  size_t n = 2;
   hdr[0] = (unsigned char) (0x80 | (op & 0x4f));  // FIN, RSV1 (compressed), opcode
   if (len < 126) {
     hdr[1] = (unsigned char) len;
@@ -209,12 +208,23 @@ size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) 
     for (i = 0; i < 8; i++) hdr[2 + i] = (unsigned char) (v >> (56 - 8 * i));
     n = 10;
   }
-  if (c->flags & MG_F_CLIENT) {
+  if (masked) {
     hdr[1] |= 0x80;
     mask_key(key);
     memcpy(hdr + n, key, 4);
     n += 4;
   }
+  return n;
+}
+
+void mg_ws_mask(unsigned char *p, size_t len, const unsigned char key[4]) {
+  unmask(p, len, key);
+}
+
+size_t mg_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
+  unsigned char hdr[14], key[4];
+  size_t off = c->send.len;
+  size_t n = mg_ws_frame_head(hdr, len, op, (c->flags & MG_F_CLIENT) != 0, key);
   if (len > (size_t) -1 - n || !mg_iobuf_reserve(&c->send, n + len)) return 0;
   if (buf == NULL) {  // the host fills the payload in (mgx_ws_send_begin)
     if (!mg_send(c, hdr, n)) return 0;
@@ -247,6 +257,10 @@ static void close_frame(struct mg_connection *c, int code, const char *reason, s
   c->req_start_ms = mg_millis();  // the close wait runs from here
 }
 
+void mg_ws_close_frame(struct mg_connection *c, int code) {
+  close_frame(c, code, NULL, 0);
+}
+
 // Fail the WebSocket connection (RFC 6455 7.1.7): tell the handler, send a
 // close frame with `code`, flush it and close.
 static void fail(struct mg_connection *c, int code, const char *why) {
@@ -271,6 +285,11 @@ static void deliver(struct mg_connection *c, int ev, unsigned flags, const unsig
   struct mg_ws_message m;
   m.data = mg_str_n((const char *) p, len);
   m.flags = flags;
+  if (c->ws_state & MG_WS_CARRIER) {
+    // The carried protocol takes the data; control frames are ours alone.
+    if (ev == MG_EV_WS_MSG) c->pfn(c, MG_EV_X_WS_MSG, &m);
+    return;
+  }
   mg_call(c, ev, &m);
 }
 
@@ -517,8 +536,15 @@ static int strip_rsv1(const struct mg_connection *c, int op) {
   return op;
 }
 
+// A carrier's stream belongs to the protocol it carries (MQTT over
+// WebSocket): the host's WebSocket calls leave it alone, shutdown included.
+static bool host_may(const struct mg_connection *c) {
+  return (c->flags & MG_F_WEBSOCKET) && !(c->ws_state & MG_WS_CARRIER);
+}
+
 double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op) {
   bool control = op >= 8;
+  if (!host_may(c)) return 0;
   if (strip_rsv1(c, op) != op) {
     if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
     if (c->ws_state & MG_WS_CLOSE_SENT) return 0;
@@ -538,7 +564,7 @@ double mgx_ws_send(struct mg_connection *c, const void *buf, size_t len, int op)
 
 void *mgx_ws_send_begin(struct mg_connection *c, size_t len, int op) {
   s_open_frame.c = NULL;
-  if (strip_rsv1(c, op) < 0 || strip_rsv1(c, op) > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
+  if (!host_may(c) || strip_rsv1(c, op) < 0 || strip_rsv1(c, op) > 2 || !(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS) ||
       (c->ws_state & MG_WS_CLOSE_SENT) || mg_ws_send(c, NULL, len, op) == 0) {
     return NULL;
   }
@@ -557,7 +583,7 @@ double mgx_ws_send_end(struct mg_connection *c) {
 }
 
 int mgx_ws_close(struct mg_connection *c, int code, const char *reason, size_t reason_len) {
-  if (!(c->flags & MG_F_WEBSOCKET) || (c->flags & STOP_FLAGS)) return 0;
+  if (!host_may(c) || (c->flags & STOP_FLAGS)) return 0;
   if (c->ws_state & MG_WS_CLOSE_SENT) return 0;
   close_frame(c, code, reason, reason_len);
   if (c->ws_state & MG_WS_CLOSE_RCVD) mg_drain_conn(c);
@@ -572,7 +598,7 @@ uint32_t mgx_ws_open_count(struct mg_mgr *mgr) {
   struct mg_connection *c;
   uint32_t n = 0;
   for (c = mgr->conns; c != NULL; c = c->next) {
-    if ((c->flags & MG_F_WEBSOCKET) && !(c->flags & STOP_FLAGS) &&
+    if (host_may(c) && !(c->flags & STOP_FLAGS) &&
         !(c->ws_state & (MG_WS_CLOSE_SENT | MG_WS_CLOSE_RCVD))) {
       n++;
     }

@@ -51,6 +51,12 @@ struct mg_ws_message {
 #define MG_WS_CLOSE_RCVD 2u  // the peer's close arrived
 #define MG_WS_HANDSHAKE 4u   // client: waiting for the 101 answer
 #define MG_WS_FRESH 8u       // just opened: free the handshake's buffers once empty
+// The messages carry another protocol's byte stream (MQTT over WebSocket,
+// mqtt_ws.c): c->pfn is that protocol's handler, and data messages and the
+// client's 101 answer go to it (MG_EV_X_WS_*), never to the host. The
+// host's mgx_ws_send/mgx_ws_close refuse it and mgx_ws_open_count skips it:
+// it shuts down as the protocol it carries does.
+#define MG_WS_CARRIER 16u
 
 // c->ws_pmd bits: permessage-deflate (RFC 7692, ws_deflate.c).
 #define MG_PMD_ALLOW 1u    // the host compresses: offer it (client) / accept an offer (server)
@@ -89,6 +95,23 @@ extern const char mg_ws_pmd_offer[];
 // (flags: FIN and the opcode). Returns 0, or the close code to fail with
 // (1007 bad data or bad UTF-8, 1009 over limits.maxWsMessageSize, 1011 no memory).
 int mg_ws_inflate_deliver(struct mg_connection *c, unsigned flags, const unsigned char *p, size_t len);
+
+// Private events of a carrier connection (MG_WS_CARRIER), to c->pfn only.
+#define MG_EV_X_WS_MSG 1010   // a data message (struct mg_ws_message)
+#define MG_EV_X_WS_OPEN 1011  // client: the server's 101 answer (struct mg_http_message)
+
+// Carriers (mqtt_ws.c): the header of a data frame of `len` payload bytes
+// into hdr[14] (masked with a fresh key, also in key[4], when `masked`);
+// returns its length. mg_ws_mask XORs p[0..len) with the key.
+size_t mg_ws_frame_head(unsigned char *hdr, size_t len, int op, bool masked, unsigned char key[4]);
+void mg_ws_mask(unsigned char *p, size_t len, const unsigned char key[4]);
+// Queue a close frame with `code` (0: none) unless one was sent.
+void mg_ws_close_frame(struct mg_connection *c, int code);
+// Server, raw connection: answer the upgrade request `hm` with 101 and
+// `extra` headers and make `c` a WebSocket (MG_F_WEBSOCKET, MG_WS_CARRIER).
+// Returns 0, or the HTTP status the request deserves (nothing sent).
+int mg_ws_accept_carrier(struct mg_connection *c, struct mg_http_message *hm, const char *extra,
+                         size_t extra_len);
 
 // Core-internal (ws.c / ws_hs.c).
 uint32_t mg_ws_max(const struct mg_mgr *mgr);  // limits.maxWsMessageSize in force

@@ -126,6 +126,36 @@ int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
   return 1;
 }
 
+int mg_ws_accept_carrier(struct mg_connection *c, struct mg_http_message *hm, const char *extra,
+                         size_t extra_len) {
+  static const char head[] =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ";
+  struct mg_str key;
+  char accept[28];
+  int status = check_request(hm, &key);
+  if (status == 0 && c->mgr->shutdown_status != 0) status = 503;
+  if (status != 0) return status;
+  mg_ws_accept_key(key.buf, key.len, accept);
+  if (!mg_iobuf_reserve(&c->send, sizeof(head) + 32 + extra_len) ||
+      !mg_send(c, head, sizeof(head) - 1) || !mg_send(c, accept, sizeof(accept)) ||
+      !mg_send(c, "\r\n", 2) || !mg_send(c, extra, extra_len) || !mg_send(c, "\r\n", 2)) {
+    return 503;
+  }
+  // The request target names the connection in shutdown reports.
+  {
+    size_t n = hm->uri.len < MG_URI_MAX ? hm->uri.len : MG_URI_MAX;
+    memcpy(c->req_uri, hm->uri.buf, n);
+    c->req_uri[n] = '\0';
+  }
+  c->flags |= MG_F_WEBSOCKET;
+  c->ws_state = MG_WS_FRESH | MG_WS_CARRIER;
+  c->ws_frag_len = 0;
+  c->ws_frag_op = 0;
+  c->ws_frag_z = 0;
+  return 0;
+}
+
 int mgx_ws_connect(struct mg_connection *c, const char *head, size_t head_len) {
   static const char up[] =
       "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
@@ -184,9 +214,13 @@ void mg_ws_client_answer(struct mg_connection *c) {
     mg_error(c, "WebSocket handshake: %s", why);
     return;
   }
-  c->ws_state = MG_WS_FRESH;
+  c->ws_state = (uint8_t) (MG_WS_FRESH | (c->ws_state & MG_WS_CARRIER));
   c->flags |= MG_F_WEBSOCKET;
-  mg_call(c, MG_EV_WS_OPEN, &hm);
+  if (c->ws_state & MG_WS_CARRIER) {
+    c->pfn(c, MG_EV_X_WS_OPEN, &hm);  // the carried protocol checks the answer, the host sees nothing
+  } else {
+    mg_call(c, MG_EV_WS_OPEN, &hm);
+  }
   if (c->flags & (MG_F_CLOSING | MG_F_CLOSE_SENT)) return;
   mg_iobuf_del(&c->recv, 0, (size_t) n);
   mg_recv_shrunk(c);

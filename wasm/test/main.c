@@ -70,6 +70,7 @@ int main(void) {
   suite_http_rfc9112();
   suite_http_datehdr();
   suite_mqtt();
+  suite_mqtt_ws();
   suite_ws();
   fake_reset();
   printf("%d passed, %d failed\n", s_passed, s_failed);

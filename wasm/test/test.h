@@ -97,6 +97,7 @@ void suite_http_stream(void);  // http_stream.c: streamed request bodies
 void suite_http_rfc9112(void); // request framing held to RFC 9112
 void suite_http_datehdr(void); // the Date header of responses (RFC 9110 6.6.1)
 void suite_mqtt(void);
+void suite_mqtt_ws(void);
 void suite_ws(void);
 
 #endif
