@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import {
   Manager, MG_EV_CLOSE, MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MQTT_CMD_CONNECT, MQTT_CMD_PINGRESP,
   MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_SUBACK,
@@ -228,7 +228,7 @@ describe("our client over ws://", () => {
   });
 
   test("a server that does not answer with subprotocol mqtt: MG_EV_ERROR, closed", async () => {
-    const wss = new WebSocket.Server({ host: "127.0.0.1", port: 0, handleProtocols: () => false });
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => false });
     cleanups.push(() => new Promise((r) => wss.close(r)));
     await new Promise((r) => wss.once("listening", r));
     const c = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`);
@@ -256,7 +256,7 @@ test("graceful shutdown of the client's manager: DISCONNECT goes out (no WebSock
   let opened = false;
   const conn = mgr2.mqttConnect(`ws://127.0.0.1:${l.localAddr!.port}/mqtt`, {
     will: { topic: "gone", message: "x" },
-    handler: (_c, ev) => { if (ev === MG_EV_MQTT_OPEN) opened = true; },
+    handler: (_c, ev, _d) => { if (ev === MG_EV_MQTT_OPEN) opened = true; },
   });
   await until(() => opened, "MQTT_OPEN");
   expect(conn.isWebsocket).toBe(true);
