@@ -12,7 +12,14 @@ import { startMosquitto } from "../helpers/mqtt-peers";
 // The CLI (scripts/mqtt-interop.mjs) runs a bundle from elsewhere and names the checkout.
 const ROOT = process.env.TSMONGOOSE_ROOT ?? join(__dirname, "..", "..");
 
-export interface RunningBroker { url: string; name: string; log(): string; stop(): Promise<void> }
+export interface RunningBroker {
+  url: string;
+  name: string;
+  log(): string;
+  stop(): Promise<void>;
+  /** SIGKILL at once (a process exit handler cannot wait for stop()). */
+  kill(): void;
+}
 
 /**
  * mosquitto: anonymous, no persistence, keep alive capped at 60 s (Paho's
@@ -22,7 +29,7 @@ export interface RunningBroker { url: string; name: string; log(): string; stop(
  */
 export async function startInteropMosquitto(): Promise<RunningBroker> {
   const m = await startMosquitto(["max_keepalive 60", "max_inflight_messages 20", "max_queued_messages 1000", "retain_available true"].join("\n"));
-  return { url: m.url, name: "mosquitto", log: m.log, stop: () => m.stop() };
+  return { url: m.url, name: "mosquitto", log: m.log, stop: () => m.stop(), kill: () => m.signal("SIGKILL") };
 }
 
 /** Whether the built package exports the MqttBroker class (branch `broker`). */
@@ -48,6 +55,7 @@ export function startOurBroker(): Promise<RunningBroker> {
       clearTimeout(timer);
       resolve({
         url: `mqtt://127.0.0.1:${m[1]}`, name: "ours", log: () => out,
+        kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); },
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
           const t = setTimeout(() => child.kill("SIGKILL"), 5000);

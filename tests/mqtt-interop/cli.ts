@@ -19,6 +19,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const brokers: RunningBroker[] = [];
+  // Ctrl+C, or a closed pipe (| head), must not leave the brokers running.
+  process.on("exit", () => { for (const b of brokers) b.kill(); });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => process.exit(130));
+  process.stdout.on("error", () => process.exit(1));
   try {
     const ours = await startOurBroker();
     brokers.push(ours);
