@@ -13,6 +13,10 @@ import { regressions, runSuite, scoreLine, SUITES, table } from "./mqtt-interop/
 let ours: RunningBroker | undefined;
 let mosq: RunningBroker | undefined;
 
+// Killed mid-run, the brokers must not outlive this process.
+const killAll = (): void => { ours?.kill(); mosq?.kill(); };
+process.on("exit", killAll);
+
 beforeAll(async () => {
   ensureTool("mosquitto");
   ours = await startOurBroker();
@@ -20,6 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  process.off("exit", killAll);
   await ours?.stop();
   await mosq?.stop();
 }, 30_000);
