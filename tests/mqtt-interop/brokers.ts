@@ -3,7 +3,7 @@
 // settings Paho's suite expects) and ours (the MqttBroker class through
 // tests/mqtt-interop/our-broker.mjs once dist exports it, else the
 // examples/mqtt-broker.ts program). Ours refuses subscriptions to Paho's
-// "nosubscribe" filters (mosquitto cannot, see below).
+// "nosubscribe" filters (mosquitto cannot, see below); both cap keep alive at 60 s.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
