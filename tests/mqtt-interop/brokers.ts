@@ -1,8 +1,7 @@
 // brokers.ts: the two brokers the suite compares, each on a free loopback
 // port in its own process: mosquitto (Debian's /usr/sbin/mosquitto, with the
-// settings Paho's suite expects) and ours (the MqttBroker class through
-// tests/mqtt-interop/our-broker.mjs once dist exports it, else the
-// examples/mqtt-broker.ts program). Ours refuses subscriptions to Paho's
+// settings Paho's suite expects) and ours (MqttBroker, set up by
+// tests/mqtt-interop/our-broker.mjs). Ours refuses subscriptions to Paho's
 // "nosubscribe" filters (mosquitto cannot, see below); both cap keep alive at 60 s.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -32,16 +31,10 @@ export async function startInteropMosquitto(): Promise<RunningBroker> {
   return { url: m.url, name: "mosquitto", log: m.log, stop: () => m.stop(), kill: () => m.signal("SIGKILL") };
 }
 
-/** Whether the built package exports the MqttBroker class (branch `broker`). */
-export function hasBrokerClass(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return typeof (require(join(ROOT, "dist", "index.cjs")) as Record<string, unknown>).MqttBroker === "function";
-}
-
 /** Our broker in a child process; resolves once it printed its port. */
 export function startOurBroker(): Promise<RunningBroker> {
-  const script = hasBrokerClass() ? join(ROOT, "tests", "mqtt-interop", "our-broker.mjs") : join(ROOT, "build", "examples", "mqtt-broker.mjs");
-  if (!existsSync(script)) throw new Error(`${script} is missing: build first (node scripts/setup.mjs --build)`);
+  const script = join(ROOT, "tests", "mqtt-interop", "our-broker.mjs");
+  if (!existsSync(join(ROOT, "dist", "index.mjs"))) throw new Error("dist/ is missing: build first (node scripts/setup.mjs --build)");
   const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
