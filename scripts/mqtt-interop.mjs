@@ -3,7 +3,8 @@
 // client_test5.py cases) against our broker and mosquitto side by side;
 // prints a table per MQTT version and the score lines. Build first (the npm
 // script does). Arguments: a broker URL (mqtt://host:port) to test only that
-// broker; --case=NAME (repeatable) to run only some cases.
+// broker; --case=NAME (repeatable) to run only some cases. Exit status 1
+// when ours fails a case it must pass (with a URL: when any case fails).
 import { build } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

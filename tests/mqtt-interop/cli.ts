@@ -2,7 +2,7 @@
 // broker URL it runs both versions against that broker; without, it starts
 // mosquitto and ours and prints the two score tables side by side.
 import { startInteropMosquitto, startOurBroker, type RunningBroker } from "./brokers";
-import { runSuite, score, scoreLine, table } from "./runner";
+import { regressions, runSuite, score, scoreLine, table } from "./runner";
 import type { Version } from "./harness";
 
 async function main(): Promise<number> {
@@ -11,12 +11,14 @@ async function main(): Promise<number> {
   const url = args.find((a) => /^mqtt:\/\//.test(a));
   const opts = { only: only.length ? only : undefined };
   if (url) {
+    let failed = 0;
     for (const v of [4, 5] as Version[]) {
       const rs = await runSuite(url, v, opts);
+      failed += rs.filter((r) => !r.ok).length;
       console.log(`MQTT ${v === 4 ? "3.1.1" : "5"} against ${url}: ${score(rs)}`);
       for (const r of rs) console.log(`  ${r.ok ? "pass" : "FAIL"} ${r.name} (${r.ms} ms)${r.error ? `: ${r.error}` : ""}${r.notes.map((n) => `\n       note: ${n}`).join("")}`);
     }
-    return 0;
+    return failed ? 1 : 0;
   }
   const brokers: RunningBroker[] = [];
   // Ctrl+C, or a closed pipe (| head), must not leave the brokers running.
@@ -29,13 +31,15 @@ async function main(): Promise<number> {
     const mosq = await startInteropMosquitto();
     brokers.push(mosq);
     const lines: string[] = [];
+    let behind = 0;
     for (const v of [4, 5] as Version[]) {
       const [o, m] = await Promise.all([runSuite(ours.url, v, opts), runSuite(mosq.url, v, opts)]);
       console.log(`${table(v, o, m)}\n`);
       lines.push(scoreLine(v, o, m));
+      behind += regressions(v, o, m).length;
     }
     for (const l of lines) console.log(l);
-    return 0;
+    return behind ? 1 : 0; // as the jest suite: ours failed a case it must pass
   } finally {
     for (const b of brokers) await b.stop();
   }
