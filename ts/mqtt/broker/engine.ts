@@ -47,7 +47,7 @@ export class Engine {
   route(m: MqttBrokerMessage, fromBus: boolean): void {
     this.counters.messagesIn++;
     this.counters.bytesIn += m.payload.length;
-    if (m.retain) this.retained.set(m);
+    if (m.retain) this.retained.set(m, !fromBus); // the broker that accepted it persists it (a shared store is written once)
     if (!fromBus && this.opts.bus) this.opts.bus.send({ type: "publish", message: m });
     const best = new Map<Session, { qos: number; rap: boolean; ids: number[] }>();
     let shared: Map<string, Sub[]> | undefined;
