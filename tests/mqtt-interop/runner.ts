@@ -98,13 +98,13 @@ export function scoreLine(version: Version, ours: CaseResult[], mosq: CaseResult
 export function table(version: Version, ours: CaseResult[], mosq: CaseResult[]): string {
   const rows = [`MQTT ${version === 4 ? "3.1.1" : "5"} (Paho ${version === 4 ? "client_test.py" : "client_test5.py"})`];
   const w = Math.max(...ours.map((r) => r.name.length), 10);
-  rows.push(`  ${"case".padEnd(w)}  ours        mosquitto`);
+  rows.push(`  ${"case".padEnd(w)}  ${"ours".padEnd(14)}mosquitto`);
   for (const r of ours) {
     const m = mosq.find((x) => x.name === r.name);
-    const cell = (x?: CaseResult): string => (x ? `${x.ok ? "pass" : "FAIL"} ${String(x.ms).padStart(5)}ms` : "-").padEnd(12);
+    const cell = (x?: CaseResult): string => (x ? `${x.ok ? "pass" : "FAIL"} ${String(x.ms).padStart(5)}ms` : "-").padEnd(14);
     rows.push(`  ${r.name.padEnd(w)}  ${cell(r)}${cell(m)}`);
   }
-  rows.push(`  ${"score".padEnd(w)}  ${score(ours).padEnd(12)}${score(mosq)}`);
+  rows.push(`  ${"score".padEnd(w)}  ${score(ours).padEnd(14)}${score(mosq)}`);
   const detail = (who: string, rs: CaseResult[]): void => {
     for (const r of rs) {
       if (!r.ok) rows.push(`  ${who} ${r.name}: ${r.error}`);
