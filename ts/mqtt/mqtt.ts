@@ -250,12 +250,13 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
 }
 
 /** Manager.mqttListen(). */
-export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions): Connection {
+export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions, maxPacketSize?: number): Connection {
   const oo = opts("mqttListen", o);
   const ws = mqttWsUrl("mqttListen", url);
   const conn = mgr.listen(ws?.target ?? transportUrl("mqttListen", url), { handler: oo.handler, http: false, tls: oo.tls });
   conn._protoHook = brokerHook; // inherited by the accepted connections (engine)
-  if (!core().mgx_mqtt_init(conn._ptr, 4, maxPacket(mgr))) {
+  // maxPacketSize: the broker's own limit (MqttBroker), below the manager's.
+  if (!core().mgx_mqtt_init(conn._ptr, 4, Math.min(maxPacket(mgr), maxPacketSize ?? Infinity))) {
     conn.close();
     throw new MongooseError("ERR_NO_MEMORY", "mqttListen: the core could not set up MQTT");
   }
@@ -472,3 +473,19 @@ shutdownProtocolHooks.push((mgr: Manager) => {
     }
   }
 });
+
+/**
+ * @internal The broker's PUBLISH (ts/mqtt/broker): its own packet id and DUP
+ * flag (flags: qos | 4 retain | 8 dup), properties already encoded. False when
+ * nothing went out: the connection is closing, or the packet is over the
+ * client's Maximum Packet Size.
+ */
+export function mqttBrokerPub(conn: Connection, topic: string, data: Uint8Array, flags: number, id: number, props: Uint8Array): boolean {
+  if (conn._ptr === 0 || conn.isClosing || conn.isDraining) return false;
+  return pub(conn, topic, data, flags, id, props);
+}
+
+/** @internal Broker side, after CONNECT: hold the client to `secs` of keep alive (MqttBroker's cap or override). */
+export function mqttBrokerKeepalive(conn: Connection, secs: number): boolean {
+  return conn._ptr !== 0 && core().mgx_mqtt_keepalive(conn._ptr, secs) === 1;
+}
