@@ -1,5 +1,6 @@
-// mqtt-brokers.mjs: our broker (examples/mqtt-broker.ts) against aedes and
-// Debian's mosquitto (a native C broker), side by side in one run, under the
+// mqtt-brokers.mjs: our broker (examples/mqtt-broker.ts, and MqttBroker with a
+// QoS 1 window of 1,000 instead of the default 20: servers/mqtt-broker-window.mjs)
+// against aedes and Debian's mosquitto (a native C broker), side by side in one run, under the
 // same native load (mqtt-load-c/mqtt_load.c, built here with cc; without a
 // C compiler the mqtt.js load mqtt-load.mjs runs the first two cases only).
 // Cases, each on a fresh broker process, brokers alternating:
@@ -10,7 +11,7 @@
 // PUBACK latency at QoS 1, the broker's CPU time per delivery and its CPU
 // share, the load's CPU share (near 100%: the load sets the pace, not the broker).
 // Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_ROUNDS (1), BENCH_MQTT_FANOUT (1000),
-// BENCH_MQTT_SESSIONS (10000), BENCH_MQTT_BROKERS (tsmongoose,aedes,mosquitto),
+// BENCH_MQTT_SESSIONS (10000), BENCH_MQTT_BROKERS (tsmongoose,tsmongoose-w1000,aedes,mosquitto),
 // BENCH_MQTT_CASES (qos0,qos1,fanout0,fanout1,idle).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -34,6 +35,10 @@ const pick = (name, all) => {
 const BROKERS = {
   tsmongoose: async () => {
     const b = await start(0, process.execPath, [join(root, "build", "examples", "mqtt-broker.mjs")], /mqtt:\/\/127\.0\.0\.1:(\d+)/, { PORT: "0" });
+    return { ...b, port: Number(b.match[1]) };
+  },
+  "tsmongoose-w1000": async () => {
+    const b = await start(0, process.execPath, [join(here, "servers", "mqtt-broker-window.mjs")], /mqtt:\/\/127\.0\.0\.1:(\d+)/, { PORT: "0", MAX_INFLIGHT: "1000" });
     return { ...b, port: Number(b.match[1]) };
   },
   aedes: async () => {
@@ -158,19 +163,19 @@ export async function benchBrokers() {
         brokerCpuUsPerDelivery: +m((r) => r.brokerCpuUs).toFixed(2), brokerCpuShare: +m((r) => r.brokerCpu).toFixed(2),
         loadCpuShare: +m((r) => r.loadCpu).toFixed(2) };
       rows.push(row);
-      console.log(`    ${name.padEnd(10)} ${k(row.deliveredPerSec).padStart(9)} deliveries/s  p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms` +
+      console.log(`    ${name.padEnd(16)} ${k(row.deliveredPerSec).padStart(9)} deliveries/s  p50 ${row.p50Ms.toFixed(2)} ms  p99 ${row.p99Ms.toFixed(2)} ms` +
         (c.qos && row.ackP99Ms !== undefined ? `  PUBACK p99 ${row.ackP99Ms.toFixed(2)} ms` : "") +
         `  broker ${row.brokerCpuUsPerDelivery.toFixed(2)} us CPU/delivery, at ${pct(row.brokerCpuShare)} of its core; load at ${pct(row.loadCpuShare)}`);
     }
   }
   if (caseIds.includes("idle") && native) {
     console.log(`  ${k(SESSIONS)} idle sessions (connected, subscribed):`);
-    for (const name of names) {
+    for (const name of names.filter((n) => n !== "tsmongoose-w1000")) { // (the same broker as tsmongoose when idle)
       const b = await BROKERS[name]();
       try {
         const r = { broker: name, ...(await idleSessions(b)) };
         memory.push(r);
-        console.log(`    ${name.padEnd(10)} +${((r.rssAfter - r.rssBefore) / 1024 ** 2).toFixed(1)} MB RSS, ${k(r.bytesPerSession)} bytes per session`);
+        console.log(`    ${name.padEnd(16)} +${((r.rssAfter - r.rssBefore) / 1024 ** 2).toFixed(1)} MB RSS, ${k(r.bytesPerSession)} bytes per session`);
       } finally {
         await b.stop();
       }
@@ -178,12 +183,16 @@ export async function benchBrokers() {
   }
   const ratios = {};
   const get = (c, n, f) => rows.find((r) => r.case === c && r.broker === n)?.[f];
+  const ours = names.filter((n) => n.startsWith("tsmongoose")), peers = names.filter((n) => !n.startsWith("tsmongoose"));
   for (const c of cases) {
-    for (const peer of names.filter((n) => n !== "tsmongoose")) {
-      const ours = get(c.id, "tsmongoose", "deliveredPerSec"), theirs = get(c.id, peer, "deliveredPerSec");
-      if (ours && theirs) ratios[`${c.id}_vs_${peer}`] = +(ours / theirs).toFixed(2);
-      const oc = get(c.id, "tsmongoose", "brokerCpuUsPerDelivery"), tc = get(c.id, peer, "brokerCpuUsPerDelivery");
-      if (oc && tc) ratios[`${c.id}_cpu_vs_${peer}`] = +(tc / oc).toFixed(2);
+    for (const o of ours) {
+      const tag = o === "tsmongoose" ? c.id : `${c.id}_${o.slice("tsmongoose-".length)}`;
+      for (const peer of peers) {
+        const x = get(c.id, o, "deliveredPerSec"), y = get(c.id, peer, "deliveredPerSec");
+        if (x && y) ratios[`${tag}_vs_${peer}`] = +(x / y).toFixed(2);
+        const oc = get(c.id, o, "brokerCpuUsPerDelivery"), pc = get(c.id, peer, "brokerCpuUsPerDelivery");
+        if (oc && pc) ratios[`${tag}_cpu_vs_${peer}`] = +(pc / oc).toFixed(2);
+      }
     }
   }
   return { rows, memory, ratios, load: native ? "mqtt_load.c" : "mqtt-load.mjs" };
