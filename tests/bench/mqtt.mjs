@@ -1,61 +1,29 @@
 // mqtt.mjs: the MQTT bench, side by side in one run (also run by run.mjs
 // unless BENCH_MQTT=0; alone: `node tests/bench/mqtt.mjs` after a build).
-//   1. Broker: examples/mqtt-broker.ts vs aedes, the same mqtt.js load
-//      (mqtt-load.mjs: 1 publisher, 10 subscribers, 64 B, QoS 0 and 1):
-//      deliveries per second and p99 latency, and the broker's CPU time per
-//      delivery (the mqtt.js load, on one core, can be what saturates: the
-//      load's own CPU share is printed too).
+//   1. Brokers (mqtt-brokers.mjs): examples/mqtt-broker.ts vs aedes vs
+//      mosquitto under the same native load (mqtt-load-c/mqtt_load.c): QoS 0
+//      and 1 deliveries/s, latency, CPU per delivery and each process's CPU
+//      share, fan-out 1 -> 1,000, and 10,000 idle sessions' memory.
 //   2. Client: our mqttConnect publisher vs mqtt.js publishing to Debian's
 //      mosquitto (mqtt-pub.mjs), QoS 0 and 1: messages per second (bounded
 //      by the broker too: mosquitto's CPU share is printed) and per
 //      CPU-second of the publisher (its own cost).
 // Brokers run on CPU 0 and the load on CPU 1 when taskset exists (BENCH_PIN=0: no pinning).
-// Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_COUNT (100000), BENCH_ROUNDS (1 here unless set).
+// Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_COUNT (100000), BENCH_MQTT_ROUNDS (1),
+// and those of mqtt-brokers.mjs.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchBrokers } from "./mqtt-brokers.mjs";
+import { cpuSeconds, freePort, here, median, PIN, pinned, root, stop } from "./mqtt-common.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
 const env = process.env;
 const SECONDS = Number(env.BENCH_MQTT_SECONDS || 5);
 const COUNT = Number(env.BENCH_MQTT_COUNT || 100_000);
 const ROUNDS = Number(env.BENCH_MQTT_ROUNDS || 1);
-const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
-const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
-
-const pinned = (cpu, cmd, args) => (PIN ? ["taskset", ["-c", String(cpu), cmd, ...args]] : [cmd, args]);
-
-/** Start a long-running process; resolve once `ready` matches its stdout (the match is returned). */
-function start(cpu, cmd, args, ready, extraEnv = {}) {
-  const [c, a] = pinned(cpu, cmd, args);
-  const child = spawn(c, a, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}`)), 15_000);
-    const check = (d) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, match: m, stop: () => stop(child) }); }
-    };
-    child.stdout.on("data", check);
-    child.stderr.on("data", (d) => { out += d.toString(); });
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited (${code}): ${out}`)); });
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.removeAllListeners("exit");
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
-  });
-}
 
 /** Run to completion; resolve with its last stdout line parsed as JSON. */
 function runJson(cpu, cmd, args, timeoutMs) {
@@ -65,82 +33,7 @@ function runJson(cpu, cmd, args, timeoutMs) {
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
 
-/** CPU seconds (user + system, all threads) process `pid` has used, from /proc; NaN where there is none. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in USER_HZ
-  } catch {
-    return NaN;
-  }
-}
-
-/** Run mqtt-load.mjs against `url`; the result carries brokerCpuUs, the broker's CPU per delivery over the measured window. */
-function runLoad(url, qos, brokerPid) {
-  const [c, a] = pinned(1, process.execPath, [join(here, "mqtt-load.mjs"), url, String(qos), String(SECONDS), "1"]);
-  const child = spawn(c, a, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "", cpu0 = NaN;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), (SECONDS + 60) * 1000);
-    child.stdout.on("data", (d) => {
-      out += d.toString();
-      if (Number.isNaN(cpu0) && out.includes('"phase":"measure"')) cpu0 = cpuSeconds(brokerPid);
-    });
-    child.stderr.on("data", (d) => { err += d.toString(); });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      const cpu1 = cpuSeconds(brokerPid);
-      if (code !== 0) return reject(new Error(`mqtt-load.mjs failed (${code}): ${err}`));
-      const r = JSON.parse(out.trim().split("\n").pop());
-      resolve({ ...r, brokerCpuUs: ((cpu1 - cpu0) / r.delivered) * 1e6 });
-    });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function brokerBench() {
-  const brokers = {
-    tsmongoose: () => start(0, process.execPath, [join(root, "build", "examples", "mqtt-broker.mjs")], /mqtt:\/\/127\.0\.0\.1:(\d+)/, { PORT: "0" }),
-    aedes: () => start(0, process.execPath, [join(root, "tests", "fixtures", "aedes-broker.mjs")], /aedes listening on (\d+)/, { PORT: "0" }),
-  };
-  const rows = [];
-  for (const qos of [0, 1]) {
-    const runs = { tsmongoose: [], aedes: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, startBroker] of Object.entries(brokers)) {
-        const b = await startBroker();
-        try {
-          const url = `mqtt://127.0.0.1:${b.match[1]}`;
-          runs[name].push(await runLoad(url, qos, b.child.pid));
-        } finally {
-          await b.stop();
-        }
-      }
-    }
-    for (const [name, rs] of Object.entries(runs)) {
-      const rate = median(rs.map((r) => r.delivered / r.seconds));
-      const p99 = median(rs.map((r) => r.p99Ms));
-      const cpuUs = median(rs.map((r) => r.brokerCpuUs)), loadCpu = median(rs.map((r) => r.loadCpu));
-      rows.push({ qos, broker: name, deliveredPerSec: Math.round(rate), p99Ms: +p99.toFixed(2), p50Ms: +median(rs.map((r) => r.p50Ms)).toFixed(2),
-        brokerCpuUsPerDelivery: +cpuUs.toFixed(2), loadCpuShare: +loadCpu.toFixed(2) });
-      console.log(`  QoS ${qos} ${name.padEnd(10)} ${String(Math.round(rate)).padStart(8)} deliveries/s  p50 ${median(rs.map((r) => r.p50Ms)).toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  ` +
-        `broker ${cpuUs.toFixed(2)} us CPU per delivery  load at ${(loadCpu * 100).toFixed(0)}% of its core`);
-    }
-  }
-  return rows;
-}
-
 async function clientBench() {
-  execFileSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
   const dir = mkdtempSync(join(tmpdir(), "tsmongoose-bench-mosq-"));
   const port = await freePort();
   writeFileSync(join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n`);
@@ -183,27 +76,26 @@ async function clientBench() {
 /** Run both parts, print the ratios, write build/bench-mqtt.json. */
 export async function benchMqtt() {
   if (!existsSync(join(root, "build", "examples", "mqtt-broker.mjs"))) throw new Error("build first: node scripts/setup.mjs --build");
-  console.log(`\nMQTT broker: examples/mqtt-broker.ts vs aedes (mqtt.js: 1 publisher, 10 subscribers, 64 B, ${SECONDS}s per run)${PIN ? "; broker on CPU 0, load on CPU 1" : ""}`);
-  const brokers = await brokerBench();
+  execFileSync("bash", [join(root, "scripts", "tools.sh")], { stdio: "inherit" });
+  console.log(`\nMQTT brokers: examples/mqtt-broker.ts (and with a QoS 1 window of 1,000) vs aedes vs mosquitto (64 B, ${SECONDS}s per run)${PIN ? "; broker on CPU 0, load on CPU 1" : ""}`);
+  const brokers = await benchBrokers();
   console.log(`MQTT client: mqttConnect vs mqtt.js publishing ${COUNT} x 64 B to mosquitto${PIN ? "; publisher on CPU 0, mosquitto on CPU 1" : ""}`);
   const clients = await clientBench();
-  const ratio = (rows, key, a, b, field, qos) => {
-    const x = rows.find((r) => r[key] === a && r.qos === qos)[field];
-    const y = rows.find((r) => r[key] === b && r.qos === qos)[field];
+  const ratios = { ...brokers.ratios };
+  const ratio = (a, b, field, qos) => {
+    const x = clients.find((r) => r.client === a && r.qos === qos)[field];
+    const y = clients.find((r) => r.client === b && r.qos === qos)[field];
     return +(x / y).toFixed(2);
   };
-  const ratios = {};
   for (const qos of [0, 1]) {
-    ratios[`broker_qos${qos}`] = ratio(brokers, "broker", "tsmongoose", "aedes", "deliveredPerSec", qos);
-    ratios[`broker_p99_qos${qos}`] = ratio(brokers, "broker", "aedes", "tsmongoose", "p99Ms", qos);
-    ratios[`broker_cpu_qos${qos}`] = ratio(brokers, "broker", "aedes", "tsmongoose", "brokerCpuUsPerDelivery", qos);
-    ratios[`client_qos${qos}`] = ratio(clients, "client", "tsmongoose", "mqttjs", "messagesPerSec", qos);
-    ratios[`client_cpu_qos${qos}`] = ratio(clients, "client", "tsmongoose", "mqttjs", "messagesPerCpuSec", qos);
+    ratios[`client_qos${qos}`] = ratio("tsmongoose", "mqttjs", "messagesPerSec", qos);
+    ratios[`client_cpu_qos${qos}`] = ratio("tsmongoose", "mqttjs", "messagesPerCpuSec", qos);
   }
-  console.log("ratios (tsmongoose / peer; p99 and broker CPU per delivery: peer / tsmongoose; higher is better):");
-  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(18)} ${v}x`);
+  console.log("ratios (tsmongoose / peer; *_cpu_*: the peer's CPU per delivery / ours; higher is better):");
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(22)} ${v}x`);
   mkdirSync(join(root, "build"), { recursive: true });
-  writeFileSync(join(root, "build", "bench-mqtt.json"), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, count: COUNT, pinned: PIN, brokers, clients, ratios }, null, 2) + "\n");
+  writeFileSync(join(root, "build", "bench-mqtt.json"), JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, count: COUNT, pinned: PIN,
+    load: brokers.load, brokers: brokers.rows, memory: brokers.memory, clients, ratios }, null, 2) + "\n");
   console.log("wrote build/bench-mqtt.json");
 }
 

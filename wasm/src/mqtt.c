@@ -24,6 +24,7 @@ struct mg_mqtt_state {
   uint64_t last_rx_ms;    // last packet received
   uint64_t last_tx_ms;    // last packet queued
   uint64_t ping_ms;       // PINGREQ outstanding since (0: none)
+  bool lean;              // the CONNECT exchange's buffers were given back (fresh_buffers)
   char *alias[MG_MQTT_MAX_ALIASES + 1];  // topic aliases received (1-based)
   uint16_t alias_len[MG_MQTT_MAX_ALIASES + 1];
   struct mg_mqtt_ws *ws;  // MQTT over WebSocket (mqtt_ws.c); NULL: the byte stream is MQTT
@@ -31,6 +32,8 @@ struct mg_mqtt_state {
 
 #define MQTT_MAX_REM 268435455u  // largest remaining length a varint holds
 #define MQTT_CONNACK_WAIT_MS 30000u
+// Buffers of a connection quiet for this long are freed (at its MG_EV_POLL).
+#define MQTT_IDLE_FREE_MS 1000u
 
 static struct mg_mqtt_state *state(struct mg_connection *c) {
   return c->pfn == mg_mqtt_ev ? (struct mg_mqtt_state *) c->proto_data : NULL;
@@ -346,6 +349,29 @@ static void process(struct mg_connection *c, struct mg_mqtt_state *s) {
   process_in(c, s, &c->recv);
 }
 
+// Most MQTT sessions are idle most of the time (a sensor, a dashboard
+// waiting for a rare topic), so as a WebSocket (ws.c) a connection gives its
+// buffers back: the CONNECT exchange's as soon as they are empty, so that
+// many clients connecting at once reuse the same memory, and later ones
+// after MQTT_IDLE_FREE_MS of quiet. A busy connection keeps them (no
+// allocation per packet).
+static void fresh_buffers(struct mg_connection *c, struct mg_mqtt_state *s, bool wrote) {
+  if (s->lean) return;
+  if (c->recv.len == 0) mg_iobuf_free(&c->recv);
+  if (c->send.len == 0) mg_iobuf_free(&c->send);
+  // Over once an answer went out and nothing is left (a CONNACK may come later than CONNECT's read).
+  if (wrote && c->recv.buf == NULL && c->send.buf == NULL) s->lean = true;
+}
+
+static void idle_buffers(struct mg_connection *c) {
+  uint64_t now = c->mgr->now_ms;
+  if (c->recv.len == 0 && c->send.len == 0 && (c->recv.buf != NULL || c->send.buf != NULL) &&
+      now >= c->last_io_ms && now - c->last_io_ms >= MQTT_IDLE_FREE_MS) {
+    mg_iobuf_free(&c->recv);
+    mg_iobuf_free(&c->send);
+  }
+}
+
 void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
   struct mg_mqtt_state *s = (struct mg_mqtt_state *) c->proto_data;
   (void) ev_data;
@@ -378,10 +404,17 @@ void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data) {
   switch (ev) {
     case MG_EV_READ:
     case MG_EV_X_RESUME:
-      if (!(c->flags & MG_F_LISTENING)) process(c, s);
+      if (c->flags & MG_F_LISTENING) break;
+      process(c, s);
+      if (c->proto_data == s && s->open) fresh_buffers(c, s, false);
+      break;
+    case MG_EV_WRITE:
+      if (s->open) fresh_buffers(c, s, true);
       break;
     case MG_EV_POLL:
-      if (!(c->flags & MG_F_LISTENING)) keepalive(c, s);
+      if (c->flags & MG_F_LISTENING) break;
+      keepalive(c, s);
+      if (c->proto_data == s) idle_buffers(c);
       break;
     case MG_EV_CLOSE:
       state_free(c);

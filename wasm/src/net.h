@@ -195,6 +195,7 @@ struct mg_mgr {
   uint32_t drained;
   // ---- private ----
   int entered;            // mgx_* calls in progress on this manager
+  struct mg_connection *dirty_tail;  // last of `dirty`: flushed in the order they were dirtied
   bool flushing;          // inside mgx_flush (no nesting)
   bool freeing;           // closing down: no new connections
   bool free_pending;      // mgx_mgr_free was called from inside a call

@@ -30,7 +30,7 @@ bool fake_log_io;
 
 static struct fake *s_fakes;
 static size_t s_nfakes, s_capfakes;
-static struct buf s_timers, s_log;
+static struct buf s_timers, s_log, s_sends;
 static uint32_t s_rand = 12345;
 
 static void buf_add(struct buf *b, const void *p, size_t n) {
@@ -91,6 +91,7 @@ void fake_reset(void) {
   s_fakes = NULL, s_nfakes = s_capfakes = 0;
   buf_free(&s_timers);
   buf_free(&s_log);
+  buf_free(&s_sends);
   fake_now = 1000;
   fake_wall = 0;
   fake_wall_calls = 0;
@@ -144,7 +145,12 @@ size_t host_send(uint32_t id, const void *buf, size_t len) {
   size_t n = len < f->budget ? len : f->budget;
   buf_add(&f->out, buf, n);
   if (f->budget != (size_t) -1) f->budget -= n;
+  if (n > 0) buf_fmt(&s_sends, "%u ", (unsigned) id);
   return n;
+}
+
+const char *fake_send_order(void) {
+  return s_sends.len > 0 ? s_sends.p : "";
 }
 
 void host_close(uint32_t id) {

@@ -38,6 +38,8 @@ struct mg_connection *fake_conn(uint32_t id);  // NULL once closed
 const char *fake_out(uint32_t id);
 size_t fake_out_len(uint32_t id);
 void fake_out_clear(uint32_t id);
+// Ids of the host_send calls that took bytes, in call order ("3 5 4 ").
+const char *fake_send_order(void);
 // host_send takes at most `bytes` more for this id ((size_t)-1 = no limit).
 void fake_set_budget(uint32_t id, size_t bytes);
 int fake_closes(uint32_t id);

@@ -235,6 +235,41 @@ static void mqtt_broker_side(void) {
   mgx_mgr_free(mgr);
 }
 
+// Idle sessions cost their structs, not buffers: the CONNECT exchange's go
+// once empty, a busy connection keeps its own, a quiet one (1 s) gives them back.
+static void mqtt_idle_buffers(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW), *c;
+  uint32_t id;
+  const uint8_t connect[] = {0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 0, 0, 1, 'c'};
+  ASSERT_INT(mgx_mqtt_init(l, 4, 256), 1);
+  c = fake_accept(mgr, l);
+  id = c->id;
+  ASSERT(fake_feed(mgr, id, connect, sizeof(connect), 0));
+  ASSERT_INT(mgx_mqtt_send(c, MQTT_CMD_CONNACK, 0, B(0, 0), 2, NULL, 0), 1);
+  ASSERT(c->send.buf != NULL);
+  mgx_flush(mgr);
+  ASSERT(memcmp(fake_out(id), B(0x20, 2, 0, 0), 4) == 0);
+  ASSERT(c->recv.buf == NULL);
+  ASSERT(c->send.buf == NULL);
+  // Busy: a PUBLISH in two pieces, and the next one; the buffer stays between packets.
+  ASSERT(fake_feed(mgr, id, B(0x30, 4, 0, 1, 't', 'x'), 3, 0));
+  ASSERT(c->recv.buf != NULL && c->recv.len == 3);
+  ASSERT(fake_feed(mgr, id, B(1, 't', 'x', 0x30, 4, 0, 1, 't', 'y'), 9, 0));
+  ASSERT(c->recv.len == 0 && c->recv.buf != NULL);
+  ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nMQTT_CMD\nMQTT_CMD\nMQTT_CMD\n");
+  fake_now += 999;
+  mgx_poll(mgr);
+  ASSERT(c->recv.buf != NULL);
+  fake_now += 1;
+  mgx_poll(mgr);
+  ASSERT(c->recv.buf == NULL && c->send.buf == NULL);
+  // And it still works.
+  ASSERT(fake_feed(mgr, id, B(0xc0, 0), 2, 0));
+  ASSERT_HAS(fake_events(id), "MQTT_CMD\nMQTT_CMD\nMQTT_CMD\nMQTT_CMD\n");
+  mgx_mgr_free(mgr);
+}
+
 // Client identifiers (MQTT-3.1.3-8): a 3.1.1 CONNECT with an empty id and
 // CleanSession=0 gets CONNACK 0x02 and a close, before any handler sees
 // it; with CleanSession=1, or on MQTT 5 (the broker assigns one), it passes.
@@ -335,6 +370,7 @@ void suite_mqtt(void) {
   RUN(mqtt_client_refused);
   RUN(mqtt_client_max_packet);
   RUN(mqtt_broker_side);
+  RUN(mqtt_idle_buffers);
   RUN(mqtt_broker_client_id);
   RUN(mqtt_broker_max_packet);
   RUN(mqtt_broker_max_packet_zero);

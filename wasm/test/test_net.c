@@ -48,6 +48,30 @@ static void net_send_flushes_only_dirty(void) {
   mgx_mgr_free(mgr);
 }
 
+// Connections are flushed in the order they were dirtied: a broker's PUBACK
+// to the publisher (queued first) is not written after its forwards to every
+// subscriber (queued next), and the last to get output is not served first.
+static void net_flush_in_dirty_order(void) {
+  struct mg_mgr *mgr = mgx_mgr_new();
+  struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW);
+  struct mg_connection *a = fake_accept(mgr, l), *b = fake_accept(mgr, l), *c = fake_accept(mgr, l);
+  char want[64];
+  mgx_send(b, "ack", 3);
+  mgx_send(c, "fwd", 3);
+  mgx_send(a, "fwd", 3);
+  mgx_send(b, "ack", 3);  // already queued: keeps its place
+  ASSERT(mgr->dirty == b && mgr->dirty_tail == a);
+  mgx_flush(mgr);
+  snprintf(want, sizeof(want), "%u %u %u ", (unsigned) b->id, (unsigned) c->id, (unsigned) a->id);
+  ASSERT_STR(fake_send_order(), want);
+  ASSERT(mgr->dirty == NULL && mgr->dirty_tail == NULL);
+  mgx_send(a, "x", 1);  // the list starts over empty
+  mgx_flush(mgr);
+  snprintf(want + strlen(want), sizeof(want) - strlen(want), "%u ", (unsigned) a->id);
+  ASSERT_STR(fake_send_order(), want);
+  mgx_mgr_free(mgr);
+}
+
 static void net_backpressure(void) {
   struct mg_mgr *mgr = mgx_mgr_new();
   struct mg_connection *l = fake_listen(mgr, MGX_PROTO_RAW);
@@ -349,6 +373,7 @@ static void net_no_events_after_close(void) {
 void suite_net(void) {
   RUN(net_ids_unique_across_managers);
   RUN(net_send_flushes_only_dirty);
+  RUN(net_flush_in_dirty_order);
   RUN(net_backpressure);
   RUN(net_drain_flushes_then_closes);
   RUN(net_close_drops_output);
