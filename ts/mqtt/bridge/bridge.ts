@@ -184,7 +184,6 @@ export class MqttBridge {
   #forwardedOut = 0;
   #forwardedIn = 0;
   #loopsDropped = 0;
-  #dropped = 0;
 
   /** Check the options and start connecting (the manager must be driven for anything to happen). */
   constructor(mgr: Manager, opts: MqttBridgeOptions) {
@@ -285,11 +284,10 @@ export class MqttBridge {
   #publish(side: Side, m: BridgeMessage, guard = true): void {
     const g = this.#guards[side];
     if (guard && g !== undefined && this.#subs[side].some((s) => topicMatches(s.filter, m.topic))) g.sent(m.topic, m.payload);
-    if (side === "remote") {
-      if (!this.#remote.publish(m)) this.#dropped++;
-    } else if (this.#local !== undefined) {
-      if (!this.#local.publish(m)) this.#dropped++;
-    } else {
+    // A client endpoint counts what it drops itself.
+    if (side === "remote") this.#remote.publish(m);
+    else if (this.#local !== undefined) this.#local.publish(m);
+    else {
       this.#broker!.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, properties: m.properties });
     }
   }
@@ -325,7 +323,7 @@ export class MqttBridge {
       forwardedOut: this.#forwardedOut,
       forwardedIn: this.#forwardedIn,
       loopsDropped: this.#loopsDropped,
-      dropped: this.#dropped + eps.reduce((n, e) => n + e.dropped, 0),
+      dropped: eps.reduce((n, e) => n + e.dropped, 0),
       queued: eps.reduce((n, e) => n + e.queue.length, 0),
       inflight: eps.reduce((n, e) => n + e.session._pending.size, 0),
       remoteConnects: this.#remote.connects,
