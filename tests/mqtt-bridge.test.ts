@@ -199,6 +199,37 @@ test("reconnect with backoff: QoS 1 messages published while the upstream is dow
   expect(delays.every((d) => d >= 25)).toBe(true); // jitter takes at most half off the minimum
 });
 
+test("a QoS 1 message sent upstream and never acknowledged is sent again after the reconnect (MqttSession)", async () => {
+  const edge = await mosquitto();
+  const dir = mkdtempSync(join(tmpdir(), "tsmongoose-bridge-"));
+  stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const conf = `persistence true\npersistence_location ${dir}/\n`;
+  let central = await startMosquitto(conf, { port, dir });
+  stops.push(() => central.stop());
+  const { b } = bridge({
+    local: edge.url, remote: { url: central.url, clientId: "edge-f" },
+    topics: [{ pattern: "f/#", qos: 1 }], reconnect: { minMs: 50, maxMs: 200 },
+  });
+  await connected(b);
+  const subOpts = { clientId: "central-sub-f", cleanSession: false };
+  let sub = await client(central.url, ["f/#"], subOpts);
+  // Save the subscriber's session now (SIGUSR1): the broker is killed below, and a kill saves nothing.
+  central.signal("SIGUSR1");
+  await until(() => /Saving in-memory database/.test(central.log()), "mosquitto to save its database");
+  central.signal("SIGSTOP"); // frozen: the PUBLISH reaches its socket, no PUBACK comes back
+  await pub(edge, "f/x", "unacked", 1);
+  await until(() => b.status().inflight === 1, "the message in flight upstream");
+  central.signal("SIGKILL");
+  await central.stop();
+  central = await startMosquitto(conf, { port, dir });
+  await until(() => b.status().remoteConnects === 2 && b.status().inflight === 0, "the bridge to reconnect and have it acknowledged", 15_000);
+  expect(central.log()).toMatch(/Received PUBLISH from edge-f \(d1, q1, r0, m\d+, 'f\/x'/); // resent with DUP
+  sub = await client(central.url, ["f/#"], subOpts);
+  await until(() => texts(sub).includes("unacked"), "the resent message at the subscriber");
+});
+
 test("notifications: the remote connection state is published retained on the local side", async () => {
   const [edge, central] = await Promise.all([mosquitto(), mosquitto()]);
   const { b } = bridge({
