@@ -11,6 +11,7 @@ import { CONNECT_DEFAULTS, RESOLVE_DEFAULTS } from "./core/client";
 import { FETCH_HANDLER_DEFAULTS } from "./fetch/fetch";
 import { SERVE_DEFAULTS } from "./fetch/fetch-serve";
 import { MQTT_CONNECT_DEFAULTS } from "./mqtt/mqtt";
+import { MQTT_BROKER_DEFAULTS } from "./mqtt/broker/limits";
 import { MQTT_BRIDGE_DEFAULTS } from "./mqtt/bridge/bridge";
 import { MEMORY_WINDOW_BYTES } from "../shim/memory";
 import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
@@ -20,7 +21,7 @@ import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
  * `shutdown` (ShutdownOptions), `run` (RunOptions), `asyncManager`,
  * `tls` (TlsOpts), `connect` (ClientOptions), `resolve` (ResolveOptions),
  * `fetchHandler`, `serve`, `mqttConnect`, `memoryNetwork`, `staticCache`
- * (StaticCacheOptions), `mqttBridge` (MqttBridgeOptions).
+ * (StaticCacheOptions), `mqttBroker` (MqttBrokerLimits), `mqttBridge` (MqttBridgeOptions).
  */
 export const DEFAULTS = Object.freeze({
   limits: DEFAULT_LIMITS,
@@ -35,5 +36,6 @@ export const DEFAULTS = Object.freeze({
   mqttConnect: MQTT_CONNECT_DEFAULTS,
   memoryNetwork: Object.freeze({ windowBytes: MEMORY_WINDOW_BYTES }),
   staticCache: STATIC_CACHE_DEFAULTS,
+  mqttBroker: MQTT_BROKER_DEFAULTS,
   mqttBridge: MQTT_BRIDGE_DEFAULTS,
 });
