@@ -16,7 +16,8 @@ import { argTypeError, argValueError, checkBoolean, checkFunction, checkNumber, 
 import type { MqttProperty } from "../mqtt-message";
 import { ClientEndpoint, type BridgeMessage, type EndpointConfig, type Sub } from "./endpoint";
 import { EchoGuard } from "./echo-guard";
-import { parseRules, route, topicMatches, type MqttBridgeTopic, type Rule } from "./topics";
+import { parseRules, route, type MqttBridgeTopic, type Rule } from "./topics";
+import { topicMatches } from "../broker/topics";
 
 export type { MqttBridgeTopic } from "./topics";
 

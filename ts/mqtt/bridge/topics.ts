@@ -4,6 +4,7 @@
 // the other side with the first prefix stripped and the other one added.
 import { argTypeError, argValueError, checkObject } from "../../core/args";
 import { RangeError, describe } from "../../core/errors";
+import { topicMatches, validTopicFilter } from "../broker/topics";
 
 /** One `topic` line of a bridge. */
 export interface MqttBridgeTopic {
@@ -27,30 +28,6 @@ export interface Rule {
   remotePrefix: string;
   localFilter: string;
   remoteFilter: string;
-}
-
-/** Is `filter` a well-formed MQTT topic filter (`#` last and alone in its level, `+` alone in its level)? */
-export function validFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.includes("\0")) return false;
-  const levels = filter.split("/");
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i];
-    if (l.includes("#") && (l !== "#" || i !== levels.length - 1)) return false;
-    if (l.includes("+") && l !== "+") return false;
-  }
-  return true;
-}
-
-/** MQTT topic matching: `+` one level, `#` the rest (and the parent level); `$` topics need an explicit first level. */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) return false;
-  const f = filter.split("/");
-  const t = topic.split("/");
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === "#") return true;
-    if (i >= t.length || (f[i] !== "+" && f[i] !== t[i])) return false;
-  }
-  return f.length === t.length;
 }
 
 function prefix(op: string, name: string, v: unknown): string {
@@ -84,7 +61,7 @@ export function parseRules(op: string, topics: unknown): Rule[] {
     }
     const localFilter = localPrefix + r.pattern;
     const remoteFilter = remotePrefix + r.pattern;
-    if (!validFilter(localFilter) || !validFilter(remoteFilter)) {
+    if (!validTopicFilter(localFilter) || !validTopicFilter(remoteFilter)) {
       throw argValueError(op, `${name}.pattern`, "must be a valid topic filter (# last and alone in its level, + alone in its level)", r.pattern);
     }
     return { direction, qos, localPrefix, remotePrefix, localFilter, remoteFilter };

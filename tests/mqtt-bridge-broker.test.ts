@@ -1,0 +1,142 @@
+// mqtt-bridge-broker.test.ts: the bridge with our in-process MqttBroker as
+// its local side (broker.subscribe()/publish(), no socket in between) and a
+// real mosquitto upstream; and the other way round, a mosquitto edge whose
+// `connection` bridge has our MqttBroker as its upstream.
+import { Manager, MqttBridge, MqttBroker, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_SUBACK } from "tsmongoose";
+import type { Connection, MqttBridgeOptions, MqttMessage } from "tsmongoose";
+import { makeManager, backgroundPoll } from "./helpers/server";
+import { ensureTool, requireToolPath, runTool, startMosquitto, until, type Mosquitto } from "./helpers/mqtt-bridge-peers";
+
+interface Client { conn: Connection; subacks: number; msgs: { topic: string; text: string; qos: number }[]; closed: boolean }
+
+let mgr: Manager;
+let loop: { stop(): Promise<void> };
+const stops: (() => Promise<void>)[] = [];
+
+beforeAll(() => ensureTool("mosquitto"), 300_000);
+
+beforeEach(async () => {
+  mgr = await makeManager();
+  loop = backgroundPoll(mgr, 10);
+});
+
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+  if (!mgr.closed) mgr.close();
+  await loop.stop();
+});
+
+async function mosquitto(conf = ""): Promise<Mosquitto> {
+  const m = await startMosquitto(conf);
+  stops.push(() => m.stop());
+  return m;
+}
+
+/** Our broker on a free loopback port. */
+async function ourBroker(): Promise<{ broker: MqttBroker; url: string; port: number }> {
+  const broker = new MqttBroker(mgr);
+  stops.push(() => broker.close());
+  const { port } = await broker.listen("mqtt://127.0.0.1:0").listening();
+  return { broker, url: `mqtt://127.0.0.1:${port}`, port };
+}
+
+async function client(url: string, filters: string[], version: 4 | 5 = 4): Promise<Client> {
+  const c: Client = { conn: undefined as unknown as Connection, subacks: 0, msgs: [], closed: false };
+  c.conn = mgr.mqttConnect(url, {
+    version,
+    handler: (conn, ev, data) => {
+      if (ev === MG_EV_MQTT_CMD && (data as MqttMessage).cmd === MQTT_CMD_SUBACK) c.subacks++;
+      else if (ev === MG_EV_MQTT_MSG) {
+        const m = data as MqttMessage;
+        c.msgs.push({ topic: m.topic, text: m.text, qos: m.qos });
+      } else if (ev === MG_EV_CLOSE) c.closed = true;
+    },
+  });
+  let subscribed = false;
+  await until(() => {
+    if (!subscribed && c.conn.mqttVersion > 0 && !c.closed) {
+      try {
+        for (const f of filters) c.conn.mqttSub(f, { qos: 2 });
+        subscribed = true;
+      } catch {
+        // not open yet
+      }
+    }
+    return c.subacks === filters.length || c.closed;
+  }, "the client's SUBACKs");
+  expect(c.closed).toBe(false);
+  return c;
+}
+
+async function pub(port: number, topic: string, text: string, qos = 1): Promise<void> {
+  const r = await runTool(requireToolPath("mosquitto_pub"), ["-h", "127.0.0.1", "-p", String(port), "-q", String(qos), "-t", topic, "-m", text]);
+  expect(r).toMatchObject({ code: 0 });
+}
+
+const texts = (c: Client): string[] => c.msgs.map((g) => g.text);
+
+function bridge(opts: MqttBridgeOptions): MqttBridge {
+  const b = new MqttBridge(mgr, opts);
+  stops.push(() => b.close());
+  return b;
+}
+
+describe.each([4, 5] as const)("local = an in-process MqttBroker, remote = mosquitto over MQTT %d", (version) => {
+  test("out, in and both with prefixes; each message arrives once on each side", async () => {
+    const central = await mosquitto();
+    const { broker, url, port } = await ourBroker();
+    const b = bridge({
+      local: broker, remote: { url: central.url, version }, notifications: true, name: "edge7",
+      topics: [
+        { pattern: "up/#", direction: "out", qos: 1, remotePrefix: "edge7/" },
+        { pattern: "cmd/#", direction: "in", qos: 1, localPrefix: "central/", remotePrefix: "edge7/" },
+        { pattern: "chat/#", direction: "both", qos: 1 },
+      ],
+    });
+    await until(() => b.status().state === "connected", "the bridge to connect");
+    const onEdge = await client(url, ["#", "$SYS/broker/connection/#"]);
+    const onCentral = await client(central.url, ["#"]);
+    await until(() => texts(onEdge).includes("1"), "the retained connection state");
+    expect(onEdge.msgs[0]).toMatchObject({ topic: "$SYS/broker/connection/edge7/state" });
+
+    await pub(port, "up/t", "up-1");              // a client of our broker
+    broker.publish("up/u", "up-2", { qos: 1 });   // in process
+    await pub(central.port, "edge7/cmd/go", "cmd-1");
+    await pub(port, "chat/a", "chat-edge");
+    await pub(central.port, "chat/a", "chat-central");
+    await pub(port, "chat/end", "end-edge");
+    await until(() => texts(onCentral).includes("end-edge"), "the edge marker upstream");
+    await pub(central.port, "chat/end", "end-central");
+    await until(() => texts(onEdge).includes("end-central"), "the central marker at the edge");
+
+    const seen = (c: Client): string[] => c.msgs.map((g) => `${g.topic} ${g.text}`).sort();
+    expect(seen(onCentral)).toEqual([
+      "chat/a chat-central", "chat/a chat-edge", "chat/end end-central", "chat/end end-edge",
+      "edge7/cmd/go cmd-1", "edge7/up/t up-1", "edge7/up/u up-2",
+    ]);
+    expect(seen(onEdge)).toEqual([
+      "$SYS/broker/connection/edge7/state 1", "central/cmd/go cmd-1", "chat/a chat-central", "chat/a chat-edge",
+      "chat/end end-central", "chat/end end-edge", "up/t up-1", "up/u up-2",
+    ]);
+    expect(b.status()).toMatchObject({ forwardedOut: 4, forwardedIn: 3 });
+  });
+});
+
+test("a mosquitto edge bridges to our MqttBroker as its upstream (mosquitto's `connection`)", async () => {
+  const { url, port } = await ourBroker();
+  const onCentral = await client(url, ["#"]);
+  const edge = await mosquitto([
+    "connection to-tsmongoose", `address 127.0.0.1:${port}`, "remote_clientid mosq-edge", "cleansession false",
+    "bridge_protocol_version mqttv311", "try_private false", "notifications false",
+    "topic sensors/# out 1 \"\" edge1/", "topic cmd/# in 1 \"\" edge1/",
+  ].join("\n"));
+  // mosquitto subscribes upstream right after its CONNACK and logs the SUBACK.
+  await until(() => /Received SUBACK from local\.mosq-edge/.test(edge.log()), "the mosquitto bridge's SUBACK from our broker");
+  const onEdge = await client(edge.url, ["#"]);
+  await pub(port, "edge1/cmd/x", "go");
+  await until(() => texts(onEdge).includes("go"), "our broker's message at the edge");
+  expect(onEdge.msgs).toContainEqual({ topic: "cmd/x", text: "go", qos: 1 });
+  await pub(edge.port, "sensors/t", "21.5");
+  await until(() => texts(onCentral).includes("21.5"), "the edge's message at our broker");
+  expect(onCentral.msgs).toContainEqual({ topic: "edge1/sensors/t", text: "21.5", qos: 1 });
+});
