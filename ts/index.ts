@@ -37,7 +37,7 @@ export type {
 } from "./mqtt/broker/types";
 export {
   MqttBridge, type MqttBridgeOptions, type MqttBridgeEndpoint, type MqttBridgeLocalBroker, type MqttBridgeTopic, type MqttBridgeStatus,
-  type MqttBridgeState, type MqttBridgeEvent,
+  type MqttBridgeState, type MqttBridgeEvent, type MqttBridgeReconnect,
 } from "./mqtt/bridge/bridge";
 export { WsMessage, type WsConnectOptions, type WsUpgradeOptions } from "./ws/ws";
 export { Timer, type TimerCallback } from "./core/timer";

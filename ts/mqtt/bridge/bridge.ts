@@ -24,16 +24,26 @@ export type { MqttBridgeTopic } from "./topics";
 /** Defaults of MqttBridgeOptions (also `DEFAULTS.mqttBridge`). */
 export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
   name: "bridge",
-  version: 4 as 4 | 5,
-  cleanSession: false,
-  keepalive: 60,
-  reconnect: Object.freeze({ minMs: 1000, maxMs: 30_000 }),
   notifications: false,
   maxQueued: 1000,
   echoWindowMs: 10_000,
   echoMax: 10_000,
   closeTimeoutMs: 5000,
 });
+
+/** Defaults of MqttBridgeEndpoint (also `DEFAULTS.mqttBridgeEndpoint`): a persistent session, as mosquitto's bridges. */
+export const MQTT_BRIDGE_ENDPOINT_DEFAULTS = Object.freeze({ version: 4 as 4 | 5, cleanSession: false, keepalive: 60 });
+
+/** Defaults of MqttBridgeReconnect (also `DEFAULTS.mqttBridgeReconnect`). */
+export const MQTT_BRIDGE_RECONNECT_DEFAULTS = Object.freeze({ minMs: 1000, maxMs: 30_000 });
+
+/** Reconnect delays of a bridge. */
+export interface MqttBridgeReconnect {
+  /** The first delay (ms); it doubles after each failed attempt. */
+  minMs?: number;
+  /** The cap (ms). */
+  maxMs?: number;
+}
 
 /** A broker the bridge reaches as an MQTT client. */
 export interface MqttBridgeEndpoint {
@@ -75,7 +85,7 @@ export interface MqttBridgeOptions {
   /** What crosses, as mosquitto's `topic` lines. */
   topics: MqttBridgeTopic[];
   /** Reconnect delays: exponential from minMs, capped at maxMs, with jitter (default 1000 / 30000). */
-  reconnect?: { minMs?: number; maxMs?: number };
+  reconnect?: MqttBridgeReconnect;
   /** Publish the remote connection state ("1"/"0", retained) on the local side: true for `$SYS/broker/connection/<name>/state`, or a topic (default false). */
   notifications?: boolean | string;
   /** QoS 1/2 messages held per side while it is down; the oldest goes first (default 1000). */
@@ -123,8 +133,9 @@ export interface MqttBridgeEvent {
   side: "local" | "remote";
   /** disconnected: why. */
   reason?: string;
-  /** reconnecting: the delay before the next attempt (ms), and its number. */
+  /** reconnecting: the delay before the next attempt (ms). */
   delayMs?: number;
+  /** reconnecting: the attempt's number since the last success (1, 2, ...). */
   attempt?: number;
 }
 
@@ -144,13 +155,13 @@ function endpointConfig(name: string, v: unknown, defaultId: string): EndpointCo
   if (e.clientId !== undefined && (typeof e.clientId !== "string" || e.clientId === "")) {
     throw argTypeError(OP, `${name}.clientId`, "a non-empty string", e.clientId);
   }
-  const version = e.version ?? MQTT_BRIDGE_DEFAULTS.version;
+  const version = e.version ?? MQTT_BRIDGE_ENDPOINT_DEFAULTS.version;
   if (version !== 4 && version !== 5) throw argValueError(OP, `${name}.version`, "must be 4 or 5", version);
   checkBoolean(OP, `${name}.cleanSession`, e.cleanSession);
   checkNumber(OP, `${name}.keepalive`, e.keepalive ?? 0, 0, 65535, true);
   return {
     url: e.url, clientId: e.clientId ?? defaultId, username: e.username, password: e.password, version,
-    cleanSession: e.cleanSession ?? MQTT_BRIDGE_DEFAULTS.cleanSession, keepalive: e.keepalive ?? MQTT_BRIDGE_DEFAULTS.keepalive, tls: e.tls,
+    cleanSession: e.cleanSession ?? MQTT_BRIDGE_ENDPOINT_DEFAULTS.cleanSession, keepalive: e.keepalive ?? MQTT_BRIDGE_ENDPOINT_DEFAULTS.keepalive, tls: e.tls,
   };
 }
 
@@ -200,8 +211,8 @@ export class MqttBridge {
     this.#rules = parseRules(OP, opts.topics);
     const rc = opts.reconnect ?? {};
     checkObject(OP, "opts.reconnect", rc);
-    const minMs = checkNumber(OP, "reconnect.minMs", rc.minMs ?? MQTT_BRIDGE_DEFAULTS.reconnect.minMs, 1);
-    const maxMs = checkNumber(OP, "reconnect.maxMs", rc.maxMs ?? Math.max(minMs, MQTT_BRIDGE_DEFAULTS.reconnect.maxMs), minMs);
+    const minMs = checkNumber(OP, "reconnect.minMs", rc.minMs ?? MQTT_BRIDGE_RECONNECT_DEFAULTS.minMs, 1);
+    const maxMs = checkNumber(OP, "reconnect.maxMs", rc.maxMs ?? Math.max(minMs, MQTT_BRIDGE_RECONNECT_DEFAULTS.maxMs), minMs);
     const maxQueued = checkNumber(OP, "opts.maxQueued", opts.maxQueued ?? MQTT_BRIDGE_DEFAULTS.maxQueued, 0, Infinity, true);
     const echoWindowMs = checkNumber(OP, "opts.echoWindowMs", opts.echoWindowMs ?? MQTT_BRIDGE_DEFAULTS.echoWindowMs, 0);
     const echoMax = checkNumber(OP, "opts.echoMax", opts.echoMax ?? MQTT_BRIDGE_DEFAULTS.echoMax, 1, Infinity, true);

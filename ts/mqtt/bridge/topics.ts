@@ -6,6 +6,9 @@ import { argTypeError, argValueError, checkObject } from "../../core/args";
 import { RangeError, describe } from "../../core/errors";
 import { topicMatches, validTopicFilter } from "../broker/topics";
 
+/** Defaults of MqttBridgeTopic (also `DEFAULTS.mqttBridgeTopic`), mosquitto's. */
+export const MQTT_BRIDGE_TOPIC_DEFAULTS = Object.freeze({ direction: "out" as const, qos: 0 as const, localPrefix: "", remotePrefix: "" });
+
 /** One `topic` line of a bridge. */
 export interface MqttBridgeTopic {
   /** Topic filter (may hold `+` and `#`); "" maps exactly the prefix topic to the other prefix. */
@@ -31,7 +34,7 @@ export interface Rule {
 }
 
 function prefix(op: string, name: string, v: unknown): string {
-  if (v === undefined) return "";
+  if (v === undefined) return MQTT_BRIDGE_TOPIC_DEFAULTS.localPrefix; // "", as remotePrefix
   if (typeof v !== "string") throw argTypeError(op, name, "a string", v);
   if (/[+#\0]/.test(v)) throw argValueError(op, name, "cannot hold wildcards (+ or #)", v);
   return v;
@@ -45,11 +48,11 @@ export function parseRules(op: string, topics: unknown): Rule[] {
     checkObject(op, `opts.${name}`, t);
     const r = t as MqttBridgeTopic;
     if (typeof r.pattern !== "string") throw argTypeError(op, `${name}.pattern`, "a string", r.pattern);
-    const direction = r.direction ?? "out";
+    const direction = r.direction ?? MQTT_BRIDGE_TOPIC_DEFAULTS.direction;
     if (direction !== "in" && direction !== "out" && direction !== "both") {
       throw argValueError(op, `${name}.direction`, 'must be "in", "out" or "both"', direction);
     }
-    const qos = r.qos ?? 0;
+    const qos = r.qos ?? MQTT_BRIDGE_TOPIC_DEFAULTS.qos;
     if (qos !== 0 && qos !== 1 && qos !== 2) {
       throw new RangeError(`${op}: The "${name}.qos" option must be 0, 1 or 2. Received ${describe(qos)}`, { code: "ERR_OUT_OF_RANGE" });
     }
