@@ -2,6 +2,8 @@
 // its local side (broker.subscribe()/publish(), no socket in between) and a
 // real mosquitto upstream; and the other way round, a mosquitto edge whose
 // `connection` bridge has our MqttBroker as its upstream.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { Manager, MqttBridge, MqttBroker, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_SUBACK } from "tsmongoose";
 import type { Connection, MqttBridgeOptions, MqttMessage } from "tsmongoose";
 import { makeManager, backgroundPoll } from "./helpers/server";
@@ -139,4 +141,32 @@ test("a mosquitto edge bridges to our MqttBroker as its upstream (mosquitto's `c
   await pub(edge.port, "sensors/t", "21.5");
   await until(() => texts(onCentral).includes("21.5"), "the edge's message at our broker");
   expect(onCentral.msgs).toContainEqual({ topic: "edge1/sensors/t", text: "21.5", qos: 1 });
+});
+
+test("examples/mqtt-bridge.ts: an edge broker bridged to mosquitto, stopped by SIGTERM after a clean DISCONNECT", async () => {
+  const central = await mosquitto();
+  const onCentral = await client(central.url, ["site/#", "alerts/#"]);
+  const child = spawn(process.execPath, [join(__dirname, "..", "build", "examples", "mqtt-bridge.mjs")], {
+    env: { ...process.env, PORT: "0", UPSTREAM: central.url, EDGE_ID: "e9" }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  stops.push(async () => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); await exited; });
+  await until(() => /bridge remote connected/.test(out) || child.exitCode !== null, "the example's bridge to connect", 15_000);
+  const port = Number(/running on mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+  expect(port).toBeGreaterThan(0);
+  const onEdge = await client(`mqtt://127.0.0.1:${port}`, ["cmd/#", "$SYS/broker/connection/#"]);
+  await until(() => texts(onEdge).includes("1"), "the retained bridge state at the edge");
+  await pub(port, "sensors/t", "20.1");
+  await until(() => texts(onCentral).includes("20.1"), "the edge sensor upstream");
+  expect(onCentral.msgs).toContainEqual({ topic: "site/e9/sensors/t", text: "20.1", qos: 1 });
+  await pub(central.port, "site/e9/cmd/led", "on");
+  await until(() => texts(onEdge).includes("on"), "the central command at the edge");
+  expect(onEdge.msgs).toContainEqual({ topic: "cmd/led", text: "on", qos: 1 });
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
+  expect(out).toMatch(/Bridge closed: 1 message\(s\) up, 1 down, 0 unacknowledged/);
+  await until(() => /Client bridge-e9 disconnected\./.test(central.log()), "mosquitto to log the bridge's DISCONNECT");
 });

@@ -163,13 +163,15 @@ export class ClientEndpoint {
     this.#closing = true;
     this.#timer?.cancel();
     this.#timer = undefined;
-    while (this.conn !== undefined && this.open && !settled() && Date.now() < deadline && !this.mgr.closed) {
+    // A connection already draining (the manager's shutdown said DISCONNECT) gets no acknowledgements any more.
+    while (this.conn !== undefined && this.open && !this.conn.isDraining && !this.conn.isClosing && !settled() &&
+      Date.now() < deadline && !this.mgr.closed) {
       await new Promise<void>((r) => setTimeout(r, 10));
     }
     const conn = this.conn;
     if (conn === undefined || this.mgr.closed) return;
     const gone = new Promise<void>((r) => this.#closedWaiters.push(r));
-    if (this.open) conn.mqttDisconnect();
+    if (conn.isDraining || conn.isClosing) { /* on its way out */ } else if (this.open) conn.mqttDisconnect();
     else conn.close();
     const left = Math.max(0, deadline - Date.now()) + 1000;
     let t: ReturnType<typeof setTimeout> | undefined;
