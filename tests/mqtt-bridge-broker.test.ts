@@ -124,12 +124,15 @@ describe.each([4, 5] as const)("local = an in-process MqttBroker, remote = mosqu
   });
 });
 
-test("a mosquitto edge bridges to our MqttBroker as its upstream (mosquitto's `connection`)", async () => {
+test.each([
+  ["bridge_protocol_version mqttv311", "try_private false"],
+  ["bridge_protocol_version mqttv50"],
+])("a mosquitto edge bridges to our MqttBroker as its upstream (mosquitto's `connection`, %s)", async (...protocol: string[]) => {
   const { url, port } = await ourBroker();
   const onCentral = await client(url, ["#"]);
   const edge = await mosquitto([
     "connection to-tsmongoose", `address 127.0.0.1:${port}`, "remote_clientid mosq-edge", "cleansession false",
-    "bridge_protocol_version mqttv311", "try_private false", "notifications false",
+    ...protocol, "notifications false",
     "topic sensors/# out 1 \"\" edge1/", "topic cmd/# in 1 \"\" edge1/",
   ].join("\n"));
   // mosquitto subscribes upstream right after its CONNACK and logs the SUBACK.
