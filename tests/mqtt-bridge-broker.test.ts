@@ -173,3 +173,16 @@ test("examples/mqtt-bridge.ts: an edge broker bridged to mosquitto, stopped by S
   expect(out).toMatch(/Bridge closed: 1 message\(s\) up, 1 down, 0 unacknowledged/);
   await until(() => /Client bridge-e9 disconnected\./.test(central.log()), "mosquitto to log the bridge's DISCONNECT");
 });
+
+test("flow control: a burst of QoS 1 forwards stays within the upstream's Receive Maximum and the bridge's window", async () => {
+  const central = await mosquitto("max_inflight_messages 5");
+  const { broker } = await ourBroker();
+  const b = bridge({ local: broker, remote: { url: central.url, version: 5 }, topics: [{ pattern: "burst/#", qos: 1 }] });
+  await until(() => b.status().state === "connected", "the bridge to connect");
+  const onCentral = await client(central.url, ["burst/#"]);
+  for (let i = 0; i < 200; i++) broker.publish(`burst/${i}`, `m${i}`, { qos: 1 });
+  expect(b.status().inflight).toBeLessThanOrEqual(5);
+  await until(() => onCentral.msgs.length === 200, "200 messages upstream");
+  expect(new Set(texts(onCentral)).size).toBe(200);
+  expect(b.status()).toMatchObject({ remoteConnects: 1, dropped: 0, queued: 0 });
+});

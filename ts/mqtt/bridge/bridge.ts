@@ -26,6 +26,7 @@ export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
   name: "bridge",
   notifications: false,
   maxQueued: 1000,
+  maxInflight: 20,
   echoWindowMs: 10_000,
   echoMax: 10_000,
   closeTimeoutMs: 5000,
@@ -88,8 +89,10 @@ export interface MqttBridgeOptions {
   reconnect?: MqttBridgeReconnect;
   /** Publish the remote connection state ("1"/"0", retained) on the local side: true for `$SYS/broker/connection/<name>/state`, or a topic (default false). */
   notifications?: boolean | string;
-  /** QoS 1/2 messages held per side while it is down; the oldest goes first (default 1000). */
+  /** QoS 1/2 messages held per side while it is down or its window is full; the oldest goes first (default 1000). */
   maxQueued?: number;
+  /** QoS 1/2 messages unacknowledged at a time per side, as mosquitto's max_inflight_messages (default 20; lower if the broker's Receive Maximum is). */
+  maxInflight?: number;
   /** How long a forwarded message is remembered to drop its echo on a side without No Local (ms, default 10000). */
   echoWindowMs?: number;
   /** How many forwarded messages are remembered per side for that (default 10000). */
@@ -214,6 +217,7 @@ export class MqttBridge {
     const minMs = checkNumber(OP, "reconnect.minMs", rc.minMs ?? MQTT_BRIDGE_RECONNECT_DEFAULTS.minMs, 1);
     const maxMs = checkNumber(OP, "reconnect.maxMs", rc.maxMs ?? Math.max(minMs, MQTT_BRIDGE_RECONNECT_DEFAULTS.maxMs), minMs);
     const maxQueued = checkNumber(OP, "opts.maxQueued", opts.maxQueued ?? MQTT_BRIDGE_DEFAULTS.maxQueued, 0, Infinity, true);
+    const maxInflight = checkNumber(OP, "opts.maxInflight", opts.maxInflight ?? MQTT_BRIDGE_DEFAULTS.maxInflight, 1, 65535, true);
     const echoWindowMs = checkNumber(OP, "opts.echoWindowMs", opts.echoWindowMs ?? MQTT_BRIDGE_DEFAULTS.echoWindowMs, 0);
     const echoMax = checkNumber(OP, "opts.echoMax", opts.echoMax ?? MQTT_BRIDGE_DEFAULTS.echoMax, 1, Infinity, true);
     this.#closeTimeoutMs = checkNumber(OP, "opts.closeTimeoutMs", opts.closeTimeoutMs ?? MQTT_BRIDGE_DEFAULTS.closeTimeoutMs, 0);
@@ -238,9 +242,9 @@ export class MqttBridge {
     this.#guards = { local: guard(localCfg?.version === 5), remote: guard(remoteCfg.version === 5) };
 
     const backoff = { minMs, maxMs };
-    this.#remote = new ClientEndpoint(mgr, remoteCfg, this.#subs.remote, backoff, maxQueued, this.#events("remote"));
+    this.#remote = new ClientEndpoint(mgr, remoteCfg, this.#subs.remote, backoff, maxQueued, maxInflight, this.#events("remote"));
     if (localCfg) {
-      this.#local = new ClientEndpoint(mgr, localCfg, this.#subs.local, backoff, maxQueued, this.#events("local"));
+      this.#local = new ClientEndpoint(mgr, localCfg, this.#subs.local, backoff, maxQueued, maxInflight, this.#events("local"));
       this.#local.start();
     } else {
       this.#broker = opts.local as MqttBridgeLocalBroker;
@@ -337,7 +341,7 @@ export class MqttBridge {
       loopsDropped: this.#loopsDropped,
       dropped: eps.reduce((n, e) => n + e.dropped, 0),
       queued: eps.reduce((n, e) => n + e.queue.length, 0),
-      inflight: eps.reduce((n, e) => n + e.session._pending.size, 0),
+      inflight: eps.reduce((n, e) => n + e.inflight, 0),
       remoteConnects: this.#remote.connects,
       lastError: this.#remote.lastError || this.#local?.lastError || "",
     };
@@ -356,9 +360,9 @@ export class MqttBridge {
       const deadline = Date.now() + this.#closeTimeoutMs;
       const remote = this.#remote, local = this.#local;
       await Promise.all([
-        remote.close(() => remote.session._pending.size === 0, deadline),
+        remote.close(() => remote.owed === 0, deadline),
         // The local side also flushes what came in, and the "0" notification.
-        local?.close(() => local.session._pending.size === 0 && remote.session._pending.size === 0, deadline),
+        local?.close(() => local.owed === 0 && remote.owed === 0, deadline),
       ]);
     })();
     return this.#closing;

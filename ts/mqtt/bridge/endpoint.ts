@@ -3,15 +3,18 @@
 // connection up (reconnect with capped exponential backoff and jitter, as
 // mosquitto's restart_timeout), subscribes again after every CONNACK, and
 // holds the QoS 1/2 messages it is asked to publish while it is down, in a
-// bounded queue. Messages sent and not yet acknowledged live in an
-// MqttSession, which the client facade resends after the next CONNACK.
+// bounded queue. At most a window of QoS 1/2 messages is unacknowledged at a
+// time (the bridge's maxInflight, and the broker's MQTT 5 Receive Maximum);
+// the rest waits in the same queue. Unacknowledged ones live in an
+// MqttSession, which the client facade resends after the next CONNACK; on a
+// clean session they go back to the front of the queue instead.
 import type { Connection } from "../../core/connection";
 import type { Manager } from "../../core/manager";
 import type { Timer } from "../../core/timer";
 import type { TlsOpts } from "../../tls/tls";
-import { MG_EV_CLOSE, MG_EV_ERROR, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN } from "../../core/constants";
+import { MG_EV_CLOSE, MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN } from "../../core/constants";
 import { MqttSession } from "../mqtt";
-import type { MqttMessage, MqttProperty } from "../mqtt-message";
+import { MQTT_CMD_CONNACK, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC, type MqttMessage, type MqttProperty } from "../mqtt-message";
 
 /** A message crossing the bridge. */
 export interface BridgeMessage { topic: string; payload: Uint8Array; qos: 0 | 1 | 2; retain: boolean; properties: MqttProperty[] }
@@ -55,6 +58,10 @@ export class ClientEndpoint {
   #attempt = 0;
   #timer: Timer | undefined;
   #closedWaiters: (() => void)[] = [];
+  /** QoS 1/2 messages sent and not acknowledged, by packet id. */
+  readonly #inflight = new Map<number, BridgeMessage>();
+  /** How many may be: maxInflight, or less when the broker's Receive Maximum says so. */
+  #window: number;
 
   constructor(
     readonly mgr: Manager,
@@ -62,8 +69,11 @@ export class ClientEndpoint {
     readonly subs: Sub[],
     readonly backoff: { minMs: number; maxMs: number },
     readonly maxQueued: number,
+    readonly maxInflight: number,
     readonly events: EndpointEvents,
-  ) {}
+  ) {
+    this.#window = maxInflight;
+  }
 
   start(): void {
     this.#connect();
@@ -98,7 +108,16 @@ export class ClientEndpoint {
         conn.mqttSub(s.filter, { qos: s.qos, options: v5 ? (s.noLocal ? 0x04 : 0) | 0x08 : 0 });
       }
       this.events.open();
-      for (const m of this.queue.splice(0)) this.#send(m);
+      this.#flush();
+    } else if (ev === MG_EV_MQTT_CMD) {
+      const m = data as MqttMessage;
+      const cmd = m.cmd;
+      if (cmd === MQTT_CMD_PUBACK || cmd === MQTT_CMD_PUBCOMP || (cmd === MQTT_CMD_PUBREC && m.ack >= 0x80)) {
+        if (this.#inflight.delete(m.id)) this.#flush();
+      } else if (cmd === MQTT_CMD_CONNACK) {
+        const rm = this.cfg.version === 5 ? m.properties().find((p) => p.id === 0x21)?.value : undefined;
+        this.#window = typeof rm === "number" && rm > 0 ? Math.min(this.maxInflight, rm) : this.maxInflight;
+      }
     } else if (ev === MG_EV_MQTT_MSG) {
       const m = data as MqttMessage;
       const props = this.cfg.version === 5 ? m.properties().filter((p) => !HOP_PROPS.has(p.id)) : [];
@@ -109,6 +128,11 @@ export class ClientEndpoint {
       const was = this.open;
       this.open = false;
       this.conn = undefined;
+      // A persistent session resends them itself after the next CONNACK; a clean one forgets them: send them again as new.
+      if (this.cfg.cleanSession && this.#inflight.size > 0) {
+        this.queue.unshift(...this.#inflight.values());
+        this.#inflight.clear();
+      }
       for (const w of this.#closedWaiters.splice(0)) w();
       if (was || !this.#closing) this.events.down(this.lastError || "connection closed");
       this.#retry();
@@ -125,10 +149,20 @@ export class ClientEndpoint {
     this.#timer = this.mgr.timerAdd(delay, () => this.#connect());
   }
 
+  #ready(): boolean {
+    return this.open && this.conn !== undefined && !this.conn.isClosing && !this.conn.isDraining;
+  }
+
+  /** Send what waits, as far as the window allows. */
+  #flush(): void {
+    while (this.queue.length > 0 && this.#inflight.size < this.#window && this.#ready()) this.#send(this.queue.shift()!);
+  }
+
   #send(m: BridgeMessage): boolean {
     const conn = this.conn!;
     try {
-      conn.mqttPub(m.topic, m.payload, { qos: m.qos, retain: m.retain, properties: this.cfg.version === 5 ? m.properties : undefined });
+      const id = conn.mqttPub(m.topic, m.payload, { qos: m.qos, retain: m.retain, properties: this.cfg.version === 5 ? m.properties : undefined });
+      if (id > 0) this.#inflight.set(id, m);
       return true;
     } catch (err) {
       // Over the peer's maximum packet size: that message cannot cross; count it and go on.
@@ -138,10 +172,11 @@ export class ClientEndpoint {
     }
   }
 
-  /** Publish now, or keep a QoS 1/2 message for the next connection (QoS 0 is dropped while down, as mosquitto). */
+  /** Publish now, or keep a QoS 1/2 message until the window or the next connection has room (QoS 0 is dropped while down, as mosquitto). */
   publish(m: BridgeMessage): boolean {
-    if (this.open && this.conn !== undefined && !this.conn.isClosing && !this.conn.isDraining) return this.#send(m);
-    if (m.qos === 0 || this.#closing) {
+    const ready = this.#ready();
+    if (ready && (m.qos === 0 || (this.queue.length === 0 && this.#inflight.size < this.#window))) return this.#send(m);
+    if ((m.qos === 0 && !ready) || this.#closing) {
       this.dropped++;
       return false;
     }
@@ -155,7 +190,12 @@ export class ClientEndpoint {
 
   /** QoS 1/2 messages handed over and not yet acknowledged by this broker, or waiting for a connection. */
   get owed(): number {
-    return this.session._pending.size + this.queue.length;
+    return this.#inflight.size + this.queue.length;
+  }
+
+  /** QoS 1/2 messages sent and not yet acknowledged. */
+  get inflight(): number {
+    return this.#inflight.size;
   }
 
   /** Stop reconnecting; DISCONNECT once `settled()` holds or `deadline` passes; resolve when the connection is gone. */
