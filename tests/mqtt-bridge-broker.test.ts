@@ -3,11 +3,13 @@
 // real mosquitto upstream; and the other way round, a mosquitto edge whose
 // `connection` bridge has our MqttBroker as its upstream.
 import { spawn } from "node:child_process";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { Manager, MqttBridge, MqttBroker, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_SUBACK } from "tsmongoose";
 import type { Connection, MqttBridgeOptions, MqttMessage } from "tsmongoose";
 import { makeManager, backgroundPoll } from "./helpers/server";
-import { ensureTool, requireToolPath, runTool, startMosquitto, until, type Mosquitto } from "./helpers/mqtt-bridge-peers";
+import { makeCerts } from "./helpers/certs";
+import { ensureTool, freePort, requireToolPath, runTool, startMosquitto, until, type Mosquitto } from "./helpers/mqtt-bridge-peers";
 
 interface Client { conn: Connection; subacks: number; msgs: { topic: string; text: string; qos: number }[]; closed: boolean }
 
@@ -185,4 +187,30 @@ test("flow control: a burst of QoS 1 forwards stays within the upstream's Receiv
   await until(() => onCentral.msgs.length === 200, "200 messages upstream");
   expect(new Set(texts(onCentral)).size).toBe(200);
   expect(b.status()).toMatchObject({ remoteConnects: 1, dropped: 0, queued: 0 });
+});
+
+test("mqtts:// upstream: verified against the given CA; an unknown CA never connects", async () => {
+  const certs = makeCerts();
+  stops.push(async () => certs.cleanup());
+  const tlsPort = await freePort();
+  // `user`: as root, mosquitto would drop to its own user before reading the key in our private temp dir.
+  const central = await mosquitto(`user ${userInfo().username}\nlistener ${tlsPort} 127.0.0.1\n` +
+    `certfile ${certs.server.certFile}\nkeyfile ${certs.server.keyFile}\n`);
+  const { broker } = await ourBroker();
+  const onCentral = await client(central.url, ["#"]);
+  const rogue = bridge({
+    name: "rogue", local: broker, remote: { url: `mqtts://localhost:${tlsPort}`, tls: { ca: certs.otherCa.cert } },
+    topics: [{ pattern: "t/#", qos: 1 }], reconnect: { minMs: 50, maxMs: 100 },
+  });
+  const b = bridge({
+    local: broker, remote: { url: `mqtts://localhost:${tlsPort}`, tls: { ca: certs.ca.cert }, version: 5 },
+    topics: [{ pattern: "t/#", qos: 1 }],
+  });
+  await until(() => b.status().state === "connected", "the verified bridge to connect");
+  broker.publish("t/x", "over TLS", { qos: 1 });
+  await until(() => texts(onCentral).includes("over TLS"), "the message upstream over TLS");
+  expect(texts(onCentral)).toEqual(["over TLS"]); // once: the rogue bridge never got through
+  await until(() => rogue.status().lastError !== "" && rogue.status().state === "reconnecting", "the rogue bridge's refusal");
+  expect(rogue.status()).toMatchObject({ remoteConnects: 0, forwardedOut: 1 });
+  expect(rogue.status().lastError).toMatch(/certif|verif|TLS/i);
 });

@@ -110,9 +110,9 @@ export interface MqttBridgeStatus {
   state: MqttBridgeState;
   /** Whether the local side is reachable (always true in process). */
   localConnected: boolean;
-  /** Messages forwarded local -> remote. */
+  /** Messages taken from the local side for the remote one (sent, or queued while it is down). */
   forwardedOut: number;
-  /** Messages forwarded remote -> local. */
+  /** Messages taken from the remote side for the local one (sent, or queued). */
   forwardedIn: number;
   /** Echoes of the bridge's own messages dropped (loop prevention). */
   loopsDropped: number;
