@@ -109,7 +109,7 @@ export function parsePublish(p: RawPacket, version: 4 | 5): RawPublish {
   const topic = p.body.subarray(2, 2 + tl).toString();
   let o = 2 + tl, id = 0;
   if (qos > 0) { id = p.body.readUInt16BE(o); o += 2; }
-  let pr = Buffer.alloc(0);
+  let pr: Buffer = Buffer.alloc(0);
   if (version === 5) {
     const [n, at] = readVarint(p.body, o);
     pr = p.body.subarray(at, at + n);
@@ -205,7 +205,7 @@ export class RawMqtt {
     await new Promise<void>((r, j) => { if (this.socket.readyState === "open") r(); else { this.socket.once("connect", () => r()); this.socket.once("error", j); } });
     this.send(connectPacket(o));
     const p = await this.next((x) => x.type === 2);
-    let pr = Buffer.alloc(0);
+    let pr: Buffer = Buffer.alloc(0);
     if ((o.version ?? 4) === 5 && p.body.length > 2) {
       const [n, at] = readVarint(p.body, 2);
       pr = p.body.subarray(at, at + n);
