@@ -127,6 +127,7 @@ describe.each([4, 5] as const)("local = an in-process MqttBroker, remote = mosqu
 });
 
 test.each([
+  ["try_private true"], // mosquitto's default: protocol level 0x84, the "bridge" bit
   ["bridge_protocol_version mqttv311", "try_private false"],
   ["bridge_protocol_version mqttv50"],
 ])("a mosquitto edge bridges to our MqttBroker as its upstream (mosquitto's `connection`, %s)", async (...protocol: string[]) => {
