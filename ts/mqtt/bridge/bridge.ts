@@ -199,6 +199,7 @@ export class MqttBridge {
   #forwardedOut = 0;
   #forwardedIn = 0;
   #loopsDropped = 0;
+  #brokerDropped = 0;
 
   /** Check the options and start connecting (the manager must be driven for anything to happen). */
   constructor(mgr: Manager, opts: MqttBridgeOptions) {
@@ -304,7 +305,13 @@ export class MqttBridge {
     if (side === "remote") this.#remote.publish(m);
     else if (this.#local !== undefined) this.#local.publish(m);
     else {
-      this.#broker!.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, properties: m.properties });
+      try {
+        this.#broker!.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, properties: m.properties });
+      } catch (err) {
+        // The broker refused it (closed, or a property it will not take): that message is lost, the bridge goes on.
+        this.#brokerDropped++;
+        this.#mgr._reportError(err);
+      }
     }
   }
 
@@ -339,7 +346,7 @@ export class MqttBridge {
       forwardedOut: this.#forwardedOut,
       forwardedIn: this.#forwardedIn,
       loopsDropped: this.#loopsDropped,
-      dropped: eps.reduce((n, e) => n + e.dropped, 0),
+      dropped: this.#brokerDropped + eps.reduce((n, e) => n + e.dropped, 0),
       queued: eps.reduce((n, e) => n + e.queue.length, 0),
       inflight: eps.reduce((n, e) => n + e.inflight, 0),
       remoteConnects: this.#remote.connects,
