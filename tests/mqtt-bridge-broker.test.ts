@@ -215,3 +215,18 @@ test("mqtts:// upstream: verified against the given CA; an unknown CA never conn
   expect(rogue.status()).toMatchObject({ remoteConnects: 0, forwardedOut: 1 });
   expect(rogue.status().lastError).toMatch(/certif|verif|TLS/i);
 });
+
+test("close() right after a burst: every message the bridge took reaches the upstream before its DISCONNECT", async () => {
+  const central = await mosquitto("max_inflight_messages 5");
+  const { broker } = await ourBroker();
+  const b = new MqttBridge(mgr, { local: broker, remote: { url: central.url, version: 5, clientId: "burst-close" }, topics: [{ pattern: "burst/#", qos: 1 }] });
+  stops.push(() => b.close());
+  await until(() => b.status().state === "connected", "the bridge to connect");
+  const onCentral = await client(central.url, ["burst/#"]);
+  for (let i = 0; i < 200; i++) broker.publish(`burst/${i}`, `m${i}`, { qos: 1 });
+  expect(b.status().queued).toBeGreaterThan(100); // the window holds most of them back
+  await b.close();
+  expect(b.status()).toMatchObject({ forwardedOut: 200, queued: 0, inflight: 0, dropped: 0 });
+  await until(() => onCentral.msgs.length === 200, "200 messages upstream");
+  await until(() => /Client burst-close disconnected\./.test(central.log()), "the bridge's DISCONNECT");
+});

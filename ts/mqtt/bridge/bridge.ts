@@ -317,7 +317,6 @@ export class MqttBridge {
 
   /** A message arrived from `from`: drop our own echo, else map it by the first matching rule and pass it over. */
   #forward(from: Side, m: BridgeMessage): void {
-    if (this.#closing !== undefined) return;
     if (this.#guards[from]?.echo(m.topic, m.payload)) {
       this.#loopsDropped++;
       return;
@@ -355,22 +354,27 @@ export class MqttBridge {
   }
 
   /**
-   * Stop: no more forwarding, the state notification says "0", unacknowledged
-   * QoS 1/2 messages get up to `closeTimeoutMs` to be acknowledged, then each
-   * connection sends DISCONNECT and closes. Idempotent.
+   * Stop: the state notification says "0", the local subscriptions go, what
+   * the bridge holds gets up to `closeTimeoutMs` to be acknowledged (the
+   * remote side first, then the local one), then each connection sends
+   * DISCONNECT and closes. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#notifyState("0");
       this.#state = "closed";
-      for (const u of this.#unsubs.splice(0)) u();
       const deadline = Date.now() + this.#closeTimeoutMs;
       const remote = this.#remote, local = this.#local;
-      await Promise.all([
-        remote.close(() => remote.owed === 0, deadline),
-        // The local side also flushes what came in, and the "0" notification.
-        local?.close(() => local.owed === 0 && remote.owed === 0, deadline),
-      ]);
+      remote.stopRetrying();
+      local?.stopRetrying();
+      // In order, so that nothing the bridge takes is dropped: first take no
+      // more from the local side; then let the remote acknowledge what went up
+      // (what comes down meanwhile still goes to the local side) and
+      // DISCONNECT it; then let the local side acknowledge what came down.
+      for (const u of this.#unsubs.splice(0)) u();
+      await local?.unsubscribeAll(deadline);
+      await remote.close(() => remote.owed === 0, deadline);
+      await local?.close(() => local.owed === 0, deadline);
     })();
     return this.#closing;
   }

@@ -14,7 +14,7 @@ import type { Timer } from "../../core/timer";
 import type { TlsOpts } from "../../tls/tls";
 import { MG_EV_CLOSE, MG_EV_ERROR, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN } from "../../core/constants";
 import { MqttSession } from "../mqtt";
-import { MQTT_CMD_CONNACK, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC, type MqttMessage, type MqttProperty } from "../mqtt-message";
+import { MQTT_CMD_CONNACK, MQTT_CMD_PUBACK, MQTT_CMD_PUBCOMP, MQTT_CMD_PUBREC, MQTT_CMD_UNSUBACK, type MqttMessage, type MqttProperty } from "../mqtt-message";
 
 /** A message crossing the bridge. */
 export interface BridgeMessage { topic: string; payload: Uint8Array; qos: 0 | 1 | 2; retain: boolean; properties: MqttProperty[] }
@@ -62,6 +62,8 @@ export class ClientEndpoint {
   readonly #inflight = new Map<number, BridgeMessage>();
   /** How many may be: maxInflight, or less when the broker's Receive Maximum says so. */
   #window: number;
+  /** UNSUBSCRIBEs of unsubscribeAll() not answered yet. */
+  #unsubsPending = 0;
 
   constructor(
     readonly mgr: Manager,
@@ -114,6 +116,8 @@ export class ClientEndpoint {
       const cmd = m.cmd;
       if (cmd === MQTT_CMD_PUBACK || cmd === MQTT_CMD_PUBCOMP || (cmd === MQTT_CMD_PUBREC && m.ack >= 0x80)) {
         if (this.#inflight.delete(m.id)) this.#flush();
+      } else if (cmd === MQTT_CMD_UNSUBACK && this.#unsubsPending > 0) {
+        this.#unsubsPending--;
       } else if (cmd === MQTT_CMD_CONNACK) {
         const rm = this.cfg.version === 5 ? m.properties().find((p) => p.id === 0x21)?.value : undefined;
         this.#window = typeof rm === "number" && rm > 0 ? Math.min(this.maxInflight, rm) : this.maxInflight;
@@ -176,7 +180,7 @@ export class ClientEndpoint {
   publish(m: BridgeMessage): boolean {
     const ready = this.#ready();
     if (ready && (m.qos === 0 || (this.queue.length === 0 && this.#inflight.size < this.#window))) return this.#send(m);
-    if ((m.qos === 0 && !ready) || this.#closing) {
+    if (!ready && (m.qos === 0 || this.#closing)) {
       this.dropped++;
       return false;
     }
@@ -198,11 +202,26 @@ export class ClientEndpoint {
     return this.#inflight.size;
   }
 
-  /** Stop reconnecting; DISCONNECT once `settled()` holds or `deadline` passes; resolve when the connection is gone. */
-  async close(settled: () => boolean, deadline: number): Promise<void> {
+  /** No more reconnects; what is connected stays so until close(). */
+  stopRetrying(): void {
     this.#closing = true;
     this.#timer?.cancel();
     this.#timer = undefined;
+  }
+
+  /** UNSUBSCRIBE every filter and resolve once answered (or the connection is gone, or `deadline`): nothing more comes in. */
+  async unsubscribeAll(deadline: number): Promise<void> {
+    const conn = this.conn;
+    if (conn === undefined || !this.#ready()) return;
+    for (const s of this.subs) if (conn.mqttUnsub(s.filter) > 0) this.#unsubsPending++;
+    while (this.#unsubsPending > 0 && this.conn === conn && this.#ready() && Date.now() < deadline && !this.mgr.closed) {
+      await new Promise<void>((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Stop reconnecting; DISCONNECT once `settled()` holds or `deadline` passes; resolve when the connection is gone. */
+  async close(settled: () => boolean, deadline: number): Promise<void> {
+    this.stopRetrying();
     // A connection already draining (the manager's shutdown said DISCONNECT) gets no acknowledgements any more.
     while (this.conn !== undefined && this.open && !this.conn.isDraining && !this.conn.isClosing && !settled() &&
       Date.now() < deadline && !this.mgr.closed) {
