@@ -87,6 +87,9 @@ const FUNCTIONS: Record<string, Calls> = {
 };
 
 // Constructors a user calls (error classes and views the library makes are listed in NOT_CONSTRUCTED).
+// A bridge whose brokers are not there: it keeps trying until the manager closes.
+const BRIDGE_OPTS = { local: "mqtt://127.0.0.1:1", remote: { url: "mqtt://127.0.0.1:1" }, topics: [{ pattern: "a/#" }] };
+
 const CONSTRUCTORS: Record<string, Calls> = {
   Manager: () => [() => new Manager(NOT_A_FN), () => new Manager(undefined, STR), () => new Manager(undefined, { limits: { maxBodySize: NEG } })],
   AsyncManager: () => [() => new AsyncManager(NOT_A_FN), () => new AsyncManager(undefined, { shutdownTimeout: NEG })],
@@ -96,6 +99,8 @@ const CONSTRUCTORS: Record<string, Calls> = {
   TopicTree: () => [], // no arguments
   MqttBroker: ({ mgr }) => [() => new api.MqttBroker(STR), () => new api.MqttBroker(mgr, STR), () => new api.MqttBroker(mgr, { limits: { maxInflight: NEG } }),
     () => new api.MqttBroker(mgr, { authenticate: NOT_A_FN }), () => new api.MqttBroker(mgr, { store: {} as never })],
+  MqttBridge: ({ mgr }) => [() => new api.MqttBridge(STR, BRIDGE_OPTS), () => new api.MqttBridge(mgr, STR),
+    () => new api.MqttBridge(mgr, { ...BRIDGE_OPTS, topics: [{ pattern: "a", qos: 3 as never }] }), () => new api.MqttBridge(mgr, { ...BRIDGE_OPTS, reconnect: { minMs: NEG } })],
   MemoryNetwork: () => [() => new MemoryNetwork(STR)],
   MemoryDatagrams: () => [() => new MemoryDatagrams(() => undefined, STR)],
   PackedFs: () => [() => new PackedFs(STR), () => new PackedFs({ "/a": 5 as never })],
@@ -207,6 +212,11 @@ const MQTT_BROKER: Record<string, Calls> = {
   stats: () => [], // no arguments
   close: ({ mgr }) => [() => broker(mgr).close({ timeoutMs: NEG })],
 };
+const MQTT_BRIDGE: Record<string, Calls> = {
+  on: ({ mgr }) => [() => new api.MqttBridge(mgr, BRIDGE_OPTS).on(NOT_A_FN)],
+  status: () => [], // no arguments
+  close: () => [], // no arguments
+};
 const TOPIC_TREE: Record<string, Calls> = {
   add: () => [() => new api.TopicTree().add(5 as never, 1)],
   delete: () => [() => new api.TopicTree().delete(5 as never, 1)],
@@ -243,6 +253,7 @@ describe("argument errors carry Node codes across the public API", () => {
     expect(methods(api.Rpc.prototype)).toEqual(Object.keys(RPC).sort());
     expect(methods(api.MqttBroker.prototype)).toEqual(Object.keys(MQTT_BROKER).sort());
     expect(methods(api.TopicTree.prototype)).toEqual(Object.keys(TOPIC_TREE).sort());
+    expect(methods(api.MqttBridge.prototype)).toEqual(Object.keys(MQTT_BRIDGE).sort());
   });
 
   test("every call with a wrong argument throws a TypeError/RangeError with a Node code", async () => {
@@ -263,7 +274,7 @@ describe("argument errors carry Node codes across the public API", () => {
       ctx = { mgr, conn, mq, msg, am };
       const tables: Array<[string, Record<string, Calls>]> = [
         ["", FUNCTIONS], ["new ", CONSTRUCTORS], ["mgr.", MANAGER], ["Manager.", MANAGER_STATIC], ["conn.", CONNECTION],
-        ["am.", ASYNC_MANAGER], ["msg.", HTTP_MESSAGE], ["rpc.", RPC], ["broker.", MQTT_BROKER], ["tree.", TOPIC_TREE],
+        ["am.", ASYNC_MANAGER], ["msg.", HTTP_MESSAGE], ["rpc.", RPC], ["broker.", MQTT_BROKER], ["tree.", TOPIC_TREE], ["bridge.", MQTT_BRIDGE],
       ];
       const pending: Promise<string>[] = [];
       for (const [prefix, table] of tables) {

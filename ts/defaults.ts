@@ -12,6 +12,8 @@ import { FETCH_HANDLER_DEFAULTS } from "./fetch/fetch";
 import { SERVE_DEFAULTS } from "./fetch/fetch-serve";
 import { MQTT_CONNECT_DEFAULTS } from "./mqtt/mqtt";
 import { MQTT_BROKER_DEFAULTS } from "./mqtt/broker/limits";
+import { MQTT_BRIDGE_DEFAULTS, MQTT_BRIDGE_ENDPOINT_DEFAULTS, MQTT_BRIDGE_RECONNECT_DEFAULTS } from "./mqtt/bridge/bridge";
+import { MQTT_BRIDGE_TOPIC_DEFAULTS } from "./mqtt/bridge/topics";
 import { MEMORY_WINDOW_BYTES } from "../shim/memory";
 import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
 
@@ -20,7 +22,8 @@ import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
  * `shutdown` (ShutdownOptions), `run` (RunOptions), `asyncManager`,
  * `tls` (TlsOpts), `connect` (ClientOptions), `resolve` (ResolveOptions),
  * `fetchHandler`, `serve`, `mqttConnect`, `memoryNetwork`, `staticCache`
- * (StaticCacheOptions), `mqttBroker` (MqttBrokerLimits).
+ * (StaticCacheOptions), `mqttBroker` (MqttBrokerLimits), `mqttBridge` (MqttBridgeOptions),
+ * `mqttBridgeEndpoint`, `mqttBridgeReconnect`, `mqttBridgeTopic`.
  */
 export const DEFAULTS = Object.freeze({
   limits: DEFAULT_LIMITS,
@@ -36,4 +39,8 @@ export const DEFAULTS = Object.freeze({
   memoryNetwork: Object.freeze({ windowBytes: MEMORY_WINDOW_BYTES }),
   staticCache: STATIC_CACHE_DEFAULTS,
   mqttBroker: MQTT_BROKER_DEFAULTS,
+  mqttBridge: MQTT_BRIDGE_DEFAULTS,
+  mqttBridgeEndpoint: MQTT_BRIDGE_ENDPOINT_DEFAULTS,
+  mqttBridgeReconnect: MQTT_BRIDGE_RECONNECT_DEFAULTS,
+  mqttBridgeTopic: MQTT_BRIDGE_TOPIC_DEFAULTS,
 });

@@ -35,6 +35,10 @@ export type {
   MqttBrokerMessage, MqttBrokerOptions, MqttBrokerLimits, MqttBrokerStats, MqttBrokerBus, MqttBusMessage, MqttSessionStore,
   MqttStoredSession, MqttStoredSubscription, MqttAuthInfo, MqttAuthClient, MqttBrokerCloseOptions, MqttBrokerPublishOptions,
 } from "./mqtt/broker/types";
+export {
+  MqttBridge, type MqttBridgeOptions, type MqttBridgeEndpoint, type MqttBridgeLocalBroker, type MqttBridgeTopic, type MqttBridgeStatus,
+  type MqttBridgeState, type MqttBridgeEvent, type MqttBridgeReconnect,
+} from "./mqtt/bridge/bridge";
 export { WsMessage, type WsConnectOptions, type WsUpgradeOptions } from "./ws/ws";
 export { Timer, type TimerCallback } from "./core/timer";
 export {
