@@ -4,7 +4,8 @@
 // (stop accepting, deliver what is owed at QoS 1 and 2, then DISCONNECT 0x8B
 // to MQTT 5 clients and a clean close to 3.1.1 ones).
 // PORT (default 1883; 0 = any free port). TLS_CERT and TLS_KEY (PEM files) add
-// an mqtts:// listener on TLS_PORT (default 8883; 0 = any free port).
+// an mqtts:// listener on TLS_PORT (default 8883; 0 = any free port). WS_PORT adds
+// MQTT over WebSocket on ws://127.0.0.1:WS_PORT/mqtt (0 = any free port).
 import { readFileSync } from "node:fs";
 import { init, Manager, MqttBroker } from "tsmongoose";
 
@@ -26,7 +27,7 @@ if (certFile && keyFile) {
   console.log(`MQTT broker running on mqtts://127.0.0.1:${tlsListener.localAddr.port}`);
 }
 if (process.env.WS_PORT !== undefined) { // MQTT over WebSocket, for browsers: mqtt.connect("ws://host:WS_PORT/mqtt")
-  console.log(`MQTT broker running on ws://127.0.0.1:${mgr.mqttListen(`ws://127.0.0.1:${process.env.WS_PORT}/mqtt`).localAddr.port}/mqtt`);
+  console.log(`MQTT broker running on ws://127.0.0.1:${broker.listen(`ws://127.0.0.1:${process.env.WS_PORT}/mqtt`).localAddr.port}/mqtt`);
 }
 console.log("Press Ctrl+C to stop");
 const report = await mgr.run({ shutdownTimeoutMs: 10_000 });
