@@ -11,6 +11,7 @@ import { CONNECT_DEFAULTS, RESOLVE_DEFAULTS } from "./core/client";
 import { FETCH_HANDLER_DEFAULTS } from "./fetch/fetch";
 import { SERVE_DEFAULTS } from "./fetch/fetch-serve";
 import { MQTT_CONNECT_DEFAULTS } from "./mqtt/mqtt";
+import { MQTT_BROKER_DEFAULTS } from "./mqtt/broker/limits";
 import { MEMORY_WINDOW_BYTES } from "../shim/memory";
 import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
 
@@ -19,7 +20,7 @@ import { STATIC_CACHE_DEFAULTS } from "./http/static-cache";
  * `shutdown` (ShutdownOptions), `run` (RunOptions), `asyncManager`,
  * `tls` (TlsOpts), `connect` (ClientOptions), `resolve` (ResolveOptions),
  * `fetchHandler`, `serve`, `mqttConnect`, `memoryNetwork`, `staticCache`
- * (StaticCacheOptions).
+ * (StaticCacheOptions), `mqttBroker` (MqttBrokerLimits).
  */
 export const DEFAULTS = Object.freeze({
   limits: DEFAULT_LIMITS,
@@ -34,4 +35,5 @@ export const DEFAULTS = Object.freeze({
   mqttConnect: MQTT_CONNECT_DEFAULTS,
   memoryNetwork: Object.freeze({ windowBytes: MEMORY_WINDOW_BYTES }),
   staticCache: STATIC_CACHE_DEFAULTS,
+  mqttBroker: MQTT_BROKER_DEFAULTS,
 });

@@ -28,6 +28,13 @@ export {
   MqttMessage, type MqttProperty, type MqttConnectInfo, type MqttTopicFilter,
   MQTT_PROP_TYPE_BYTE, MQTT_PROP_TYPE_STRING, MQTT_PROP_TYPE_STRING_PAIR, MQTT_PROP_TYPE_BINARY_DATA, MQTT_PROP_TYPE_VARIABLE_INT, MQTT_PROP_TYPE_INT, MQTT_PROP_TYPE_SHORT, MQTT_CMD_CONNECT, MQTT_CMD_CONNACK, MQTT_CMD_PUBLISH, MQTT_CMD_PUBACK, MQTT_CMD_PUBREC, MQTT_CMD_PUBREL, MQTT_CMD_PUBCOMP, MQTT_CMD_SUBSCRIBE, MQTT_CMD_SUBACK, MQTT_CMD_UNSUBSCRIBE, MQTT_CMD_UNSUBACK, MQTT_CMD_PINGREQ, MQTT_CMD_PINGRESP, MQTT_CMD_DISCONNECT, MQTT_CMD_AUTH,
 } from "./mqtt/mqtt-message";
+export { MqttBroker } from "./mqtt/broker/broker";
+export { MemorySessionStore } from "./mqtt/broker/session-store";
+export { validTopicName, validTopicFilter, topicMatches, TopicTree } from "./mqtt/broker/topics";
+export type {
+  MqttBrokerMessage, MqttBrokerOptions, MqttBrokerLimits, MqttBrokerStats, MqttBrokerBus, MqttBusMessage, MqttSessionStore,
+  MqttStoredSession, MqttStoredSubscription, MqttAuthInfo, MqttAuthClient, MqttBrokerCloseOptions, MqttBrokerPublishOptions,
+} from "./mqtt/broker/types";
 export { WsMessage, type WsConnectOptions, type WsUpgradeOptions } from "./ws/ws";
 export { Timer, type TimerCallback } from "./core/timer";
 export {

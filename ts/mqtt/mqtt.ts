@@ -247,11 +247,12 @@ export function mqttConnect(mgr: Manager, url: string, o?: MqttConnectOptions): 
 }
 
 /** Manager.mqttListen(). */
-export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions): Connection {
+export function mqttListen(mgr: Manager, url: string, o?: MqttListenOptions, maxPacketSize?: number): Connection {
   const oo = opts("mqttListen", o);
   const conn = mgr.listen(transportUrl("mqttListen", url), { handler: oo.handler, http: false, tls: oo.tls });
   conn._protoHook = brokerHook; // inherited by the accepted connections (engine)
-  if (!core().mgx_mqtt_init(conn._ptr, 4, maxPacket(mgr))) {
+  // maxPacketSize: the broker's own limit (MqttBroker), below the manager's.
+  if (!core().mgx_mqtt_init(conn._ptr, 4, Math.min(maxPacket(mgr), maxPacketSize ?? Infinity))) {
     conn.close();
     throw new MongooseError("ERR_NO_MEMORY", "mqttListen: the core could not set up MQTT");
   }
@@ -460,3 +461,14 @@ shutdownProtocolHooks.push((mgr: Manager) => {
     }
   }
 });
+
+/**
+ * @internal The broker's PUBLISH (ts/mqtt/broker): its own packet id and DUP
+ * flag (flags: qos | 4 retain | 8 dup), properties already encoded. False when
+ * nothing went out: the connection is closing, or the packet is over the
+ * client's Maximum Packet Size.
+ */
+export function mqttBrokerPub(conn: Connection, topic: string, data: Uint8Array, flags: number, id: number, props: Uint8Array): boolean {
+  if (conn._ptr === 0 || conn.isClosing || conn.isDraining) return false;
+  return pub(conn, topic, data, flags, id, props);
+}
