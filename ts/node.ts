@@ -53,6 +53,7 @@ export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";
 export { clusterChannel, clusterBusAvailable, type ClusterChannel, type ClusterChannelOptions } from "./cluster/bus";
 export { clusterRelay, type ClusterRelay, type ClusterRelayOptions, type ClusterRelayStats } from "./cluster/relay";
+export { clusterBrokerBus, clusterSessionStore } from "./cluster/mqtt-cluster";
 
 /** Option defaults of the Node-only API (see DEFAULTS for the rest): `cluster` (ClusterOptions), `nodeNetwork`, `clusterChannel`, `clusterRelay`. */
 export const NODE_DEFAULTS = Object.freeze({ cluster: CLUSTER_DEFAULTS, nodeNetwork: NODE_NETWORK_DEFAULTS,

@@ -11,6 +11,8 @@
 import cluster, { type Worker } from "node:cluster";
 import { checkNumber, checkObject } from "../core/args";
 import { BUS_ENV, type BusMessage } from "./bus-wire";
+import { mqttHost, type MqttHostRequest } from "./mqtt-host";
+import type { MqttSessionStore } from "../mqtt/broker/types";
 
 /** Defaults of ClusterRelayOptions (also `NODE_DEFAULTS.clusterRelay`). */
 export const CLUSTER_RELAY_DEFAULTS = Object.freeze({ maxPendingBytes: 8 * 1024 * 1024 });
@@ -19,6 +21,8 @@ export const CLUSTER_RELAY_DEFAULTS = Object.freeze({ maxPendingBytes: 8 * 1024 
 export interface ClusterRelayOptions {
   /** Bytes of bus messages that may wait to be written to one worker before more for it are dropped (default 8 MiB). */
   maxPendingBytes?: number;
+  /** The store behind clusterSessionStore() in the workers (default: in the primary's memory). */
+  mqttStore?: MqttSessionStore;
 }
 
 /** What the relay did so far. */
@@ -43,10 +47,7 @@ export interface ClusterRelay {
   close(): void;
 }
 
-/** A handler for requests of another kind than "bus" (the session store host registers one). */
-export type RelayService = (worker: Worker, msg: { tsmongoose: string }) => void;
-
-let current: (ClusterRelay & { services: Map<string, RelayService> }) | undefined;
+let current: ClusterRelay | undefined;
 
 /**
  * Start forwarding bus messages between this primary's workers; call it in a
@@ -59,11 +60,12 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
   checkObject(op, "opts", opts);
   const maxPending = opts.maxPendingBytes === undefined ? CLUSTER_RELAY_DEFAULTS.maxPendingBytes
     : checkNumber(op, "opts.maxPendingBytes", opts.maxPendingBytes, 0, Infinity, true);
+  if (opts.mqttStore !== undefined) checkObject(op, "opts.mqttStore", opts.mqttStore);
   if (current) return current;
   const subs = new Map<string, Set<Worker>>();
   const pending = new Map<number, number>();
   const warned = new Set<number>();
-  const services = new Map<string, RelayService>();
+  const mqtt = mqttHost(opts.mqttStore);
   let received = 0;
   let forwarded = 0;
   let dropped = 0;
@@ -98,6 +100,7 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
     for (const set of subs.values()) set.delete(w);
     pending.delete(w.id);
     warned.delete(w.id);
+    mqtt.forget(w);
   }
 
   const onMessage = (w: Worker, msg: unknown): void => {
@@ -114,9 +117,8 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
       set.add(w);
     } else if (m.tsmongoose === "bus-unsub") {
       subs.get(m.c)?.delete(w);
-    } else {
-      const other = m as { tsmongoose: string };
-      services.get(other.tsmongoose)?.(w, other);
+    } else if ((m as { tsmongoose: string }).tsmongoose === "mqtt") {
+      mqtt.handle(w, m as unknown as MqttHostRequest);
     }
   };
   cluster.setupPrimary({ serialization: "advanced" });
@@ -124,7 +126,6 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
   cluster.on("exit", forget);
   process.env[BUS_ENV] = "1";
   current = {
-    services,
     stats: () => ({ received, forwarded, dropped, pendingBytes: Object.fromEntries(pending), peakPendingBytes: peak }),
     close(): void {
       if (current !== this) return;
@@ -135,10 +136,4 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
     },
   };
   return current;
-}
-
-/** Register the handler of one request kind on the running relay (started if need be). */
-export function relayService(kind: string, fn: RelayService): void {
-  clusterRelay();
-  current!.services.set(kind, fn);
 }
