@@ -47,6 +47,13 @@ async function place(f: Fleet, opts: mqtt.IClientOptions = {}): Promise<Placed> 
   return { c, pid: all[all.length - 1][1], sessionPresent: connack.sessionPresent, got };
 }
 
+/** SIGTERM to the primary: the fleet stops gracefully and the primary exits 0 (the output is in the failure). */
+async function stop(f: Fleet): Promise<void> {
+  f.proc.child.kill("SIGTERM");
+  const exit = await f.proc.exited;
+  expect({ ...exit, out: exit.code === 0 ? "" : f.proc.out() }).toEqual({ code: 0, signal: null, out: "" });
+}
+
 /** Connect fresh clients until one lands on a worker other than `not`. */
 async function placeOther(f: Fleet, not: string, opts: mqtt.IClientOptions = {}): Promise<Placed> {
   for (let i = 0; i < 12; i++) {
@@ -77,8 +84,7 @@ test("a subscriber on one worker gets QoS 0 and 1 publishes from the other; reta
   for (const l of late) await l.c.subscribeAsync("r/#", { qos: 1 });
   await until(() => late.every((l) => l.got.length === 1), 10_000, "retained messages on both workers");
   for (const l of late) expect(l.got).toEqual([{ topic: "r/kept", payload: "retained", qos: 1, retain: true }]);
-  f.proc.child.kill("SIGTERM");
-  expect(await f.proc.exited).toEqual({ code: 0, signal: null });
+  await stop(f);
 }, 60_000);
 
 test("a persistent session made on one worker resumes on the other: Session Present, queued messages, subscription", async () => {
@@ -105,9 +111,8 @@ test("a persistent session made on one worker resumes on the other: Session Pres
   await until(() => landed!.got.some((m) => m.topic === "s/live"), 10_000, "the live message");
   // A second connection with the id on the first worker takes the session over from the second.
   const closed = new Promise<void>((resolve) => landed!.c.once("close", () => resolve()));
-  const thief = await placeOther(f, landed.pid, { clientId: id, clean: false });
+  const thief = await placeOther(f, landed!.pid, { clientId: id, clean: false });
   expect(thief.sessionPresent).toBe(true);
   await closed;
-  f.proc.child.kill("SIGTERM");
-  expect(await f.proc.exited).toEqual({ code: 0, signal: null });
+  await stop(f);
 }, 60_000);

@@ -206,7 +206,7 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
   function send(t: Tracked, msg: ClusterMessage): void {
     if (t.worker.isConnected()) {
       try {
-        t.worker.send(msg);
+        t.worker.send(msg, () => undefined); // a failed write (EPIPE) is its exit's to report, not an 'error' event
       } catch {
         // The channel closed under us: its exit event follows.
       }

@@ -33,10 +33,11 @@ function available(op: string): void {
   }
 }
 
-function post(msg: MqttHostRequest): boolean {
+/** Send to the primary; false when the channel is closed. A failed write calls `failed` (never an 'error' event). */
+function post(msg: MqttHostRequest, failed?: () => void): boolean {
   if (!process.connected) return false;
   try {
-    process.send!(msg);
+    process.send!(msg, undefined, undefined, (err) => { if (err) failed?.(); });
     return true;
   } catch {
     return false;
@@ -74,10 +75,11 @@ function request<T>(req: Request): Promise<T> {
   const rid = nextRid++;
   return new Promise<T>((resolve, reject) => {
     waiting.set(rid, { resolve: resolve as (v: unknown) => void, reject });
-    if (!post({ tsmongoose: "mqtt", rid, ...req } as MqttHostRequest)) {
-      waiting.delete(rid);
+    const closed = (): void => {
+      if (!waiting.delete(rid)) return;
       reject(new MongooseError("ERR_CLUSTER_STORE", "clusterSessionStore: the IPC channel to the primary is closed"));
-    }
+    };
+    if (!post({ tsmongoose: "mqtt", rid, ...req } as MqttHostRequest, closed)) closed();
   });
 }
 

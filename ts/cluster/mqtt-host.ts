@@ -58,8 +58,10 @@ export function mqttHost(store: MqttSessionStore = memoryStore()): {
 
   function reply(w: Worker, msg: MqttHostReply): void {
     if (!w.isConnected()) return;
+    // With a callback a failed write (EPIPE: the worker disconnected meanwhile)
+    // comes back here instead of as an 'error' event that would crash the primary.
     try {
-      w.send(msg);
+      w.send(msg, () => undefined);
     } catch {
       // gone: its exit follows
     }
