@@ -87,10 +87,35 @@ test("a subscriber on one worker gets QoS 0 and 1 publishes from the other; reta
   await stop(f);
 }, 60_000);
 
-test("a persistent session made on one worker resumes on the other: Session Present, queued messages, subscription", async () => {
+test("a worker started later (a respawn after a crash) has the retained messages, from the primary's store", async () => {
   const f = await fleet();
-  const id = `sess${process.pid}`;
-  const first = await place(f, { clientId: id, clean: false });
+  const pub = await place(f);
+  await pub.c.publishAsync("r/before", "kept across the crash", { qos: 1, retain: true });
+  const victim = f.pids.find((p) => p !== pub.pid)!;
+  process.kill(Number(victim), "SIGKILL");
+  const listening = await f.proc.waitFor(/worker (\d+) listening on mqtt:/, 3);
+  const fresh = listening[2][1];
+  let late: Placed | undefined;
+  for (let i = 0; i < 12 && !late; i++) {
+    const p = await place(f);
+    if (p.pid === fresh) late = p;
+    else p.c.end(true);
+  }
+  expect(late).toBeDefined();
+  await late!.c.subscribeAsync("r/#", { qos: 1 });
+  await until(() => late!.got.length === 1, 10_000, "the retained message on the respawned worker");
+  expect(late!.got).toEqual([{ topic: "r/before", payload: "kept across the crash", qos: 1, retain: true }]);
+  await stop(f);
+}, 60_000);
+
+const PERSISTENT: [string, mqtt.IClientOptions][] = [
+  ["MQTT 3.1.1, CleanSession 0", { protocolVersion: 4, clean: false }],
+  ["MQTT 5, Clean Start 0 + Session Expiry", { protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 300 } }],
+];
+test.each(PERSISTENT)("%s: a session made on one worker resumes on the other: Session Present, queued messages, subscription", async (_, session) => {
+  const f = await fleet();
+  const id = `sess${process.pid}v${session.protocolVersion}`;
+  const first = await place(f, { ...session, clientId: id });
   expect(first.sessionPresent).toBe(false);
   await first.c.subscribeAsync("s/#", { qos: 1 });
   await first.c.endAsync();
@@ -99,7 +124,7 @@ test("a persistent session made on one worker resumes on the other: Session Pres
   let landed: Placed | undefined;
   for (let k = 0; k < 12 && !landed; k++) {
     await pub.c.publishAsync(`s/${k}`, `queued ${k}`, { qos: 1 });
-    const again = await place(f, { clientId: id, clean: false });
+    const again = await place(f, { ...session, clientId: id });
     expect(again.sessionPresent).toBe(true);
     await until(() => again.got.some((m) => m.topic === `s/${k}`), 10_000, `queued message s/${k} (worker ${again.pid})`);
     if (again.pid !== first.pid) landed = again;
@@ -111,7 +136,7 @@ test("a persistent session made on one worker resumes on the other: Session Pres
   await until(() => landed!.got.some((m) => m.topic === "s/live"), 10_000, "the live message");
   // A second connection with the id on the first worker takes the session over from the second.
   const closed = new Promise<void>((resolve) => landed!.c.once("close", () => resolve()));
-  const thief = await placeOther(f, landed!.pid, { clientId: id, clean: false });
+  const thief = await placeOther(f, landed!.pid, { ...session, clientId: id });
   expect(thief.sessionPresent).toBe(true);
   await closed;
   await stop(f);
