@@ -62,16 +62,45 @@ function post(msg: BusMessage, bytes: number): void {
   }
 }
 
+// Messages sent within one turn of the event loop (a burst of publishes a
+// broker handles from one socket read) go to the primary as one IPC message
+// per channel: the IPC cost (framing, serialization, a write) is per batch.
+type Batch = { c: string; e: boolean; d: Uint8Array[]; bytes: number };
+let outbox: Batch[] = [];
+const flush = (): void => {
+  if (outbox.length === 0) return; // flushed early by close()
+  const batches = outbox;
+  outbox = [];
+  for (const b of batches) {
+    post(b.e ? { tsmongoose: "bus", c: b.c, d: b.d, e: true } : { tsmongoose: "bus", c: b.c, d: b.d }, b.bytes);
+    pendingBytes -= b.bytes; // counted while queued; post() counts it again until written
+  }
+};
+
+function enqueue(c: string, e: boolean, d: Uint8Array): void {
+  const last = outbox[outbox.length - 1];
+  pendingBytes += d.byteLength;
+  if (last !== undefined && last.c === c && last.e === e) {
+    last.d.push(d);
+    last.bytes += d.byteLength;
+    return;
+  }
+  if (outbox.length === 0) queueMicrotask(flush);
+  outbox.push({ c, e, d: [d], bytes: d.byteLength });
+}
+
 const onIpc = (raw: unknown): void => {
   const m = raw as BusMessage | null;
   if (m === null || typeof m !== "object" || m.tsmongoose !== "bus") return;
-  const set = open.get(m.c);
-  if (!set) return;
-  const data: unknown = deserialize(m.d);
   const from = m.w ?? -1;
-  for (const l of [...set]) {
-    if (m.w === cluster.worker?.id && !l.echo) continue; // an echo asked for by another channel object
-    for (const cb of [...l.cbs]) cb(data, from);
+  for (const d of m.d) {
+    const set = open.get(m.c);
+    if (!set) return;
+    const data: unknown = deserialize(d);
+    for (const l of [...set]) {
+      if (m.w === cluster.worker?.id && !l.echo) continue; // an echo asked for by another channel object
+      for (const cb of [...l.cbs]) cb(data, from);
+    }
   }
 };
 
@@ -117,7 +146,7 @@ export function clusterChannel<T = unknown>(name: string, opts: ClusterChannelOp
         dropped++;
         return false;
       }
-      post(local.echo ? { tsmongoose: "bus", c: name, d, e: true } : { tsmongoose: "bus", c: name, d }, d.byteLength);
+      enqueue(name, local.echo, d);
       return true;
     },
     onMessage(cb: (data: T, from: number) => void): () => void {
@@ -129,6 +158,7 @@ export function clusterChannel<T = unknown>(name: string, opts: ClusterChannelOp
     close(): void {
       if (closed) return;
       closed = true;
+      if (outbox.length > 0) flush(); // what it sent goes out now: a process.disconnect() may follow at once
       local.cbs.clear();
       set!.delete(local);
       if (set!.size > 0) return;

@@ -71,10 +71,10 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
   let dropped = 0;
   let peak = 0;
 
-  function forward(to: Worker, msg: BusMessage, bytes: number): void {
+  function forward(to: Worker, msg: BusMessage, bytes: number, count: number): void {
     const waiting = pending.get(to.id) ?? 0;
     if (!to.isConnected() || waiting + bytes > maxPending) {
-      dropped++;
+      dropped += count;
       if (to.isConnected() && !warned.has(to.id)) {
         warned.add(to.id);
         process.emitWarning(`clusterRelay: worker ${to.id} is not reading its bus messages (${waiting} bytes waiting): dropping them`,
@@ -84,7 +84,7 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
     }
     pending.set(to.id, waiting + bytes);
     if (waiting + bytes > peak) peak = waiting + bytes;
-    forwarded++;
+    forwarded += count;
     try {
       to.send(msg, () => {
         const left = (pending.get(to.id) ?? bytes) - bytes;
@@ -107,10 +107,11 @@ export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
     const m = msg as BusMessage | null;
     if (m === null || typeof m !== "object" || typeof m.tsmongoose !== "string") return;
     if (m.tsmongoose === "bus") {
-      received++;
-      const bytes = m.d?.byteLength ?? 0;
+      received += m.d.length;
+      let bytes = 0;
+      for (const d of m.d) bytes += d.byteLength;
       const out: BusMessage = { tsmongoose: "bus", c: m.c, d: m.d, w: w.id };
-      for (const to of subs.get(m.c) ?? []) if (to !== w || m.e) forward(to, out, bytes);
+      for (const to of subs.get(m.c) ?? []) if (to !== w || m.e) forward(to, out, bytes, m.d.length);
     } else if (m.tsmongoose === "bus-sub") {
       let set = subs.get(m.c);
       if (!set) subs.set(m.c, set = new Set());
