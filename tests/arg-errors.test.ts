@@ -54,6 +54,9 @@ const FUNCTIONS: Record<string, Calls> = {
   eventName: () => [() => api.eventName(STR)], // any number is named (MG_EV_UNKNOWN(n)), as the reference
   fetchHandler: () => [() => api.fetchHandler(NOT_A_FN), () => api.fetchHandler(() => new Response(""), { highWaterMark: NEG })],
   globMatch: () => [() => api.globMatch(5 as never, "a")],
+  topicMatches: () => [() => api.topicMatches(5 as never, "a"), () => api.topicMatches("a", 5 as never)],
+  validTopicName: () => [() => api.validTopicName(5 as never)],
+  validTopicFilter: () => [() => api.validTopicFilter(5 as never)],
   hmacSha256: () => [() => api.hmacSha256(5 as never, "a")],
   httpParseMultipart: () => [() => api.httpParseMultipart(5 as never), () => api.httpParseMultipart(new Uint8Array(1), NEG)],
   httpVar: () => [() => api.httpVar("a=1", 5 as never)],
@@ -94,6 +97,10 @@ const CONSTRUCTORS: Record<string, Calls> = {
   AsyncManager: () => [() => new AsyncManager(NOT_A_FN), () => new AsyncManager(undefined, { shutdownTimeout: NEG })],
   Rpc: () => [], // no arguments
   MqttSession: () => [], // no arguments
+  MemorySessionStore: () => [], // no arguments
+  TopicTree: () => [], // no arguments
+  MqttBroker: ({ mgr }) => [() => new api.MqttBroker(STR), () => new api.MqttBroker(mgr, STR), () => new api.MqttBroker(mgr, { limits: { maxInflight: NEG } }),
+    () => new api.MqttBroker(mgr, { authenticate: NOT_A_FN }), () => new api.MqttBroker(mgr, { store: {} as never })],
   MemoryNetwork: () => [() => new MemoryNetwork(STR)],
   MemoryDatagrams: () => [() => new MemoryDatagrams(() => undefined, STR)],
   PackedFs: () => [() => new PackedFs(STR), () => new PackedFs({ "/a": 5 as never })],
@@ -197,6 +204,20 @@ const HTTP_MESSAGE: Record<string, Calls> = {
   toString: () => [], // no arguments
 };
 
+const broker = (mgr: Manager): InstanceType<typeof api.MqttBroker> => new api.MqttBroker(mgr);
+const MQTT_BROKER: Record<string, Calls> = {
+  listen: ({ mgr }) => [() => broker(mgr).listen(5 as never), () => broker(mgr).listen("http://127.0.0.1:0")],
+  publish: ({ mgr }) => [() => broker(mgr).publish(5 as never, "x"), () => broker(mgr).publish("a/+", "x"), () => broker(mgr).publish("a", "x", { qos: 3 as never })],
+  subscribe: ({ mgr }) => [() => broker(mgr).subscribe("a/#/b", () => undefined), () => broker(mgr).subscribe("a", NOT_A_FN)],
+  stats: () => [], // no arguments
+  close: ({ mgr }) => [() => broker(mgr).close({ timeoutMs: NEG })],
+};
+const TOPIC_TREE: Record<string, Calls> = {
+  add: () => [() => new api.TopicTree().add(5 as never, 1)],
+  delete: () => [() => new api.TopicTree().delete(5 as never, 1)],
+  match: () => [() => new api.TopicTree().match(5 as never, () => undefined), () => new api.TopicTree().match("a", NOT_A_FN)],
+};
+
 const RPC: Record<string, Calls> = {
   add: () => [() => new Rpc().add(5 as never, () => undefined), () => new Rpc().add("m", NOT_A_FN)],
   process: () => [() => new Rpc().process(5 as never)],
@@ -225,6 +246,8 @@ describe("argument errors carry Node codes across the public API", () => {
     expect(methods(api.AsyncManager.prototype)).toEqual(Object.keys(ASYNC_MANAGER).sort());
     expect(methods(api.HttpMessage.prototype)).toEqual(Object.keys(HTTP_MESSAGE).sort());
     expect(methods(api.Rpc.prototype)).toEqual(Object.keys(RPC).sort());
+    expect(methods(api.MqttBroker.prototype)).toEqual(Object.keys(MQTT_BROKER).sort());
+    expect(methods(api.TopicTree.prototype)).toEqual(Object.keys(TOPIC_TREE).sort());
   });
 
   test("every call with a wrong argument throws a TypeError/RangeError with a Node code", async () => {
@@ -245,7 +268,7 @@ describe("argument errors carry Node codes across the public API", () => {
       ctx = { mgr, conn, mq, msg, am };
       const tables: Array<[string, Record<string, Calls>]> = [
         ["", FUNCTIONS], ["new ", CONSTRUCTORS], ["mgr.", MANAGER], ["Manager.", MANAGER_STATIC], ["conn.", CONNECTION],
-        ["am.", ASYNC_MANAGER], ["msg.", HTTP_MESSAGE], ["rpc.", RPC],
+        ["am.", ASYNC_MANAGER], ["msg.", HTTP_MESSAGE], ["rpc.", RPC], ["broker.", MQTT_BROKER], ["tree.", TOPIC_TREE],
       ];
       const pending: Promise<string>[] = [];
       for (const [prefix, table] of tables) {

@@ -60,6 +60,7 @@ export interface CoreExports {
   mgx_mqtt_sub(c: Ptr, unsub: number, id: number, topic: Ptr, topicLen: number, opts: number, props: Ptr, propsLen: number): number;
   mgx_mqtt_send(c: Ptr, cmd: number, id: number, codes: Ptr, ncodes: number, props: Ptr, propsLen: number): number;
   mgx_mqtt_version(c: Ptr): number;
+  mgx_mqtt_keepalive(c: Ptr, secs: number): number;
 }
 
 // mgx_conn_new kinds and protocols; timer flags (mgx.h).

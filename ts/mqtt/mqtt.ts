@@ -472,3 +472,8 @@ export function mqttBrokerPub(conn: Connection, topic: string, data: Uint8Array,
   if (conn._ptr === 0 || conn.isClosing || conn.isDraining) return false;
   return pub(conn, topic, data, flags, id, props);
 }
+
+/** @internal Broker side, after CONNECT: hold the client to `secs` of keep alive (MqttBroker's cap or override). */
+export function mqttBrokerKeepalive(conn: Connection, secs: number): boolean {
+  return conn._ptr !== 0 && core().mgx_mqtt_keepalive(conn._ptr, secs) === 1;
+}

@@ -378,6 +378,13 @@ int mgx_mqtt_version(struct mg_connection *c) {
   return s == NULL ? 0 : s->version;
 }
 
+int mgx_mqtt_keepalive(struct mg_connection *c, int secs) {
+  struct mg_mqtt_state *s = state(c);
+  if (s == NULL || !s->broker || !s->open || secs < 0 || secs > 65535) return 0;
+  s->keepalive = (uint16_t) secs;
+  return 1;
+}
+
 int mgx_mqtt_login(struct mg_connection *c, int flags, int keepalive, const char *cid, size_t cid_len,
                    const char *user, int user_len, const char *pass, int pass_len,
                    const char *will_topic, size_t wt_len, const void *will_msg, size_t wm_len,

@@ -148,6 +148,10 @@ int mgx_mqtt_send(struct mg_connection *c, int cmd, int id, const uint8_t *codes
                   const void *props, size_t props_len);
 // The protocol version of the connection (0: not MQTT / not known yet).
 MGX_EXPORT(mgx_mqtt_version) int mgx_mqtt_version(struct mg_connection *c);
+// Broker side, after CONNECT: hold the client to `secs` of keep alive instead
+// of what it asked (a broker's cap, MQTT 5 Server Keep Alive); 0 = none.
+// 0 on a connection that is not a broker-side MQTT one.
+MGX_EXPORT(mgx_mqtt_keepalive) int mgx_mqtt_keepalive(struct mg_connection *c, int secs);
 
 // The protocol handler (c->pfn) of MQTT connections.
 void mg_mqtt_ev(struct mg_connection *c, int ev, void *ev_data);

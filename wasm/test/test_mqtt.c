@@ -212,6 +212,10 @@ static void mqtt_broker_side(void) {
   id = c->id;
   ASSERT(fake_feed(mgr, id, connect, sizeof(connect), 1));
   ASSERT_INT(mgx_mqtt_version(c), 5);
+  // The broker's keep alive cap applies to a broker-side connection only.
+  ASSERT_INT(mgx_mqtt_keepalive(c, 30), 1);
+  ASSERT_INT(mgx_mqtt_keepalive(l, 30), 0);
+  ASSERT_INT(mgx_mqtt_keepalive(c, 70000), 0);
   ASSERT_INT(mgx_mqtt_send(c, MQTT_CMD_CONNACK, 0, B(0), 1, NULL, 0), 1);
   mgx_flush(mgr);
   ASSERT(memcmp(fake_out(id), B(0x20, 3, 0, 0, 0), 5) == 0);

@@ -158,8 +158,8 @@ export class MqttBroker {
     while (this.#clients.size > 0 && Date.now() < deadline + 1000) await new Promise((r) => setTimeout(r, 10));
     const saves: unknown[] = [];
     for (const s of e.sessions.values()) {
-      if (s.expiryTimer) clearTimeout(s.expiryTimer);
-      if (s.willTimer) clearTimeout(s.willTimer);
+      s.expiryTimer?.clear();
+      s.willTimer?.clear();
       if (s.expiry > 0) saves.push(e.store.save(s.clientId, s.toStored()));
     }
     await Promise.all(saves).catch(() => undefined);
@@ -182,7 +182,7 @@ export class MqttBroker {
       if (conn !== undefined) this.#e.kick(conn, 0x8e, s.version);
       if (s.expiry > 0) this.#e.save(s);
       for (const sub of s.subs.values()) this.#e.unfile(sub);
-      if (s.expiryTimer) clearTimeout(s.expiryTimer);
+      s.expiryTimer?.clear();
       this.#e.sessions.delete(m.clientId);
     }
   }

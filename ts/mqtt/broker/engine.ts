@@ -9,7 +9,7 @@ import { encodeProps, type MqttProperty } from "../mqtt-message";
 import { mqttBrokerPub } from "../mqtt";
 import { NEVER } from "./limits";
 import { Retained } from "./retained";
-import { Session, type Sub } from "./session";
+import { LongTimer, Session, type Sub } from "./session";
 import { TopicTree } from "./topics";
 import type { MqttBrokerLimits, MqttBrokerMessage, MqttBrokerOptions, MqttSessionStore } from "./types";
 
@@ -47,7 +47,7 @@ export class Engine {
   route(m: MqttBrokerMessage, fromBus: boolean): void {
     this.counters.messagesIn++;
     this.counters.bytesIn += m.payload.length;
-    if (m.retain) this.retained.set(m);
+    if (m.retain) this.retained.set(m, !fromBus); // the broker that accepted it persists it (a shared store is written once)
     if (!fromBus && this.opts.bus) this.opts.bus.send({ type: "publish", message: m });
     const best = new Map<Session, { qos: number; rap: boolean; ids: number[] }>();
     let shared: Map<string, Sub[]> | undefined;
@@ -145,8 +145,22 @@ export class Engine {
       id = s.takeId();
       if (id === 0) return false;
     }
+    // Topic aliases to the client, up to its Topic Alias Maximum: the first
+    // send of a topic names it with a new alias, later ones send the alias alone.
+    let topic = m.topic, fresh = 0;
+    if (s.aliasMax > 0) {
+      const a = s.aliases.get(topic);
+      if (a !== undefined) {
+        props = [...props, { id: 0x23, value: a }];
+        topic = "";
+      } else if (s.aliases.size < s.aliasMax) {
+        fresh = s.aliases.size + 1;
+        props = [...props, { id: 0x23, value: fresh }];
+      }
+    }
     const pb = s.version === 5 && props.length > 0 ? encodeProps("MqttBroker", props) : EMPTY;
-    const ok = mqttBrokerPub(conn, m.topic, m.payload, m.qos | (m.retain ? 4 : 0) | (dup ? 8 : 0), id, pb);
+    const ok = mqttBrokerPub(conn, topic, m.payload, m.qos | (m.retain ? 4 : 0) | (dup ? 8 : 0), id, pb);
+    if (ok && fresh > 0) s.aliases.set(m.topic, fresh);
     if (!ok) {
       // Closing: keep it owed (queued again when the session parks); otherwise over the
       // client's Maximum Packet Size: dropped for this client as if delivered (3.1.2-25).
@@ -198,7 +212,7 @@ export class Engine {
   drop(s: Session): void {
     for (const sub of s.subs.values()) this.unfile(sub);
     s.subs.clear();
-    if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    s.expiryTimer?.clear();
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     void Promise.resolve(this.store.delete(s.clientId)).catch(() => undefined);
   }
@@ -213,12 +227,12 @@ export class Engine {
     }
     if (s.expiry !== NEVER) {
       s.expiresAt = Date.now() + s.expiry * 1000;
-      s.expiryTimer = unref(setTimeout(() => this.expire(s), s.expiry * 1000));
+      s.expiryTimer = new LongTimer(s.expiry * 1000, () => this.expire(s));
     } else s.expiresAt = undefined;
     if (s.will !== undefined) {
       const delay = Math.min(s.will.delay, s.expiry);
       if (delay === 0) this.fireWill(s);
-      else s.willTimer = unref(setTimeout(() => this.fireWill(s), delay * 1000));
+      else s.willTimer = new LongTimer(delay * 1000, () => this.fireWill(s));
     }
     this.save(s);
   }
@@ -230,7 +244,7 @@ export class Engine {
   }
 
   fireWill(s: Session): void {
-    if (s.willTimer) clearTimeout(s.willTimer);
+    s.willTimer?.clear();
     s.willTimer = undefined;
     const w = s.will;
     s.will = undefined;
@@ -247,9 +261,4 @@ export class Engine {
     if (version === 5) conn.mqttDisconnect({ reason });
     else conn.drain(); // 3.1.1 has no server DISCONNECT: close once the output is out
   }
-}
-
-function unref<T>(t: T): T {
-  (t as { unref?: () => void }).unref?.();
-  return t;
 }

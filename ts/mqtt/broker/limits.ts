@@ -21,12 +21,15 @@ export const MQTT_BROKER_DEFAULTS: Readonly<MqttBrokerLimits> = Object.freeze({
   maxSessionExpiry: NEVER,
   keepalive: 0,
   maxQos: 2,
+  topicAliasMaximum: 16,
+  maxKeepalive: 0,
 });
 
 const RANGES: Record<keyof MqttBrokerLimits, [number, number]> = {
   maxQueuedMessages: [0, 2 ** 31], maxQueuedBytes: [0, 2 ** 53], maxInflight: [1, 65535], receiveMaximum: [1, 65535],
   maxPacketSize: [64, 268_435_460], maxRetained: [0, 2 ** 31], maxRetainedBytes: [0, 2 ** 53], maxSessions: [1, 2 ** 31],
   maxSubscriptionsPerClient: [1, 2 ** 31], maxSessionExpiry: [0, NEVER], keepalive: [0, 65535], maxQos: [0, 2],
+  topicAliasMaximum: [0, 65535], maxKeepalive: [0, 65535],
 };
 
 /** DEFAULTS.mqttBroker over `given`, each checked (TypeError / RangeError naming the bad one). */

@@ -4,6 +4,7 @@
 // A hook that answers with a Promise makes the packets after it wait (Client.backlog).
 import type { Connection } from "../../core/connection";
 import type { MqttConnectInfo, MqttProperty, MqttTopicFilter } from "../mqtt-message";
+import { mqttBrokerKeepalive } from "../mqtt";
 import { forwardable, type Engine } from "./engine";
 import { NEVER } from "./limits";
 import { Session, type Sub } from "./session";
@@ -41,6 +42,11 @@ export interface Client {
 function prop(props: MqttProperty[], id: number): number | undefined {
   for (const p of props) if (p.id === id) return p.value as number;
   return undefined;
+}
+
+/** authorize()'s refusal as a reason code: false is 0x87 (not authorized). */
+function refusal(v: boolean | number): number {
+  return typeof v === "number" && v >= 0x80 && v <= 0xff ? v : 0x87;
 }
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
@@ -149,8 +155,8 @@ export class Packets {
       }
       e.sessions.set(clientId, s);
     } else {
-      if (s.expiryTimer) clearTimeout(s.expiryTimer);
-      if (s.willTimer) clearTimeout(s.willTimer); // resumed within the Will Delay: no will
+      s.expiryTimer?.clear();
+      s.willTimer?.clear(); // resumed within the Will Delay: no will
       s.will = undefined;
     }
     s.expiryTimer = s.willTimer = undefined;
@@ -162,6 +168,8 @@ export class Packets {
     const asked = v5 ? (prop(props, 0x11) ?? 0) : info.cleanSession ? 0 : NEVER;
     s.expiry = Math.min(asked, e.limits.maxSessionExpiry);
     s.clientReceiveMax = v5 ? (prop(props, 0x21) ?? 65535) : 65535;
+    s.aliasMax = v5 ? Math.min(prop(props, 0x22) ?? 0, e.limits.topicAliasMaximum) : 0;
+    s.aliases = new Map();
     if (info.will !== undefined) {
       const w = info.will;
       const wp = forwardable(w.properties).filter((p) => p.id !== 0x18);
@@ -175,7 +183,14 @@ export class Packets {
       ack.push({ id: 0x27, value: e.maxPacket });
       ack.push({ id: 0x22, value: 16 });
       if (e.limits.maxQos < 2) ack.push({ id: 0x24, value: e.limits.maxQos });
-      if (e.limits.keepalive > 0) ack.push({ id: 0x13, value: e.limits.keepalive });
+    }
+    // Keep alive: the broker's override, or its cap (mosquitto's max_keepalive) for a client asking more or none.
+    const lim = e.limits;
+    const ka = lim.keepalive > 0 ? lim.keepalive
+      : lim.maxKeepalive > 0 && (info.keepalive === 0 || info.keepalive > lim.maxKeepalive) ? lim.maxKeepalive : info.keepalive;
+    if (ka !== info.keepalive) {
+      mqttBrokerKeepalive(c.conn, ka);
+      if (v5) ack.push({ id: 0x13, value: ka });
     }
     c.conn.mqttConnack(0, { sessionPresent: present && !info.cleanSession, properties: ack });
     if (present) e.resume(s);
@@ -204,7 +219,7 @@ export class Packets {
     const who = { clientId: s.clientId, username: c.username };
     const verdicts = filters.map((f) => (authz && this.#valid(c, f.topic) ? authz("subscribe", f.topic, who) : true));
     const pid = m.id;
-    const finish = (ok: boolean[]): void => {
+    const finish = (ok: (boolean | number)[]): void => {
       if (c.conn.closed) return;
       const v5 = c.version === 5;
       const codes: number[] = [];
@@ -213,7 +228,7 @@ export class Packets {
         const f = filters[i];
         const opts = v5 ? f.options : 0;
         if (!this.#valid(c, f.topic)) codes.push(v5 ? 0x8f : 0x80);
-        else if (!ok[i]) codes.push(v5 ? 0x87 : 0x80);
+        else if (ok[i] !== true) codes.push(v5 ? refusal(ok[i]) : 0x80);
         else if (!s.subs.has(f.topic) && s.subs.size >= this.e.limits.maxSubscriptionsPerClient) codes.push(v5 ? 0x97 : 0x80);
         else {
           const qos = Math.min(f.qos, this.e.limits.maxQos);
@@ -230,7 +245,7 @@ export class Packets {
       }
     };
     if (verdicts.some(isPromise)) return Promise.all(verdicts).then(finish);
-    finish(verdicts as boolean[]);
+    finish(verdicts as (boolean | number)[]);
   }
 
   #valid(c: Client, filter: string): boolean {
@@ -271,8 +286,8 @@ export class Packets {
     const verdict = authz ? authz("publish", msg.topic, { clientId: s.clientId, username: c.username }) : true;
     return then(verdict, (ok) => {
       if (c.conn.closed) return;
-      if (ok) e.route(msg, false);
-      const reason = ok || !v5 ? 0 : 0x87; // 3.1.1: a refused publish is acknowledged and dropped
+      if (ok === true) e.route(msg, false);
+      const reason = ok === true || !v5 ? 0 : refusal(ok); // 3.1.1: a refused publish is acknowledged and dropped
       if (qos === 1) c.conn.mqttPuback(id, reason ? { reason } : undefined);
       else if (qos === 2) {
         if (!reason) s.received.add(id);

@@ -17,6 +17,25 @@ export interface Sub extends MqttStoredSubscription {
 /** A delivery sent and not yet acknowledged. */
 export interface Inflight { message: MqttBrokerMessage; state: "publish" | "pubrel" }
 
+/** A timer for any delay: Node and browsers run a delay over 2^31-1 ms at once, so long ones go in steps. */
+export class LongTimer {
+  #t?: ReturnType<typeof setTimeout>;
+
+  constructor(ms: number, fn: () => void) {
+    const at = Date.now() + ms;
+    const arm = (): void => {
+      const left = at - Date.now();
+      this.#t = setTimeout(left > 0x7fffffff ? arm : fn, Math.max(0, Math.min(left, 0x7fffffff)));
+      (this.#t as { unref?: () => void }).unref?.();
+    };
+    arm();
+  }
+
+  clear(): void {
+    if (this.#t !== undefined) clearTimeout(this.#t);
+  }
+}
+
 /** A will waiting for its connection to end (or for its delay). */
 export interface Will { message: MqttBrokerMessage; delay: number }
 
@@ -27,7 +46,7 @@ export class Session {
   /** Session Expiry Interval, seconds (NEVER = no expiry). */
   expiry = 0;
   expiresAt?: number;
-  expiryTimer?: ReturnType<typeof setTimeout>;
+  expiryTimer?: LongTimer;
   readonly subs = new Map<string, Sub>();
   /** QoS 1/2 messages (and QoS 0 over the window) at their delivery QoS, with their subscription ids as properties. */
   queue: MqttBrokerMessage[] = [];
@@ -39,7 +58,10 @@ export class Session {
   /** The client's Receive Maximum (MQTT 5), 65535 for 3.1.1. */
   clientReceiveMax = 65535;
   will?: Will;
-  willTimer?: ReturnType<typeof setTimeout>;
+  willTimer?: LongTimer;
+  /** Topic Alias Maximum of the client (MQTT 5), and the aliases given on this connection. */
+  aliasMax = 0;
+  aliases = new Map<string, number>();
 
   constructor(readonly clientId: string) {}
 

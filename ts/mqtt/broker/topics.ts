@@ -1,14 +1,22 @@
 // topics.ts: topic name and filter rules (MQTT 4.7) and a subscription tree
 // that finds every subscription matching a topic in time proportional to the
 // topic's depth, not the number of subscriptions. Usable on its own.
+import { argTypeError, checkFunction } from "../../core/args";
+
+function str(op: string, name: string, v: unknown): string {
+  if (typeof v !== "string") throw argTypeError(op, name, "a string", v);
+  return v;
+}
 
 /** A valid topic name for PUBLISH: non-empty, no wildcard, no NUL. */
 export function validTopicName(topic: string): boolean {
+  str("validTopicName", "topic", topic);
   return topic.length > 0 && !/[+#\0]/.test(topic);
 }
 
 /** A valid topic filter: non-empty, no NUL, `+` a whole level, `#` a whole last level. */
 export function validTopicFilter(filter: string): boolean {
+  str("validTopicFilter", "filter", filter);
   if (filter.length === 0 || filter.includes("\0")) return false;
   const levels = filter.split("/");
   for (let i = 0; i < levels.length; i++) {
@@ -33,6 +41,8 @@ export function parseShared(filter: string): { group: string; filter: string } |
 
 /** MQTT matching: `+` one level, `#` the rest and the parent; `$` topics need an explicit first level. */
 export function topicMatches(filter: string, topic: string): boolean {
+  str("topicMatches", "filter", filter);
+  str("topicMatches", "topic", topic);
   const f = filter.split("/");
   const t = topic.split("/");
   if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
@@ -61,6 +71,7 @@ export class TopicTree<V> {
 
   /** File `v` under `filter` (a valid filter). */
   add(filter: string, v: V): void {
+    str("TopicTree.add", "filter", filter);
     let n = this.#root;
     for (const l of filter.split("/")) {
       let c = n.children.get(l);
@@ -75,6 +86,7 @@ export class TopicTree<V> {
 
   /** Remove `v` from under `filter`; empty branches go. */
   delete(filter: string, v: V): boolean {
+    str("TopicTree.delete", "filter", filter);
     const path: [Node<V>, string][] = [];
     let n = this.#root;
     for (const l of filter.split("/")) {
@@ -95,6 +107,8 @@ export class TopicTree<V> {
 
   /** Call `visit` for every value whose filter matches `topic`. */
   match(topic: string, visit: (v: V) => void): void {
+    str("TopicTree.match", "topic", topic);
+    checkFunction("TopicTree.match", "visit", visit);
     const levels = topic.split("/");
     this.#walk(this.#root, levels, 0, topic.startsWith("$"), visit);
   }

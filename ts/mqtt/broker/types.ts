@@ -67,6 +67,10 @@ export interface MqttBrokerLimits {
   keepalive: number;
   /** Largest QoS granted (0..2); advertised as Maximum QoS when below 2. */
   maxQos: number;
+  /** Topic aliases the broker gives one MQTT 5 client (within the client's Topic Alias Maximum; 0 = none). */
+  topicAliasMaximum: number;
+  /** Keep alive cap in seconds, as mosquitto's max_keepalive: a client asking more (or 0) is held to it (MQTT 5: Server Keep Alive); 0 = no cap. */
+  maxKeepalive: number;
 }
 
 /** A subscription as stored with a session. */
@@ -130,8 +134,8 @@ export interface MqttBrokerBus {
 export interface MqttBrokerOptions {
   /** Accept or refuse a client: false -> CONNACK 0x87 (3.1.1: 5), a number = that reason code. */
   authenticate?(info: MqttAuthInfo): boolean | number | Promise<boolean | number>;
-  /** Allow a publish or a subscription to a topic (filter); false -> 0x87 (3.1.1: dropped / SUBACK 0x80). */
-  authorize?(action: "publish" | "subscribe", topic: string, client: MqttAuthClient): boolean | Promise<boolean>;
+  /** Allow a publish or a subscription to a topic (filter); false -> 0x87 (3.1.1: dropped / SUBACK 0x80), a number = that MQTT 5 reason code (>= 0x80). */
+  authorize?(action: "publish" | "subscribe", topic: string, client: MqttAuthClient): boolean | number | Promise<boolean | number>;
   /** Session and retained message store (default: in memory). */
   store?: MqttSessionStore;
   /** Joins this broker to others. */
