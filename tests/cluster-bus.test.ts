@@ -64,3 +64,27 @@ test("outside a relaying worker: ERR_CLUSTER_BUS_UNAVAILABLE; bad arguments are 
   expect(() => clusterRelay({ maxPendingBytes: -1 })).toThrow(expect.objectContaining({ code: "ERR_OUT_OF_RANGE" }));
   expect(NODE_DEFAULTS.clusterRelay.maxPendingBytes).toBe(8 * 1024 * 1024);
 });
+
+describe("MQTT takeover through the primary: the new worker's store requests for the client wait for the others", () => {
+  const run = async (does: string): Promise<{ ms: number; s?: { queued: unknown[]; nextId: number } }> => {
+    const p = start(FIXTURE, { MODE: "handover", B_DOES: does }, ROOT);
+    await p.waitFor(/^relay /m);
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    return line(p.out(), "a") as { ms: number; s?: { queued: unknown[]; nextId: number } };
+  };
+
+  test("a worker that answers: the load returns the session it saved first (binary payloads intact)", async () => {
+    const a = await run("answer");
+    expect(a.s).toMatchObject({ nextId: 7, queued: [{ topic: "x/1", payload: [1, 2], type: "Uint8Array" }] });
+  });
+
+  test("a worker that never answers holds the load for 2 s at most; one that exits releases it at once", async () => {
+    const stuck = await run("stuck");
+    expect(stuck.s).toBeUndefined();
+    expect(stuck.ms).toBeGreaterThanOrEqual(1900);
+    expect(stuck.ms).toBeLessThan(10_000);
+    const exited = await run("exit");
+    expect(exited.s).toBeUndefined();
+    expect(exited.ms).toBeLessThan(1900);
+  });
+});
