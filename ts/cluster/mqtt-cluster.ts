@@ -25,6 +25,10 @@ const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): v
 const takeoverHandlers = new Set<(clientId: string) => void>();
 let nextRid = 1;
 let linked = false;
+// True while a publish from another worker is being handed to this broker:
+// the worker that accepted it already saved its retained copy to the
+// primary's store (before it went on the bus), so this worker's save is skipped.
+let fromOtherWorker = false;
 
 function available(op: string): void {
   if (!clusterBusAvailable()) {
@@ -99,7 +103,14 @@ export function clusterBrokerBus(): MqttBrokerBus {
       else ch.send(m); // dropped (false) only past maxPendingBytes: see docs/mqtt.md
     },
     onMessage(cb: (m: MqttBusMessage) => void): void {
-      ch.onMessage((m) => cb(m));
+      ch.onMessage((m) => {
+        fromOtherWorker = true;
+        try {
+          cb(m);
+        } finally {
+          fromOtherWorker = false;
+        }
+      });
       takeoverHandlers.add((clientId) => cb({ type: "takeover", clientId }));
     },
   };
@@ -118,6 +129,6 @@ export function clusterSessionStore(): MqttSessionStore {
     save: (id: string, s: MqttStoredSession) => request<void>({ op: "save", id, s }),
     delete: (id: string) => request<void>({ op: "delete", id }),
     loadRetained: () => request<MqttBrokerMessage[]>({ op: "loadRetained" }),
-    saveRetained: (m: MqttBrokerMessage) => request<void>({ op: "saveRetained", m }),
+    saveRetained: (m: MqttBrokerMessage) => (fromOtherWorker ? Promise.resolve() : request<void>({ op: "saveRetained", m })),
   };
 }
