@@ -67,6 +67,25 @@ test("in flight per client: a subscriber that never acknowledges holds at most m
   expect(stuck.packets.filter((p) => p.type === 3)).toHaveLength(5);
 });
 
+test("a subscriber that stops reading: the broker's unsent output to it stays bounded; the good subscriber keeps every message", async () => {
+  const b = await startBroker({ limits: { maxQueuedBytes: 1 << 20 } });
+  const stuck = raw(b.port);
+  await stuck.connect({ version: 4 });
+  stuck.send(subscribePacket(1, [["s/#", 0]], 4));
+  await stuck.next((p) => p.type === 9);
+  stuck.socket.pause(); // reads nothing from now on
+  const good = await jsConnect(b.url, { protocolVersion: 4 });
+  await good.c.subscribeAsync("s/#");
+  const payload = new Uint8Array(10_000);
+  for (let round = 1; round <= 40; round++) { // 20 MB in all, 500 KB at a time
+    for (let i = 0; i < 50; i++) b.broker.publish("s/t", payload);
+    await until(() => good.got.length === round * 50, `round ${round} at the good subscriber`);
+  }
+  const out = Math.max(...b.mgr.connections.filter((c) => c.isAccepted).map((c) => c.sendLen));
+  expect(out).toBeLessThanOrEqual((1 << 20) + 10_100);
+  expect(b.broker.stats().dropped).toBeGreaterThan(0);
+}, 60_000);
+
 test("retained store: count and bytes bounded; earlier retained messages stay", async () => {
   const b = await startBroker({ limits: { maxRetained: 10, maxRetainedBytes: 5000 } });
   const good = await jsConnect(b.url, { protocolVersion: 5 });

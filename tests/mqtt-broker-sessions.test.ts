@@ -159,3 +159,19 @@ describe.each([4, 5] as const)("raw client, MQTT version %d", (version) => {
     await until(() => b.broker.stats().inflight === 0, "the PUBCOMP to clear it");
   });
 });
+
+test("MQTT 5 DISCONNECT may change the Session Expiry Interval, but not from 0 (protocol error 0x82)", async () => {
+  const b = await startBroker();
+  const r = raw(b.port);
+  await r.connect({ version: 5, clientId: "d60", clean: false, props: props(prop.u32(0x11, 60)) });
+  r.send(Buffer.from([0xe0, 7, 0x00, 5, ...prop.u32(0x11, 0)])); // DISCONNECT, Session Expiry Interval 0: ends it now
+  await r.closed;
+  await until(() => b.broker.stats().sessions === 0, "the session to end with its connection");
+  const z = raw(b.port);
+  await z.connect({ version: 5, clientId: "d0" });
+  z.send(Buffer.from([0xe0, 7, 0x00, 5, ...prop.u32(0x11, 60)]));
+  const d = await z.next((p) => p.type === 14);
+  expect(d.body[0]).toBe(0x82);
+  await z.closed;
+  await until(() => b.broker.stats().sessions === 0, "no session kept");
+});

@@ -203,6 +203,8 @@ export interface MqttConnectInfo {
   keepalive: number;
   /** Protocol level: 4 (3.1.1) or 5. */
   version: 4 | 5;
+  /** true for a mosquitto bridge (protocol level with 0x80, `try_private`): it expects No Local and Retain As Published. */
+  bridge?: boolean;
   /** The last will, if any: published by the broker when the client vanishes without DISCONNECT. */
   will?: { topic: string; message: Uint8Array; qos: number; retain: boolean; properties: MqttProperty[] };
 }
@@ -338,6 +340,7 @@ export class MqttMessage extends MessageView {
       keepalive: m[k] | (m[k + 1] << 8),
       version: this.version === 5 ? 5 : 4,
     };
+    if (m[k + 2] !== 0) info.bridge = true; // offset 66, after the keepalive
     if (f & 0x80) info.username = readUtf8(up, un);
     if (f & 0x40) info.password = copyBytes(pp, pn);
     if (f & 4) {

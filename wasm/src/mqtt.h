@@ -78,7 +78,8 @@ struct mg_mqtt_message {
   struct mg_str user;       // 48 CONNECT (buf NULL: absent)
   struct mg_str pass;       // 56 CONNECT (buf NULL: absent)
   uint16_t keepalive;       // 64 CONNECT
-  uint16_t pad;
+  uint8_t bridge;           // 66 CONNECT: protocol level with 0x80 (a mosquitto bridge, try_private)
+  uint8_t pad;
   uint32_t will_props_start;  // 68 CONNECT v5: will properties
   uint32_t will_props_size;   // 72
 };

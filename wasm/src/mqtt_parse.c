@@ -228,6 +228,8 @@ static int parse_connect(const uint8_t *p, size_t len, size_t ofs, struct mg_mqt
   int rc;
   if (!get_lstr(p, len, &ofs, &name) || len - ofs < 4) return -MQTT_RC_MALFORMED;
   m->version = p[ofs];
+  // mosquitto bridges (try_private) set 0x80 on a 3.1 / 3.1.1 level: a bridge.
+  if (m->version == 0x83 || m->version == 0x84) m->version &= 0x7f, m->bridge = 1;
   if (!((name.len == 4 && memcmp(name.buf, "MQTT", 4) == 0 && (m->version == 4 || m->version == 5)) ||
         (name.len == 6 && memcmp(name.buf, "MQIsdp", 6) == 0 && m->version == 3))) {
     return -MQTT_RC_UNSUPPORTED_VERSION;

@@ -256,6 +256,18 @@ static void mqtt_broker_client_id(void) {
   id = fake_accept(mgr, l)->id;  // MQTT 5, Clean Start=0: the handler assigns an id
   ASSERT(fake_feed(mgr, id, B(0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30, 0, 0, 0), 15, 0));
   ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nMQTT_CMD\n");
+  id = fake_accept(mgr, l)->id;  // a mosquitto bridge: level 0x84 is 3.1.1 with the bridge bit
+  ASSERT(fake_feed(mgr, id, B(0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 0x84, 0x02, 0, 30, 0, 1, 'b'), 15, 0));
+  ASSERT_STR(fake_events(id), "OPEN\nACCEPT\nMQTT_CMD\n");
+  ASSERT_INT(mgx_mqtt_version(fake_conn(id)), 4);
+  {
+    struct mg_mqtt_message m;
+    const uint8_t *pk = B(0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 0x84, 0x02, 0, 30, 0, 1, 'b');
+    ASSERT_INT(mg_mqtt_parse(pk, 15, 4, 1024, &m), 15);
+    ASSERT_INT(m.version, 4);
+    ASSERT_INT(m.bridge, 1);
+    ASSERT_INT(mg_mqtt_parse(B(0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 0x85, 0x02, 0, 30, 0, 1, 'b'), 15, 4, 1024, &m), -MQTT_RC_UNSUPPORTED_VERSION);
+  }
   mgx_mgr_free(mgr);
 }
 

@@ -4,7 +4,7 @@
 // DISCONNECT 0x8B / close, persist sessions).
 import type { Connection } from "../../core/connection";
 import type { Manager } from "../../core/manager";
-import { MG_EV_CLOSE, MG_EV_MQTT_CMD } from "../../core/constants";
+import { MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_WRITE } from "../../core/constants";
 import { argTypeError, argValueError, checkBoolean, checkFunction, checkNumber, checkObject } from "../../core/args";
 import { toBytes } from "../../core/core";
 import { encodeProps, type MqttMessage } from "../mqtt-message";
@@ -197,6 +197,10 @@ export class MqttBroker {
       const m = data as MqttMessage;
       if (c.backlog !== undefined) c.backlog.push(snapshot(m));
       else this.#run(c, m);
+    } else if (ev === MG_EV_WRITE) {
+      // Output went out: what waited for a slow reader's output to drain may follow.
+      const s = this.#clients.get(conn)?.session;
+      if (s !== undefined && s.queue.length > 0 && s.conn === conn) this.#e.pump(s);
     } else if (ev === MG_EV_CLOSE) {
       const c = this.#clients.get(conn);
       if (c === undefined) return;

@@ -99,11 +99,19 @@ export class Engine {
     if (ids.length > 0) props = [...props, ...ids.map((id) => ({ id: 0x0b, value: id }))];
     const out: MqttBrokerMessage = qos === m.qos && retain === m.retain && props === m.properties
       ? m : { ...m, qos: qos as 0 | 1 | 2, retain, properties: props };
-    if (s.conn !== undefined && (qos === 0 || (s.queue.length === 0 && s.inflight.size < this.window(s)))) {
+    const conn = s.conn;
+    if (conn !== undefined && conn.sendLen > this.limits.maxQueuedBytes) {
+      // A client that does not read: its unsent output is bounded too. QoS 0 is
+      // dropped, QoS 1/2 waits in the (bounded) queue until the output drains.
+      if (qos === 0) this.counters.dropped++;
+      else this.enqueue(s, out);
+      return;
+    }
+    if (conn !== undefined && (qos === 0 || (s.queue.length === 0 && s.inflight.size < this.window(s)))) {
       this.send(s, out);
       return;
     }
-    if (qos === 0 && s.conn === undefined) return; // QoS 0 is not kept for offline clients (as mosquitto)
+    if (qos === 0 && conn === undefined) return; // QoS 0 is not kept for offline clients (as mosquitto)
     this.enqueue(s, out);
   }
 
@@ -177,7 +185,7 @@ export class Engine {
 
   /** Send queued messages while the window has room. */
   pump(s: Session): void {
-    while (s.conn !== undefined && s.queue.length > 0 && s.inflight.size < this.window(s)) {
+    while (s.conn !== undefined && s.queue.length > 0 && s.inflight.size < this.window(s) && s.conn.sendLen <= this.limits.maxQueuedBytes) {
       const m = s.queue.shift()!;
       s.queuedBytes -= m.payload.length;
       this.send(s, m);

@@ -11,7 +11,7 @@ export const NEVER = 0xffffffff;
 export const MQTT_BROKER_DEFAULTS: Readonly<MqttBrokerLimits> = Object.freeze({
   maxQueuedMessages: 1000,
   maxQueuedBytes: 16 << 20,
-  maxInflight: 20,
+  maxInflight: 1000,
   receiveMaximum: 1024,
   maxPacketSize: 1 << 20,
   maxRetained: 100_000,

@@ -37,6 +37,8 @@ export interface Client {
   backlog?: Pkt[];
   /** DISCONNECT seen (the will is dropped unless it said 0x04). */
   disconnected: boolean;
+  /** A mosquitto bridge (try_private): every subscription is No Local and Retain As Published. */
+  bridge?: boolean;
 }
 
 function prop(props: MqttProperty[], id: number): number | undefined {
@@ -96,6 +98,7 @@ export class Packets {
     const props = m.properties();
     c.version = info.version;
     c.username = info.username;
+    c.bridge = info.bridge === true;
     const assigned = info.clientId === "";
     const clientId = assigned ? randomId() : info.clientId;
     const auth = this.e.opts.authenticate;
@@ -226,7 +229,7 @@ export class Packets {
       const retained: [Sub, MqttBrokerMessage[]][] = [];
       for (let i = 0; i < filters.length; i++) {
         const f = filters[i];
-        const opts = v5 ? f.options : 0;
+        const opts = (v5 ? f.options : 0) | (c.bridge ? 0x0c : 0); // a bridge gets no echo and keeps retain flags
         if (!this.#valid(c, f.topic)) codes.push(v5 ? 0x8f : 0x80);
         else if (ok[i] !== true) codes.push(v5 ? refusal(ok[i]) : 0x80);
         else if (!s.subs.has(f.topic) && s.subs.size >= this.e.limits.maxSubscriptionsPerClient) codes.push(v5 ? 0x97 : 0x80);

@@ -45,7 +45,7 @@ export interface MqttAuthClient {
 export interface MqttBrokerLimits {
   /** QoS 1/2 messages queued per session (offline, or over the in-flight window); over it new ones are dropped. */
   maxQueuedMessages: number;
-  /** Payload bytes queued per session; over it new messages are dropped. */
+  /** Payload bytes queued per session; over it new messages are dropped. Also bounds a client's unsent output (a client that does not read: QoS 0 dropped, QoS 1/2 queued). */
   maxQueuedBytes: number;
   /** QoS 1/2 deliveries in flight to one client (lowered to the client's Receive Maximum). */
   maxInflight: number;
