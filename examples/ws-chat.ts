@@ -5,8 +5,23 @@
 // down gracefully: every open WebSocket gets close 1001 ("going away") and
 // the process exits once the browsers answered (or after 5 s).
 // PORT (default 8000; 0 = any free port), HOST (default 127.0.0.1).
-import { init, Manager, MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_WS_OPEN, WEBSOCKET_OP_TEXT } from "tsmongoose";
+// WORKERS=n: runCluster() forks n workers sharing the port; each broadcast
+// goes through the cluster bus, so it reaches every tab whichever worker
+// holds it (names then carry the worker's pid: user<pid>.<id>).
+import cluster from "node:cluster";
+import {
+  clusterBusAvailable, clusterChannel, init, Manager, MG_EV_CLOSE, MG_EV_HTTP_MSG, MG_EV_WS_MSG, MG_EV_WS_OPEN, runCluster,
+  WEBSOCKET_OP_TEXT,
+} from "tsmongoose";
 import type { Connection, HttpMessage, WsMessage } from "tsmongoose";
+
+if (cluster.isPrimary && process.env.WORKERS) {
+  const fleet = runCluster({ workers: Number(process.env.WORKERS), shutdownTimeoutMs: 5000 });
+  console.log(`primary ${process.pid}: ${fleet.workers.length} chat workers`);
+  const report = await fleet.done;
+  console.log(`cluster report: ${JSON.stringify(report)}`);
+  process.exit(0);
+}
 
 const port = Number(process.env.PORT ?? 8000);
 const host = process.env.HOST ?? "127.0.0.1";
@@ -36,10 +51,19 @@ document.getElementById("f").onsubmit = (e) => {
 `;
 
 const members = new Set<Connection>();
+// Clustered: every worker's broadcast goes through the primary and comes back
+// to all workers (echo: this one too), so every tab sees one order.
+const bus = clusterBusAvailable() ? clusterChannel<string>("ws-chat", { echo: true }) : undefined;
+const name = (c: Connection): string => (bus ? `user${process.pid}.${c.id}` : `user${c.id}`);
 
-function broadcast(text: string): void {
+function deliver(text: string): void {
   for (const c of members) c.wsSend(text, WEBSOCKET_OP_TEXT);
 }
+function broadcast(text: string): void {
+  if (bus) bus.send(text);
+  else deliver(text);
+}
+bus?.onMessage(deliver);
 
 await init();
 const mgr = new Manager((conn, ev, data) => {
@@ -50,12 +74,12 @@ const mgr = new Manager((conn, ev, data) => {
     else conn.reply(404, "Not found\n");
   } else if (ev === MG_EV_WS_OPEN) {
     members.add(conn);
-    broadcast(`* user${conn.id} joined (${members.size} here)`);
+    broadcast(`* ${name(conn)} joined (${members.size} here${bus ? `, on worker ${process.pid}` : ""})`);
   } else if (ev === MG_EV_WS_MSG) {
     const msg = data as WsMessage;
-    if (msg.opcode === WEBSOCKET_OP_TEXT) broadcast(`user${conn.id}: ${msg.text}`);
+    if (msg.opcode === WEBSOCKET_OP_TEXT) broadcast(`${name(conn)}: ${msg.text}`);
   } else if (ev === MG_EV_CLOSE && members.delete(conn)) {
-    broadcast(`* user${conn.id} left`);
+    broadcast(`* ${name(conn)} left`);
   }
 });
 
@@ -64,8 +88,11 @@ mgr.onShutdown((signal) => {
 });
 
 const listener = mgr.listen(`http://${host}:${port}`);
-console.log(`Server running on http://${host}:${listener.localAddr.port}`);
+const { port: bound } = await listener.listening(); // in a cluster worker the bind completes later
+if (bus) console.log(`worker ${process.pid} listening on http://${host}:${bound}`);
+else console.log(`Server running on http://${host}:${bound}`);
 console.log("Press Ctrl+C to stop");
 const report = await mgr.run({ shutdownTimeoutMs: 5000 });
+bus?.close();
 console.log(`shutdown report: ${JSON.stringify(report)}`);
 console.log("Chat stopped");

@@ -44,6 +44,11 @@ const STR = "x" as never;
 const FUNCTIONS: Record<string, Calls> = {
   base64Decode: () => [() => api.base64Decode(5 as never)],
   base64Encode: () => [() => api.base64Encode(5 as never)],
+  clusterBrokerBus: () => [], // no arguments
+  clusterBusAvailable: () => [], // no arguments
+  clusterChannel: () => [() => api.clusterChannel(5 as never), () => api.clusterChannel("c", { maxPendingBytes: NEG })],
+  clusterSessionStore: () => [], // no arguments
+  clusterRelay: () => [() => api.clusterRelay(STR), () => api.clusterRelay({ maxPendingBytes: NEG }), () => api.clusterRelay({ mqttStore: STR })],
   crc32: () => [() => api.crc32(5 as never), () => api.crc32("a", NEG)],
   defaultTransport: () => [], // no arguments
   eventName: () => [() => api.eventName(STR)], // any number is named (MG_EV_UNKNOWN(n)), as the reference

@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { setPlatform } from "./core/platform";
 import { envVar, nodeNetwork, NODE_NETWORK_DEFAULTS } from "../shim/node";
 import { CLUSTER_DEFAULTS } from "./cluster/cluster";
+import { CLUSTER_CHANNEL_DEFAULTS } from "./cluster/bus";
+import { CLUSTER_RELAY_DEFAULTS } from "./cluster/relay";
 import { nodeUtilAccel } from "../shim/node-util";
 import { setUtilAccel } from "./util/util-accel";
 import { nodeFileSystem } from "../shim/node-fs";
@@ -49,6 +51,10 @@ export * from "./index";
 export { nodeNetwork, defaultTransport } from "../shim/node";
 export { runCluster, type Cluster, type ClusterOptions, type ClusterReport, type WorkerReport } from "./cluster/cluster";
 export type { NodeNetworkOptions, NodeTransport } from "../shim/node";
+export { clusterChannel, clusterBusAvailable, type ClusterChannel, type ClusterChannelOptions } from "./cluster/bus";
+export { clusterRelay, type ClusterRelay, type ClusterRelayOptions, type ClusterRelayStats } from "./cluster/relay";
+export { clusterBrokerBus, clusterSessionStore } from "./cluster/mqtt-cluster";
 
-/** Option defaults of the Node-only API (see DEFAULTS for the rest): `cluster` (ClusterOptions), `nodeNetwork`. */
-export const NODE_DEFAULTS = Object.freeze({ cluster: CLUSTER_DEFAULTS, nodeNetwork: NODE_NETWORK_DEFAULTS });
+/** Option defaults of the Node-only API (see DEFAULTS for the rest): `cluster` (ClusterOptions), `nodeNetwork`, `clusterChannel`, `clusterRelay`. */
+export const NODE_DEFAULTS = Object.freeze({ cluster: CLUSTER_DEFAULTS, nodeNetwork: NODE_NETWORK_DEFAULTS,
+  clusterChannel: CLUSTER_CHANNEL_DEFAULTS, clusterRelay: CLUSTER_RELAY_DEFAULTS });

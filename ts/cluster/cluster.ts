@@ -20,6 +20,7 @@ import { availableParallelism } from "node:os";
 import { describe, MongooseError, TypeError, RangeError } from "../core/errors"; // Node's argument-error codes
 import { WORKER_ENV, type ClusterMessage } from "./cluster-worker";
 import type { ForcedConnection, ShutdownReport } from "../lifecycle/shutdown";
+import { clusterRelay, type ClusterRelay, type ClusterRelayOptions } from "./relay";
 
 /** Defaults of ClusterOptions (also `NODE_DEFAULTS.cluster`); script, args, env: the primary's; workers: os.availableParallelism(). */
 export const CLUSTER_DEFAULTS = Object.freeze({
@@ -54,6 +55,8 @@ export interface ClusterOptions {
   restartDelayMs?: number;
   /** How long a reload waits for the new workers to be ready, ms (default 30_000). */
   readyTimeoutMs?: number;
+  /** Options of the message bus relay it starts (clusterRelay()). */
+  relay?: ClusterRelayOptions;
 }
 
 /** One worker's part of a ClusterReport. */
@@ -95,6 +98,8 @@ export interface Cluster {
   reload(): Promise<ClusterReport>;
   /** Fleet-wide graceful shutdown (as the first signal); resolves with `done`'s report. */
   shutdown(signal?: string): Promise<ClusterReport>;
+  /** The primary's message bus relay (clusterChannel() in the workers). */
+  readonly relay: ClusterRelay;
 }
 
 /** A worker's exit after a SIGKILL past the deadline still needs this long to be seen, ms. */
@@ -162,6 +167,7 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
   if (opts.script !== undefined && typeof opts.script !== "string") {
     throw new TypeError(`${op}: script must be a path, got ${describe(opts.script)}`);
   }
+  const relay = clusterRelay(opts.relay ?? {}); // before forking: it sets the serialization and the workers' environment
   cluster.setupPrimary({ exec: opts.script ?? process.argv[1], args: opts.args ?? process.argv.slice(2) });
 
   const live = new Map<number, Tracked>();
@@ -200,7 +206,7 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
   function send(t: Tracked, msg: ClusterMessage): void {
     if (t.worker.isConnected()) {
       try {
-        t.worker.send(msg);
+        t.worker.send(msg, () => undefined); // a failed write (EPIPE) is its exit's to report, not an 'error' event
       } catch {
         // The channel closed under us: its exit event follows.
       }
@@ -334,5 +340,6 @@ export function runCluster(opts: ClusterOptions = {}): Cluster {
     done,
     reload,
     shutdown,
+    relay,
   };
 }
