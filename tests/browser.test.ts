@@ -41,6 +41,8 @@ const CASES = [
   "utilities from the core: JSON, base64, SHA-256, match, Rpc",
   "static files: a packed web root through serveDir",
   "mqtt over websocket: mqttListen(ws://) and mqttConnect(ws://) in one tab",
+  "mqtt broker in a tab: mqtt:// and ws:// clients exchange QoS 0/1/2 and retained messages",
+  "mqtt broker in a tab: a persistent session gets its queued QoS 1 messages on reconnect",
 ];
 
 interface PageCase { name: string; result: string; ms: number; detail: string }

@@ -5,6 +5,8 @@
 // for tests/browser.test.ts. Every case is bounded in time and cleans up the
 // Managers it started, pass or fail.
 
+import { brokerCases } from "./suite-broker.mjs";
+
 const CASE_TIMEOUT_MS = 10_000;
 const results = { done: false, passed: 0, failed: 0, cases: [] };
 window.__results = results;
@@ -664,6 +666,8 @@ test("mqtt over websocket: mqttListen(ws://) and mqttConnect(ws://) in one tab",
   assertEq(cli.errors, [], "errors");
   return "QoS 0/1/2 over ws:// in the tab";
 });
+
+brokerCases({ test, assert, assertEq, until, driven, cleanup: (fn) => cleanups.push(fn), lib: () => mg });
 
 // ---- runner ------------------------------------------------------------------------
 
