@@ -28,11 +28,13 @@ const BLOB_SHA = sha256(BLOB);
 const STREAM_CHUNK = 64 * 1024;
 /**
  * Bystander responses must stay fast while a peer is stalled (a blocked
- * event loop fails this): 500 ms, plus twice what a separate process's
- * timers were late meanwhile (a busy machine delays everyone; only our own
- * blocking is the server's fault).
+ * event loop fails this): 1 s, plus twice what a separate process's timers
+ * were late meanwhile (a busy machine delays everyone; only our own blocking
+ * is the server's fault). The probe sleeps between ticks, so the scheduler
+ * favours it over the busy test process: under the full suite on 2 cores the
+ * bystander saw 614 ms while the probe saw 8 ms, hence 1 s and not 500 ms.
  */
-const bystanderMaxLatency = (): number => 500 + 2 * lag.maxMs;
+const bystanderMaxLatency = (): number => 1000 + 2 * lag.maxMs;
 let lag: LagProbe;
 
 let adv: AdversaryServer;
