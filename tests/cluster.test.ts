@@ -5,11 +5,12 @@
 // fleet gracefully with one report that adds up the workers' reports, and a
 // Ctrl+C delivered twice (terminal + npm) is one press. Runs
 // over both transports (the jest projects pass TSMONGOOSE_TRANSPORT on).
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { init, Manager, MongooseError } from "tsmongoose";
+import { killAll, start, until } from "./helpers/fleet";
 
 const ROOT = join(__dirname, "..");
 const SCRIPT = join(ROOT, "build", "examples", "cluster.mjs");
@@ -23,55 +24,20 @@ interface Fleet {
   waitFor(re: RegExp, count?: number, ms?: number): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const c of running) {
-    if (c.exitCode === null && c.signalCode === null) {
-      try { process.kill(-c.pid!, "SIGKILL"); } catch { c.kill("SIGKILL"); }
-    }
-  }
-  running.clear();
-});
+afterEach(killAll);
 
 beforeAll(() => {
   if (!existsSync(SCRIPT)) throw new Error(`${SCRIPT} is missing: build first (npm run build)`);
 });
 
-function startFleet(workers: number, env: Record<string, string> = {}): Promise<Fleet> {
-  // Its own process group, so the afterEach can kill the primary and its workers together.
-  const child = spawn(process.execPath, [SCRIPT], {
-    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: "0", WORKERS: String(workers), SHUTDOWN_TIMEOUT_MS: "10000", ...env },
-  });
-  running.add(child);
-  let out = "";
-  const waiters = new Set<() => void>();
-  const onData = (d: string): void => { out += d; for (const w of [...waiters]) w(); };
-  child.stdout!.setEncoding("utf8").on("data", onData);
-  child.stderr!.setEncoding("utf8").on("data", onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on("exit", (code, signal) => resolve({ code, signal }));
-  });
-  const waitFor = (re: RegExp, count = 1, ms = 15_000): Promise<void> => new Promise((resolve, reject) => {
-    const g = new RegExp(re.source, "g");
-    const check = (): void => {
-      if ((out.match(g) ?? []).length < count) return;
-      waiters.delete(check);
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      waiters.delete(check);
-      reject(new Error(`no ${count}x ${re} within ${ms} ms; output:\n${out}`));
-    }, ms);
-    waiters.add(check);
-    check();
-  });
-  return waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, workers).then(() => {
-    const ports = [...out.matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
-    if (new Set(ports).size !== 1) throw new Error(`workers report different ports: ${ports.join(", ")}`);
-    return { child, port: ports[0], out: () => out, exited, waitFor };
-  });
+async function startFleet(workers: number, env: Record<string, string> = {}): Promise<Fleet> {
+  // Its own process group (fleet.ts), so the afterEach can kill the primary and its workers together.
+  const p = start(SCRIPT, { PORT: "0", WORKERS: String(workers), SHUTDOWN_TIMEOUT_MS: "10000", ...env }, ROOT);
+  const waitFor = async (re: RegExp, count = 1, ms = 15_000): Promise<void> => { await p.waitFor(re, count, ms); };
+  await waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, workers);
+  const ports = [...p.out().matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+  if (new Set(ports).size !== 1) throw new Error(`workers report different ports: ${ports.join(", ")}`);
+  return { child: p.child, port: ports[0], out: p.out, exited: p.exited, waitFor };
 }
 
 /** Pids that answered `n` requests, each on a fresh connection. */
@@ -83,15 +49,6 @@ async function pidsOf(port: number, n: number): Promise<Set<string>> {
     if (m) pids.add(m[1]);
   }
   return pids;
-}
-
-/** Resolves once `cond()` holds (checked every 10 ms); throws after `ms`. */
-async function until(cond: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${cond}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function workerPids(out: string): string[] {
@@ -200,12 +157,12 @@ test("SIGHUP reload under pooled keep-alive load: every worker replaced, no requ
   const stopped = new Promise<void>((r) => { stop = r; });
   const tally: LoadTally = { ok: 0, failures: [], pids: new Set() };
   const loading = load(f.port, 8, stopped, tally);
-  await until(() => tally.ok >= 50);
+  await until(() => tally.ok >= 50, 15_000, "50 answers under load");
   f.child.kill("SIGHUP");
   await f.waitFor(/listening on/, 4);
   await f.waitFor(/report: \{"signal":"SIGHUP"/, 2);
   const okAtReload = tally.ok;
-  await until(() => tally.ok >= okAtReload + 50); // the new workers carry the load
+  await until(() => tally.ok >= okAtReload + 50, 15_000, "50 more answers after SIGHUP"); // the new workers carry the load
   stop();
   const r = await loading;
   expect(r.failures).toEqual([]);

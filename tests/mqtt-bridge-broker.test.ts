@@ -5,40 +5,19 @@
 import { spawn } from "node:child_process";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { Manager, MqttBridge, MqttBroker, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_SUBACK } from "tsmongoose";
+import { MqttBridge, MqttBroker, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MQTT_CMD_SUBACK } from "tsmongoose";
 import type { Connection, MqttBridgeOptions, MqttMessage } from "tsmongoose";
-import { makeManager, backgroundPoll } from "./helpers/server";
 import { makeCerts } from "./helpers/certs";
-import { ensureTool, freePort, requireToolPath, runTool, startMosquitto, until, type Mosquitto } from "./helpers/mqtt-bridge-peers";
+import { freePort, mqttTestBed, requireToolPath, runTool, until } from "./helpers/mqtt-bridge-peers";
 
 interface Client { conn: Connection; subacks: number; msgs: { topic: string; text: string; qos: number }[]; closed: boolean }
 
-let mgr: Manager;
-let loop: { stop(): Promise<void> };
-const stops: (() => Promise<void>)[] = [];
-
-beforeAll(() => ensureTool("mosquitto"), 300_000);
-
-beforeEach(async () => {
-  mgr = await makeManager();
-  loop = backgroundPoll(mgr, 10);
-});
-
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-  if (!mgr.closed) mgr.close();
-  await loop.stop();
-});
-
-async function mosquitto(conf = ""): Promise<Mosquitto> {
-  const m = await startMosquitto(conf);
-  stops.push(() => m.stop());
-  return m;
-}
+const bed = mqttTestBed({ stopsFirst: true });
+const { stops, mosquitto } = bed;
 
 /** Our broker on a free loopback port. */
 async function ourBroker(): Promise<{ broker: MqttBroker; url: string; port: number }> {
-  const broker = new MqttBroker(mgr);
+  const broker = new MqttBroker(bed.mgr);
   stops.push(() => broker.close());
   const { port } = await broker.listen("mqtt://127.0.0.1:0").listening();
   return { broker, url: `mqtt://127.0.0.1:${port}`, port };
@@ -46,7 +25,7 @@ async function ourBroker(): Promise<{ broker: MqttBroker; url: string; port: num
 
 async function client(url: string, filters: string[], version: 4 | 5 = 4): Promise<Client> {
   const c: Client = { conn: undefined as unknown as Connection, subacks: 0, msgs: [], closed: false };
-  c.conn = mgr.mqttConnect(url, {
+  c.conn = bed.mgr.mqttConnect(url, {
     version,
     handler: (conn, ev, data) => {
       if (ev === MG_EV_MQTT_CMD && (data as MqttMessage).cmd === MQTT_CMD_SUBACK) c.subacks++;
@@ -80,7 +59,7 @@ async function pub(port: number, topic: string, text: string, qos = 1): Promise<
 const texts = (c: Client): string[] => c.msgs.map((g) => g.text);
 
 function bridge(opts: MqttBridgeOptions): MqttBridge {
-  const b = new MqttBridge(mgr, opts);
+  const b = new MqttBridge(bed.mgr, opts);
   stops.push(() => b.close());
   return b;
 }
@@ -219,7 +198,7 @@ test("mqtts:// upstream: verified against the given CA; an unknown CA never conn
 test("close() right after a burst: every message the bridge took reaches the upstream before its DISCONNECT", async () => {
   const central = await mosquitto("max_inflight_messages 5");
   const { broker } = await ourBroker();
-  const b = new MqttBridge(mgr, { local: broker, remote: { url: central.url, version: 5, clientId: "burst-close" }, topics: [{ pattern: "burst/#", qos: 1 }] });
+  const b = new MqttBridge(bed.mgr, { local: broker, remote: { url: central.url, version: 5, clientId: "burst-close" }, topics: [{ pattern: "burst/#", qos: 1 }] });
   stops.push(() => b.close());
   await until(() => b.status().state === "connected", "the bridge to connect");
   const onCentral = await client(central.url, ["burst/#"]);

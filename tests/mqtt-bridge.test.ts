@@ -9,41 +9,20 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Manager, MqttBridge, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MQTT_CMD_SUBACK } from "tsmongoose";
+import { MqttBridge, MG_EV_CLOSE, MG_EV_MQTT_CMD, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MQTT_CMD_SUBACK } from "tsmongoose";
 import type { Connection, MqttBridgeEvent, MqttBridgeOptions, MqttConnectOptions, MqttMessage } from "tsmongoose";
-import { makeManager, backgroundPoll } from "./helpers/server";
-import { ensureTool, freePort, requireToolPath, runTool, startMosquitto, until, type Mosquitto } from "./helpers/mqtt-bridge-peers";
+import { freePort, mqttTestBed, requireToolPath, runTool, startMosquitto, until, type Mosquitto } from "./helpers/mqtt-bridge-peers";
 
 interface Got { topic: string; text: string; qos: number; retain: boolean }
 interface Client { conn: Connection; open: boolean; subacks: number; msgs: Got[]; closed: boolean }
 
-let mgr: Manager;
-let loop: { stop(): Promise<void> };
-const stops: (() => Promise<void>)[] = [];
-
-beforeAll(() => ensureTool("mosquitto"), 300_000);
-
-beforeEach(async () => {
-  mgr = await makeManager();
-  loop = backgroundPoll(mgr, 10);
-});
-
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-  if (!mgr.closed) mgr.close();
-  await loop.stop();
-});
-
-async function mosquitto(conf = ""): Promise<Mosquitto> {
-  const m = await startMosquitto(conf);
-  stops.push(() => m.stop());
-  return m;
-}
+const bed = mqttTestBed({ stopsFirst: true });
+const { stops, mosquitto } = bed;
 
 /** An outside client (our own MQTT client) that records what it receives. */
 async function client(url: string, filters: string[], opts: MqttConnectOptions = {}): Promise<Client> {
   const c: Client = { conn: undefined as unknown as Connection, open: false, subacks: 0, msgs: [], closed: false };
-  c.conn = mgr.mqttConnect(url, {
+  c.conn = bed.mgr.mqttConnect(url, {
     ...opts,
     handler: (conn, ev, data) => {
       if (ev === MG_EV_MQTT_OPEN) {
@@ -62,7 +41,7 @@ async function client(url: string, filters: string[], opts: MqttConnectOptions =
 }
 
 function bridge(opts: MqttBridgeOptions): { b: MqttBridge; events: MqttBridgeEvent[] } {
-  const b = new MqttBridge(mgr, opts);
+  const b = new MqttBridge(bed.mgr, opts);
   const events: MqttBridgeEvent[] = [];
   b.on((e) => events.push(e));
   stops.push(() => b.close());
@@ -252,15 +231,15 @@ test("close(): DISCONNECT on both sides, nothing left: no connection, no reconne
   await connected(b);
   await b.close();
   expect(b.status().state).toBe("closed");
-  expect(mgr.connections).toEqual([]);
+  expect(bed.mgr.connections).toEqual([]);
   await until(() => /Client closing-edge disconnected\./.test(central.log()), "mosquitto to log the DISCONNECT");
   expect(central.log()).not.toMatch(/Client closing-edge closed its connection/);
   // Closing while the upstream is down cancels the pending reconnect.
-  const down = new MqttBridge(mgr, { local: edge.url, remote: { url: `mqtt://127.0.0.1:${await freePort()}` }, topics: [{ pattern: "a" }], reconnect: { minMs: 60_000 } });
+  const down = new MqttBridge(bed.mgr, { local: edge.url, remote: { url: `mqtt://127.0.0.1:${await freePort()}` }, topics: [{ pattern: "a" }], reconnect: { minMs: 60_000 } });
   await until(() => down.status().state === "reconnecting", "a failed first attempt");
   await down.close();
-  expect(mgr.connections).toEqual([]);
-  expect((mgr as unknown as { _timers: Set<unknown> })._timers.size).toBe(0);
+  expect(bed.mgr.connections).toEqual([]);
+  expect((bed.mgr as unknown as { _timers: Set<unknown> })._timers.size).toBe(0);
 });
 
 test("argument errors", () => {
@@ -281,8 +260,8 @@ test("argument errors", () => {
     [{ ...ok, name: "a/b" }, "ERR_INVALID_ARG_VALUE"],
   ];
   for (const [opts, code] of bad) {
-    expect(() => new MqttBridge(mgr, opts as MqttBridgeOptions)).toThrow(expect.objectContaining({ code }));
+    expect(() => new MqttBridge(bed.mgr, opts as MqttBridgeOptions)).toThrow(expect.objectContaining({ code }));
   }
   expect(() => new MqttBridge("mgr" as never, ok)).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG_TYPE" }));
-  expect(mgr.connections).toEqual([]); // nothing started
+  expect(bed.mgr.connections).toEqual([]); // nothing started
 });

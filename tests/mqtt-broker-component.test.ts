@@ -8,18 +8,12 @@ import {
   Manager, memoryNetwork, MemorySessionStore, MG_EV_MQTT_MSG, MG_EV_MQTT_OPEN, MqttBroker,
   type MqttBrokerMessage, type MqttBusMessage, type MqttBrokerBus, type MqttMessage, type MqttStoredSession,
 } from "tsmongoose";
-import { startBroker, stopBrokers } from "./helpers/broker";
-import { closeClients, jsConnect } from "./helpers/mqtt-js";
+import { cleanBrokerTests, raw, startBroker } from "./helpers/broker";
+import { jsConnect } from "./helpers/mqtt-js";
 import { until } from "./helpers/mqtt-peers";
-import { RawMqtt, subscribePacket } from "./helpers/mqtt-raw";
+import { subscribePacket } from "./helpers/mqtt-raw";
 
-const raws = new Set<RawMqtt>();
-afterEach(async () => {
-  closeClients();
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await stopBrokers();
-});
+afterEach(cleanBrokerTests);
 
 test("broker.publish and broker.subscribe: in process, both ways, with noLocal", async () => {
   const b = await startBroker();
@@ -127,8 +121,7 @@ test("close(): stop accepting, deliver what is owed, DISCONNECT 0x8B (3.1.1: clo
   const v4 = await jsConnect(b.url, { protocolVersion: 4, clientId: "four", clean: false });
   const v4closed = new Promise<void>((r) => v4.c.stream.once("close", () => r()));
   // A slow subscriber: holds its PUBACK until the broker is closing.
-  const slow = new RawMqtt(b.port);
-  raws.add(slow);
+  const slow = raw(b.port);
   await slow.connect({ version: 4, clientId: "slow", clean: false });
   slow.send(subscribePacket(1, [["c/#", 1]], 4));
   await slow.next((p) => p.type === 9);

@@ -4,24 +4,12 @@
 // rest is forwarded with the time left), topic aliases to the client, the
 // keep alive cap (Server Keep Alive, a silent client closed after 1.5x), and
 // what CONNACK advertises.
-import { startBroker, stopBrokers } from "./helpers/broker";
-import { closeClients, jsConnect } from "./helpers/mqtt-js";
+import { cleanBrokerTests, raw, startBroker } from "./helpers/broker";
+import { jsConnect } from "./helpers/mqtt-js";
 import { until } from "./helpers/mqtt-peers";
-import { ackPacket, propValues, prop, props, publishPacket, RawMqtt, subscribePacket } from "./helpers/mqtt-raw";
+import { ackPacket, propValues, prop, props, publishPacket, subscribePacket } from "./helpers/mqtt-raw";
 
-const raws = new Set<RawMqtt>();
-afterEach(async () => {
-  closeClients();
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await stopBrokers();
-});
-
-function raw(port: number): RawMqtt {
-  const r = new RawMqtt(port);
-  raws.add(r);
-  return r;
-}
+afterEach(cleanBrokerTests);
 
 test("the client's Receive Maximum: never more QoS 1/2 in flight to it; the rest follows each PUBACK", async () => {
   const b = await startBroker();

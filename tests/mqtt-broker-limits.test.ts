@@ -3,24 +3,12 @@
 // own counts (stats()) bounded: queued messages and bytes per session,
 // in-flight per client, retained count and bytes, sessions, subscriptions per
 // client, packet size (MQTT 5: 0x97 quota exceeded, 0x95 packet too large).
-import { startBroker, stopBrokers } from "./helpers/broker";
-import { closeClients, jsConnect, jsRefused } from "./helpers/mqtt-js";
+import { cleanBrokerTests, raw, startBroker } from "./helpers/broker";
+import { jsConnect, jsRefused } from "./helpers/mqtt-js";
 import { until } from "./helpers/mqtt-peers";
-import { publishPacket, RawMqtt, subscribePacket } from "./helpers/mqtt-raw";
+import { publishPacket, subscribePacket } from "./helpers/mqtt-raw";
 
-const raws = new Set<RawMqtt>();
-afterEach(async () => {
-  closeClients();
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await stopBrokers();
-});
-
-function raw(port: number): RawMqtt {
-  const r = new RawMqtt(port);
-  raws.add(r);
-  return r;
-}
+afterEach(cleanBrokerTests);
 
 test("queued messages and bytes per session: an offline session keeps at most the limit; the online subscriber gets everything", async () => {
   const b = await startBroker({ limits: { maxQueuedMessages: 50, maxQueuedBytes: 40 * 100 } });

@@ -4,18 +4,15 @@
 // subscriptions kept, QoS 1/2 queued while offline, resent on reconnect with
 // DUP (4.4.0-1), PUBREL resent, expiry, takeover (MQTT 5: DISCONNECT 0x8E).
 import mqtt from "mqtt";
-import { startBroker, stopBrokers } from "./helpers/broker";
-import { ackPacket, props, prop, RawMqtt, subscribePacket } from "./helpers/mqtt-raw";
+import { cleanBrokerTests, raw, startBroker } from "./helpers/broker";
+import { ackPacket, props, prop, subscribePacket } from "./helpers/mqtt-raw";
 import { until } from "./helpers/mqtt-peers";
 
 const clients = new Set<{ end(force?: boolean): unknown }>();
-const raws = new Set<RawMqtt>();
 afterEach(async () => {
   for (const c of clients) c.end(true);
   clients.clear();
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await stopBrokers();
+  await cleanBrokerTests();
 });
 
 interface Got { topic: string; text: string; qos: number }
@@ -31,12 +28,6 @@ async function connect(url: string, opts: mqtt.IClientOptions): Promise<{ c: mqt
     c.once("error", reject);
   });
   return { c, present, got };
-}
-
-function raw(port: number): RawMqtt {
-  const r = new RawMqtt(port);
-  raws.add(r);
-  return r;
 }
 
 describe.each([4, 5] as const)("mqtt.js, MQTT version %d", (version) => {

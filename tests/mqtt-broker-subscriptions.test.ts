@@ -3,24 +3,12 @@
 // identifiers, shared subscriptions ($share/group/filter), overlapping
 // subscriptions (one delivery, highest QoS, every matching id), topic filter
 // validation (SUBACK 0x8F / 0x80) and `$` topics, against mqtt.js and raw bytes.
-import { startBroker, stopBrokers } from "./helpers/broker";
-import { closeClients, jsConnect } from "./helpers/mqtt-js";
+import { cleanBrokerTests, raw, startBroker } from "./helpers/broker";
+import { jsConnect } from "./helpers/mqtt-js";
 import { until } from "./helpers/mqtt-peers";
-import { RawMqtt, subscribePacket, propValues, props, prop } from "./helpers/mqtt-raw";
+import { subscribePacket, propValues, props, prop } from "./helpers/mqtt-raw";
 
-const raws = new Set<RawMqtt>();
-afterEach(async () => {
-  closeClients();
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await stopBrokers();
-});
-
-function raw(port: number): RawMqtt {
-  const r = new RawMqtt(port);
-  raws.add(r);
-  return r;
-}
+afterEach(cleanBrokerTests);
 
 test("No Local: a client's own publishes are not sent back to it on that subscription", async () => {
   const b = await startBroker();

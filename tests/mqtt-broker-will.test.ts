@@ -3,24 +3,12 @@
 // DISCONNECT (0x00), sent on DISCONNECT 0x04; Will Delay Interval (cancelled
 // when the session resumes, sent at session expiry if that comes first); the
 // will's properties travel with it.
-import { startBroker, stopBrokers } from "./helpers/broker";
-import { closeClients, jsConnect } from "./helpers/mqtt-js";
+import { cleanBrokerTests, raw, startBroker } from "./helpers/broker";
+import { jsConnect } from "./helpers/mqtt-js";
 import { until } from "./helpers/mqtt-peers";
-import { packet, prop, props, RawMqtt } from "./helpers/mqtt-raw";
+import { packet, prop, props } from "./helpers/mqtt-raw";
 
-const raws = new Set<RawMqtt>();
-afterEach(async () => {
-  closeClients();
-  await Promise.all([...raws].map((r) => r.close()));
-  raws.clear();
-  await stopBrokers();
-});
-
-function raw(port: number): RawMqtt {
-  const r = new RawMqtt(port);
-  raws.add(r);
-  return r;
-}
+afterEach(cleanBrokerTests);
 
 describe.each([4, 5] as const)("MQTT %d", (version) => {
   test("a will is sent when the connection drops, not after a clean DISCONNECT", async () => {

@@ -7,8 +7,8 @@ import {
   MQTT_PROP_TYPE_STRING, MQTT_PROP_TYPE_STRING_PAIR, MQTT_PROP_TYPE_INT, MQTT_PROP_TYPE_VARIABLE_INT, ConnectionClosedError,
 } from "tsmongoose";
 import type { Connection, MqttMessage, MqttConnectOptions } from "tsmongoose";
-import { makeManager, backgroundPoll } from "./helpers/server";
-import { ensureTool, startMosquitto, startAedes, until, type Mosquitto } from "./helpers/mqtt-peers";
+import { backgroundPoll } from "./helpers/server";
+import { mqttTestBed, startAedes, until } from "./helpers/mqtt-peers";
 
 interface Got { topic: string; text: string; qos: number; retain: boolean; dup: boolean; props: ReturnType<MqttMessage["properties"]> }
 
@@ -22,33 +22,12 @@ interface Client {
   closed: boolean;
 }
 
-let mgr: Manager;
-let loop: { stop(): Promise<void> };
-const stops: (() => Promise<void>)[] = [];
-
-// mosquitto comes from the set-up (scripts/tools.sh); missing, this fails at once.
-beforeAll(() => ensureTool("mosquitto"), 300_000);
-
-beforeEach(async () => {
-  mgr = await makeManager();
-  loop = backgroundPoll(mgr, 10);
-});
-
-afterEach(async () => {
-  if (!mgr.closed) mgr.close();
-  await loop.stop();
-  for (const s of stops.splice(0).reverse()) await s();
-});
-
-async function mosquitto(conf = ""): Promise<Mosquitto> {
-  const m = await startMosquitto(conf);
-  stops.push(() => m.stop());
-  return m;
-}
+const bed = mqttTestBed({ stopsFirst: false });
+const { stops, mosquitto } = bed;
 
 function client(url: string, opts: MqttConnectOptions = {}): Client {
   const c: Client = { conn: undefined as unknown as Connection, opened: [], errors: [], cmds: [], msgs: [], closed: false };
-  c.conn = mgr.mqttConnect(url, {
+  c.conn = bed.mgr.mqttConnect(url, {
     ...opts,
     handler: (_conn, ev, data) => {
       if (ev === MG_EV_MQTT_OPEN) c.opened.push(data as number);
@@ -166,7 +145,7 @@ describe.each([4, 5] as const)("against mosquitto, MQTT version %d", (version) =
     const first = client(m.url, opts);
     await opened(first);
     // Queue two publishes and drop the connection before a byte leaves.
-    mgr.timerAdd(0, () => {
+    bed.mgr.timerAdd(0, () => {
       first.conn.mqttPub("p/one", "again-1", { qos: 1 });
       first.conn.mqttPub("p/two", "again-2", { qos: 2 });
       first.conn.close();
@@ -275,7 +254,7 @@ test("graceful shutdown: clients send DISCONNECT, so no will is published", asyn
   await opened(c);
   c.conn.mqttPub("sd/marker", "before");
   await until(() => got.includes("before"), "marker");
-  await mgr.shutdown({ timeoutMs: 2000 });
+  await bed.mgr.shutdown({ timeoutMs: 2000 });
   await until(() => /Client \S+ disconnected\./.test(m.log()), "mosquitto logs a clean disconnect", 5000);
   await new Promise((r) => setTimeout(r, 300));
   expect(got).toEqual(["before"]);
@@ -298,10 +277,10 @@ describe("against aedes (3.1.1)", () => {
 });
 
 test("bad arguments throw TypeError / RangeError naming the value", async () => {
-  expect(() => mgr.mqttConnect("http://127.0.0.1:1")).toThrow(TypeError);
-  expect(() => mgr.mqttConnect("mqtt://127.0.0.1:1", { version: 3 as never })).toThrow(/version must be 4 or 5, got 3/);
-  expect(() => mgr.mqttConnect("mqtt://127.0.0.1:1", { keepalive: -1 })).toThrow(RangeError);
-  const c = mgr.mqttConnect("mqtt://127.0.0.1:1", { handler: () => undefined });
+  expect(() => bed.mgr.mqttConnect("http://127.0.0.1:1")).toThrow(TypeError);
+  expect(() => bed.mgr.mqttConnect("mqtt://127.0.0.1:1", { version: 3 as never })).toThrow(/version must be 4 or 5, got 3/);
+  expect(() => bed.mgr.mqttConnect("mqtt://127.0.0.1:1", { keepalive: -1 })).toThrow(RangeError);
+  const c = bed.mgr.mqttConnect("mqtt://127.0.0.1:1", { handler: () => undefined });
   expect(() => c.mqttPub("a/+", "x")).toThrow(/wildcards/);
   expect(() => c.mqttPub("a", "x", { qos: 3 as never })).toThrow(/qos must be an integer in 0..2, got 3/);
   expect(() => c.mqttSub("")).toThrow(TypeError);

@@ -15,58 +15,20 @@
 // itself slower over `ws`, which moves part 1's numbers too).
 // Environment: BENCH_MQTT_SECONDS (5), BENCH_MQTT_ROUNDS (1), BENCH_MQTT_WS_ONLY
 // (a comma list of the broker names below, to run some of them; no ratios then).
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { dirname, join } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuSeconds, here, median, PIN, pinned, root, start } from "./mqtt-common.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
 const env = process.env;
 const SECONDS = Number(env.BENCH_MQTT_SECONDS || 5);
 const ROUNDS = Number(env.BENCH_MQTT_ROUNDS || 1);
-const canPin = () => cpus().length >= 2 && spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
-const PIN = env.BENCH_PIN === undefined || env.BENCH_PIN === "" ? canPin() : env.BENCH_PIN === "1";
-const pinned = (cpu, cmd, args) => (PIN ? ["taskset", ["-c", String(cpu), cmd, ...args]] : [cmd, args]);
 
-/** Start a broker; resolve once `ready` matches its stdout, with the URL it builds from the match. */
-function start(args, ready, url, extraEnv) {
-  const [c, a] = pinned(0, process.execPath, args);
-  const child = spawn(c, a, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${out}`)), 15_000);
-    const check = (d) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, url: url(m), stop: () => stop(child) }); }
-    };
-    child.stdout.on("data", check);
-    child.stderr.on("data", (d) => { out += d.toString(); });
-    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${args[0]} exited (${code}): ${out}`)); });
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.removeAllListeners("exit");
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
-  });
-}
-
-/** CPU seconds (user + system) process `pid` has used, from /proc; NaN where there is none. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
+/** Start a broker on CPU 0; resolve once `ready` matches its output, with the URL it builds from the match. */
+async function startBroker(args, ready, url, extraEnv) {
+  const b = await start(0, process.execPath, args, ready, extraEnv);
+  return { child: b.child, url: url(b.match), stop: b.stop };
 }
 
 /** mqtt-load.mjs against `url`; adds brokerCpuUs, the broker's CPU per delivery over the measured window. */
@@ -91,13 +53,12 @@ function runLoad(url, qos, brokerPid) {
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const example = join(root, "build", "examples", "mqtt-broker.mjs");
 const BROKERS = {
-  "tsmongoose tcp": () => start([example], /running on (mqtt:\/\/127\.0\.0\.1:\d+)/, (m) => m[1], { PORT: "0" }),
-  "tsmongoose ws": () => start([example], /running on (ws:\/\/127\.0\.0\.1:\d+\/mqtt)/, (m) => m[1], { PORT: "0", WS_PORT: "0" }),
-  "aedes tcp": () => start([join(root, "tests", "fixtures", "aedes-broker.mjs")], /aedes listening on (\d+)/, (m) => `mqtt://127.0.0.1:${m[1]}`, { PORT: "0" }),
-  "aedes ws": () => start([join(root, "tests", "fixtures", "aedes-ws-broker.mjs")], /aedes ws listening on (\d+)/, (m) => `ws://127.0.0.1:${m[1]}/mqtt`, { PORT: "0" }),
+  "tsmongoose tcp": () => startBroker([example], /running on (mqtt:\/\/127\.0\.0\.1:\d+)/, (m) => m[1], { PORT: "0" }),
+  "tsmongoose ws": () => startBroker([example], /running on (ws:\/\/127\.0\.0\.1:\d+\/mqtt)/, (m) => m[1], { PORT: "0", WS_PORT: "0" }),
+  "aedes tcp": () => startBroker([join(root, "tests", "fixtures", "aedes-broker.mjs")], /aedes listening on (\d+)/, (m) => `mqtt://127.0.0.1:${m[1]}`, { PORT: "0" }),
+  "aedes ws": () => startBroker([join(root, "tests", "fixtures", "aedes-ws-broker.mjs")], /aedes ws listening on (\d+)/, (m) => `ws://127.0.0.1:${m[1]}/mqtt`, { PORT: "0" }),
 };
 
 const ONLY = env.BENCH_MQTT_WS_ONLY ? env.BENCH_MQTT_WS_ONLY.split(",") : undefined;
@@ -110,8 +71,8 @@ export async function benchMqttWs() {
   for (const qos of [0, 1]) {
     const runs = Object.fromEntries(Object.keys(BROKERS).map((k) => [k, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, startBroker] of Object.entries(BROKERS)) {
-        const b = await startBroker();
+      for (const [name, launch] of Object.entries(BROKERS)) {
+        const b = await launch();
         try {
           runs[name].push(await runLoad(b.url, qos, b.child.pid));
         } finally {

@@ -8,28 +8,16 @@
 // (with settle: after every accepted connection is gone and a few full GCs);
 // { cmd: "stop" } closes the manager and exits.
 "use strict";
-const path = require("node:path");
 
-// The core's own heap counter (mgx_heap_used) is not public API: capture the
-// WebAssembly instance as the package creates it.
-let core;
-const originalInstantiate = WebAssembly.instantiate.bind(WebAssembly);
-WebAssembly.instantiate = async (...args) => {
-  const r = await originalInstantiate(...args);
-  const inst = r instanceof WebAssembly.Instance ? r : r.instance;
-  if (inst && typeof inst.exports.mgx_heap_used === "function") core = inst.exports;
-  return r;
-};
-
-const dist = process.env.TSMONGOOSE_DIST || path.join(__dirname, "..", "..", "dist", "index.cjs");
-const { init, Manager, MG_EV_HTTP_MSG } = require(dist);
+const { pkg, core, run } = require("./core-child.cjs");
+const { init, Manager, MG_EV_HTTP_MSG } = pkg;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   if (typeof global.gc !== "function") throw new Error("memory-child: run with --expose-gc");
   await init();
-  if (!core) throw new Error("memory-child: could not capture the core's exports");
+  if (!core()) throw new Error("memory-child: could not capture the core's exports");
   let requests = 0;
   const mgr = new Manager((c, ev) => {
     if (ev === MG_EV_HTTP_MSG) {
@@ -54,8 +42,8 @@ async function main() {
       }
       const mu = process.memoryUsage();
       process.send({
-        id: m.id, coreHeap: core.mgx_heap_used(), rss: mu.rss, jsHeap: mu.heapUsed, arrayBuffers: mu.arrayBuffers,
-        wasmMemory: core.memory.buffer.byteLength, conns: accepted(), requests,
+        id: m.id, coreHeap: core().mgx_heap_used(), rss: mu.rss, jsHeap: mu.heapUsed, arrayBuffers: mu.arrayBuffers,
+        wasmMemory: core().memory.buffer.byteLength, conns: accepted(), requests,
       });
     } else if (m.cmd === "stop") {
       mgr.close();
@@ -65,7 +53,4 @@ async function main() {
   process.send({ ready: true, port: listener.localAddr.port });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+run(main);

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Manager } from "tsmongoose";
+import { backgroundPoll, makeManager } from "./server";
 import { requireTool } from "./tools";
 
 const ROOT = join(__dirname, "..", "..");
@@ -53,16 +55,23 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Start mosquitto on a free loopback port (anonymous, no persistence on disk). */
-export async function startMosquitto(extraConfig = ""): Promise<Mosquitto> {
+/**
+ * Start mosquitto -v on `at.port` (default: a free one; anonymous, no
+ * persistence unless the config sets it) with its config in `at.dir`
+ * (default: a temporary directory removed by stop()). With a port given
+ * there is no retry on another one: the caller wants that one (an upstream
+ * that goes away and comes back on the same port and persistence directory).
+ */
+export async function startMosquitto(extraConfig = "", at: { port?: number; dir?: string } = {}): Promise<Mosquitto> {
   ensureTool("mosquitto");
-  const dir = mkdtempSync(join(tmpdir(), "tsmongoose-mosq-"));
+  const ownDir = at.dir === undefined;
+  const dir = at.dir ?? mkdtempSync(join(tmpdir(), "tsmongoose-mosq-"));
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const conf = join(dir, "mosquitto.conf");
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${extraConfig}\n`);
-    const bin = requireTool("mosquitto");
-    const child = spawn(bin, ["-c", conf, "-v"], { stdio: ["ignore", "pipe", "pipe"] });
+    const port = at.port ?? (await freePort());
+    const conf = join(dir, `mosquitto-${port}.conf`);
+    const persistence = /^persistence /m.test(extraConfig) ? "" : "persistence false\n";
+    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\n${persistence}${extraConfig}\n`);
+    const child = spawn(requireTool("mosquitto"), ["-c", conf, "-v"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
     child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
@@ -72,24 +81,24 @@ export async function startMosquitto(extraConfig = ""): Promise<Mosquitto> {
     } catch (err) {
       child.kill("SIGKILL");
       await exited;
-      if (attempt < 3) continue; // the port was taken meanwhile
-      rmSync(dir, { recursive: true, force: true });
+      if (at.port === undefined && attempt < 3) continue; // the port was taken meanwhile
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
       throw new Error(`mosquitto did not start: ${String(err)}\n${out}`);
     }
+    let stopped: Promise<void> | undefined;
     return {
       port,
       url: `mqtt://127.0.0.1:${port}`,
       log: () => out,
       signal: (sig) => { child.kill(sig); },
-      stop: async () => {
+      stop: () => (stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) { child.kill("SIGCONT"); child.kill("SIGTERM"); }
         await exited;
-        rmSync(dir, { recursive: true, force: true });
-      },
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+      })()),
     };
   }
 }
-
 
 /** A running aedes broker on node:net. */
 export interface Aedes {
@@ -153,4 +162,49 @@ export async function until(cond: () => boolean, what: string, ms = 10_000): Pro
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** What mqttTestBed() gives a suite: this test's Manager, its stops, and a mosquitto stopped with them. */
+export interface MqttTestBed {
+  readonly mgr: Manager;
+  /** Run after each test, newest first. */
+  readonly stops: (() => Promise<void>)[];
+  mosquitto(extraConfig?: string): Promise<Mosquitto>;
+}
+
+/**
+ * The set-up of the suites against mosquitto: a fresh Manager polled in the
+ * background for each test. `stopsFirst` runs the stops while the Manager is
+ * still up (a broker or bridge on it closes through it); otherwise the
+ * Manager closes first.
+ */
+export function mqttTestBed(o: { stopsFirst: boolean }): MqttTestBed {
+  let mgr: Manager | undefined;
+  let loop: { stop(): Promise<void> } | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  const runStops = async (): Promise<void> => { for (const s of stops.splice(0).reverse()) await s(); };
+  // mosquitto comes from the set-up (scripts/tools.sh); missing, this fails at once.
+  beforeAll(() => ensureTool("mosquitto"), 300_000);
+  beforeEach(async () => {
+    mgr = await makeManager();
+    loop = backgroundPoll(mgr, 10);
+  });
+  afterEach(async () => {
+    if (o.stopsFirst) await runStops();
+    if (mgr && !mgr.closed) mgr.close();
+    await loop?.stop();
+    if (!o.stopsFirst) await runStops();
+  });
+  return {
+    get mgr(): Manager {
+      if (!mgr) throw new Error("mqttTestBed: no Manager outside a test");
+      return mgr;
+    },
+    stops,
+    mosquitto: async (extraConfig = "") => {
+      const m = await startMosquitto(extraConfig);
+      stops.push(() => m.stop());
+      return m;
+    },
+  };
 }

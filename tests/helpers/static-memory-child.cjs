@@ -5,19 +5,9 @@
 // { id, rss, wasmMemory, coreHeap, conns, fds, requests }; { cmd: "stop" } exits.
 "use strict";
 const fs = require("node:fs");
-const path = require("node:path");
 
-let core;
-const originalInstantiate = WebAssembly.instantiate.bind(WebAssembly);
-WebAssembly.instantiate = async (...args) => {
-  const r = await originalInstantiate(...args);
-  const inst = r instanceof WebAssembly.Instance ? r : r.instance;
-  if (inst && typeof inst.exports.mgx_heap_used === "function") core = inst.exports;
-  return r;
-};
-
-const dist = process.env.TSMONGOOSE_DIST || path.join(__dirname, "..", "..", "dist", "index.cjs");
-const { init, Manager, MG_EV_HTTP_MSG } = require(dist);
+const { pkg, core, run } = require("./core-child.cjs");
+const { init, Manager, MG_EV_HTTP_MSG } = pkg;
 
 async function main() {
   await init();
@@ -36,8 +26,8 @@ async function main() {
       process.send({
         id: m.id,
         rss: process.memoryUsage.rss(),
-        wasmMemory: core.memory.buffer.byteLength,
-        coreHeap: core.mgx_heap_used(),
+        wasmMemory: core().memory.buffer.byteLength,
+        coreHeap: core().mgx_heap_used(),
         conns: mgr.connections.filter((c) => c.isAccepted).length,
         fds: fs.readdirSync("/proc/self/fd").length,
         requests,
@@ -50,7 +40,4 @@ async function main() {
   process.send({ ready: true, port: listener.localAddr.port });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+run(main);

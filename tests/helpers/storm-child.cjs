@@ -6,19 +6,9 @@
 // { id, arrayBuffers, wasmMemory, coreHeap, conns, queued, liveBodies,
 // freshBodies } after two GCs; { cmd: "stop" } exits.
 "use strict";
-const path = require("node:path");
 
-let core;
-const originalInstantiate = WebAssembly.instantiate.bind(WebAssembly);
-WebAssembly.instantiate = async (...args) => {
-  const r = await originalInstantiate(...args);
-  const inst = r instanceof WebAssembly.Instance ? r : r.instance;
-  if (inst && typeof inst.exports.mgx_heap_used === "function") core = inst.exports;
-  return r;
-};
-
-const dist = process.env.TSMONGOOSE_DIST || path.join(__dirname, "..", "..", "dist", "index.cjs");
-const { init, Manager, MG_EV_HTTP_MSG } = require(dist);
+const { pkg, core, run } = require("./core-child.cjs");
+const { init, Manager, MG_EV_HTTP_MSG } = pkg;
 
 const SHARED = Buffer.alloc(16 << 20, 0x73);
 /** WeakRefs to every /fresh body handed to reply(). */
@@ -50,8 +40,8 @@ async function main() {
         process.send({
           id: m.id,
           arrayBuffers: process.memoryUsage().arrayBuffers,
-          wasmMemory: core.memory.buffer.byteLength,
-          coreHeap: core.mgx_heap_used(),
+          wasmMemory: core().memory.buffer.byteLength,
+          coreHeap: core().mgx_heap_used(),
           conns: accepted.length,
           queued: accepted.reduce((n, c) => n + (mgr._network.queuedBytes?.(c.id) ?? 0), 0),
           liveBodies: fresh.filter((w) => w.deref() !== undefined).length,
@@ -66,7 +56,4 @@ async function main() {
   process.send({ ready: true, port: listener.localAddr.port });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+run(main);

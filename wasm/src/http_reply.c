@@ -5,6 +5,7 @@
 #include "fmt.h"
 #include "fs.h"
 #include "http.h"
+#include "http_head.h"
 #include "http_static.h"
 #include "netif.h"
 
@@ -55,66 +56,18 @@ const char *mg_http_status_text(int status) {
   }
 }
 
-// A response head (or SSE event) under construction: built in `small`
-// while it fits, so a typical reply allocates nothing for it, then in `io`
-// (the caller frees it with head_free).
-#define MG_HEAD_SMALL 512
-struct head {
-  struct mg_iobuf io;  // in use once io.buf != NULL
-  size_t len;          // bytes in small
-  bool ok;
-  char small[MG_HEAD_SMALL];
-};
-
-static void head_init(struct head *h) {
-  h->io.buf = NULL;
-  h->io.size = h->io.len = 0;
-  h->io.align = 256;
-  h->len = 0;
-  h->ok = true;
+static void puts_(struct mg_head *h, const char *s) {
+  mg_head_put(h, s, strlen(s));
 }
 
-static const void *head_data(const struct head *h) {
-  return h->io.buf != NULL ? (const void *) h->io.buf : (const void *) h->small;
-}
-
-static size_t head_len(const struct head *h) {
-  return h->io.buf != NULL ? h->io.len : h->len;
-}
-
-static void head_free(struct head *h) {
-  mg_iobuf_free(&h->io);
-}
-
-static void put(struct head *h, const void *buf, size_t len) {
-  if (!h->ok || len == 0) return;
-  if (h->io.buf == NULL) {
-    if (len <= sizeof(h->small) - h->len) {
-      memcpy(h->small + h->len, buf, len);
-      h->len += len;
-      return;
-    }
-    // Outgrew the inline buffer: move to the heap.
-    if (!mg_iobuf_reserve(&h->io, h->len + len) || !mg_iobuf_add(&h->io, 0, h->small, h->len)) {
-      h->ok = false;
-      return;
-    }
-  }
-  if (!mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
-}
-
-static void puts_(struct head *h, const char *s) {
-  put(h, s, strlen(s));
-}
-
-static void put_u64(struct head *h, uint64_t v) {
+static void put_u64(struct mg_head *h, uint64_t v) {
   char num[20];
-  put(h, num, mg_fmt_u64(num, v));
+  mg_head_put(h, num, mg_fmt_u64(num, v));
 }
 
-static void status_line(struct head *h, int status) {
+static void status_line(struct mg_head *h, int status) {
   if (status == 200) {  // the common case, preformatted
-    put(h, "HTTP/1.1 200 OK\r\n", 17);
+    mg_head_put(h, "HTTP/1.1 200 OK\r\n", 17);
     return;
   }
   puts_(h, "HTTP/1.1 ");
@@ -127,7 +80,7 @@ static void status_line(struct head *h, int status) {
 // RFC 9110 6.6.1: a server with a clock sends Date in its final answers.
 // The line changes once a second, so it is formatted then and reused by
 // every response of that second (one host_wall() call a second).
-static void date_line(struct head *h, struct mg_mgr *mgr) {
+static void date_line(struct mg_head *h, struct mg_mgr *mgr) {
   uint64_t now = mg_millis();
   if (mgr->date_len == 0 || now >= mgr->date_next_ms) {
     double wall = host_wall();
@@ -143,7 +96,7 @@ static void date_line(struct head *h, struct mg_mgr *mgr) {
     // Stale at the next wall-clock second (or, without a clock, ask again then).
     mgr->date_next_ms = now + (uint64_t) (1000 - (ms > 0 ? ms % 1000 : 0));
   }
-  put(h, mgr->date, mgr->date_len);
+  mg_head_put(h, mgr->date, mgr->date_len);
 }
 
 // What the user's header block says about the response.
@@ -153,8 +106,8 @@ struct user_hdrs {
 
 // Kept lines are copied as runs (one copy for a clean block); a line that
 // is dropped or needs its line end fixed ends the run.
-static void flush_run(struct head *h, const char *hdrs, size_t from, size_t to) {
-  if (to > from) put(h, hdrs + from, to - from);
+static void flush_run(struct mg_head *h, const char *hdrs, size_t from, size_t to) {
+  if (to > from) mg_head_put(h, hdrs + from, to - from);
 }
 
 // Copy the user's "Name: value" lines, normalising line ends to CRLF. Lines
@@ -164,7 +117,7 @@ static void flush_run(struct head *h, const char *hdrs, size_t from, size_t to) 
 // and decides about the connection itself ("Connection: close" is honoured).
 // One pass over the bytes; names are compared only when their length is
 // that of a name the core cares about.
-static void user_headers(struct head *h, const char *hdrs, size_t len, struct user_hdrs *u) {
+static void user_headers(struct mg_head *h, const char *hdrs, size_t len, struct user_hdrs *u) {
   const unsigned char *s = (const unsigned char *) hdrs;
   size_t i = 0, run = 0;  // [run, i): whole CRLF lines kept as they are
   u->content_type = u->close = u->date = false;
@@ -209,8 +162,8 @@ static void user_headers(struct head *h, const char *hdrs, size_t len, struct us
     flush_run(h, hdrs, run, start);
     run = next;
     if (ok) {  // a bare LF or no line end: written with CRLF
-      put(h, hdrs + start, end - start);
-      put(h, "\r\n", 2);
+      mg_head_put(h, hdrs + start, end - start);
+      mg_head_put(h, "\r\n", 2);
     }
   }
   flush_run(h, hdrs, run, len);
@@ -220,7 +173,7 @@ static void user_headers(struct head *h, const char *hdrs, size_t len, struct us
 // when idle. Clients that honour the hint (undici/fetch, curl) stop reusing
 // an idle connection before that, so they never send a request on a
 // connection the server is closing (see mgx_shutdown_idle).
-static void keep_alive_hint(struct head *h, const struct mg_connection *c) {
+static void keep_alive_hint(struct mg_head *h, const struct mg_connection *c) {
   uint32_t ms = c->mgr->limits.idle_timeout_ms;
   if (ms == 0) return;
   puts_(h, "Keep-Alive: timeout=");
@@ -250,16 +203,16 @@ static bool will_close(const struct mg_connection *c) {
 }
 
 // Queue head + body atomically (all or nothing).
-static bool queue(struct mg_connection *c, struct head *h, const void *body, size_t body_len) {
-  bool ok = h->ok && mg_iobuf_reserve(&c->send, head_len(h) + body_len) &&
-            mg_send(c, head_data(h), head_len(h)) && mg_send(c, body, body_len);
-  head_free(h);
+static bool queue(struct mg_connection *c, struct mg_head *h, const void *body, size_t body_len) {
+  bool ok = h->ok && mg_iobuf_reserve(&c->send, mg_head_len(h) + body_len) &&
+            mg_send(c, mg_head_data(h), mg_head_len(h)) && mg_send(c, body, body_len);
+  mg_head_free(h);
   return ok;
 }
 
 // queue() for a head the core wrote: marked started first, so mg_send does
 // not scan it as a handler's raw answer (MG_HF_RAW_HEAD), a wasted pass.
-static bool queue_own(struct mg_connection *c, struct head *h, const void *body,
+static bool queue_own(struct mg_connection *c, struct mg_head *h, const void *body,
                       size_t body_len) {
   bool was = (c->flags & MG_F_RESP_STARTED) != 0, ok;
   if (c->flags & MG_F_REQ_PENDING) c->flags |= MG_F_RESP_STARTED;
@@ -327,13 +280,13 @@ static int respond(struct mg_connection *c, int status, const char *hdrs, size_t
 static int respond_src(struct mg_connection *c, int status, const struct mg_http_lines *core,
                        const char *hdrs, size_t hdrs_len, const void *body, size_t body_len,
                        bool close, const struct mg_body_src *src) {
-  struct head h;
+  struct mg_head h;
   struct user_hdrs u;
   bool bodiless = status < 200 || status == 204 || status == 304;
   uint64_t clen = src != NULL ? src->len : body_len;
-  head_init(&h);
+  mg_head_init(&h);
   status_line(&h, status);
-  if (core != NULL) put(&h, core->buf, core->len);
+  if (core != NULL) mg_head_put(&h, core->buf, core->len);
   user_headers(&h, hdrs, hdrs_len, &u);
   if (core != NULL && core->content_type) u.content_type = true;
   close = close || u.close;
@@ -433,12 +386,12 @@ void mg_http_error(struct mg_connection *c, int status) {
 
 bool mg_http_start(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len) {
-  struct head h;
+  struct mg_head h;
   struct user_hdrs u;
   bool close, http10 = (c->hflags & MG_HF_HTTP10) != 0;
   if (!usable(c, status)) return false;
   if (status < 200 || status == 204 || status == 304) return false;  // no body to stream
-  head_init(&h);
+  mg_head_init(&h);
   status_line(&h, status);
   user_headers(&h, headers, headers_len, &u);
   // HTTP/1.0 has no chunked coding: the body then ends at close.
@@ -478,14 +431,14 @@ static bool chunk(struct mg_connection *c, const void *buf, size_t len) {
   if (head) return true;
   if (raw) return mg_send(c, buf, len);
   {
-    struct head h;
+    struct mg_head h;
     char num[16];
-    head_init(&h);
-    put(&h, num, mg_fmt_hex(num, len));
+    mg_head_init(&h);
+    mg_head_put(&h, num, mg_fmt_hex(num, len));
     puts_(&h, "\r\n");
     // Reserve everything first so the chunk is queued whole or not at all.
-    if (!h.ok || !mg_iobuf_reserve(&c->send, head_len(&h) + len + 2)) {
-      head_free(&h);
+    if (!h.ok || !mg_iobuf_reserve(&c->send, mg_head_len(&h) + len + 2)) {
+      mg_head_free(&h);
       return false;
     }
     return queue(c, &h, buf, len) && mg_send(c, "\r\n", 2);
@@ -507,19 +460,19 @@ bool mg_http_chunk(struct mg_connection *c, const void *buf, size_t len) {
 
 bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
                  const char *data, size_t data_len) {
-  struct head h;
+  struct mg_head h;
   size_t i;
   bool ok;
   if (!ensure_stream(c, "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n")) {
     return false;
   }
-  head_init(&h);
+  mg_head_init(&h);
   if (type == NULL) type = "", type_len = 0;
   if (data == NULL) data = "", data_len = 0;
   if (type_len > 0) {
     puts_(&h, "event: ");
     for (i = 0; i < type_len; i++) {
-      if (type[i] != '\r' && type[i] != '\n') put(&h, &type[i], 1);
+      if (type[i] != '\r' && type[i] != '\n') mg_head_put(&h, &type[i], 1);
     }
     puts_(&h, "\n");
   }
@@ -529,14 +482,14 @@ bool mg_http_sse(struct mg_connection *c, const char *type, size_t type_len,
     while (j < data_len && data[j] != '\n') j++;
     end = (j > i && data[j - 1] == '\r') ? j - 1 : j;
     puts_(&h, "data: ");
-    put(&h, data + i, end - i);
+    mg_head_put(&h, data + i, end - i);
     puts_(&h, "\n");
     if (j >= data_len) break;
     i = j + 1;
   }
   puts_(&h, "\n");
-  ok = h.ok && chunk(c, head_data(&h), head_len(&h));
-  head_free(&h);
+  ok = h.ok && chunk(c, mg_head_data(&h), mg_head_len(&h));
+  mg_head_free(&h);
   return ok;
 }
 

@@ -11,73 +11,33 @@
 #include "fmt.h"
 #include "fs.h"
 #include "http_cond.h"
+#include "http_head.h"
 #include "http_path.h"
 #include "iobuf.h"
 
-// A header block under construction: in `small` while it fits (a file's
-// lines always do, unless a MIME type is huge), so a request allocates
-// nothing for it; then in the heap. h_buf() gives the bytes.
-struct hdrs {
-  struct mg_iobuf io;
-  size_t len;  // bytes in small, while io.buf is NULL
-  bool ok;
-  char small[320];
-};
-
-static void h_init(struct hdrs *h) {
-  memset(&h->io, 0, sizeof(h->io));
-  h->io.align = 256;
-  h->len = 0;
-  h->ok = true;
+static void h_str(struct mg_head *h, const char *s) {
+  mg_head_put(h, s, strlen(s));
 }
 
-static void h_add(struct hdrs *h, const char *buf, size_t len) {
-  if (!h->ok || len == 0) return;
-  if (h->io.buf == NULL) {
-    if (len <= sizeof(h->small) - h->len) {
-      memcpy(h->small + h->len, buf, len);
-      h->len += len;
-      return;
-    }
-    if (!mg_iobuf_add(&h->io, 0, h->small, h->len)) {
-      h->ok = false;
-      return;
-    }
-  }
-  if (!mg_iobuf_add(&h->io, h->io.len, buf, len)) h->ok = false;
-}
-
-static const char *h_buf(const struct hdrs *h) {
-  return h->io.buf != NULL ? (const char *) h->io.buf : h->small;
-}
-
-static size_t h_len(const struct hdrs *h) {
-  return h->io.buf != NULL ? h->io.len : h->len;
-}
-
-static void h_str(struct hdrs *h, const char *s) {
-  h_add(h, s, strlen(s));
-}
-
-static void h_line(struct hdrs *h, const char *name, struct mg_str value) {
+static void h_line(struct mg_head *h, const char *name, struct mg_str value) {
   h_str(h, name);
   h_str(h, ": ");
-  h_add(h, value.buf, value.len);
+  mg_head_put(h, value.buf, value.len);
   h_str(h, "\r\n");
 }
 
 static void reply_text(struct mg_connection *c, int status, const struct mg_http_serve_opts *o,
                        const char *extra, const char *body) {
-  struct hdrs h;
-  h_init(&h);
+  struct mg_head h;
+  mg_head_init(&h);
   h_str(&h, extra);
-  h_add(&h, o->extra_headers.buf, o->extra_headers.len);
+  mg_head_put(&h, o->extra_headers.buf, o->extra_headers.len);
   if (h.ok) {
-    mg_http_reply(c, status, h_buf(&h), h_len(&h), body, strlen(body));
+    mg_http_reply(c, status, mg_head_data(&h), mg_head_len(&h), body, strlen(body));
   } else {
     mg_http_reply(c, 500, NULL, 0, "", 0);
   }
-  mg_iobuf_free(&h.io);
+  mg_head_free(&h);
 }
 
 static bool is_head_or_get(const struct mg_http_message *hm) {
@@ -139,11 +99,11 @@ static const char *last_modified(uint64_t mtime) {
 }
 
 // Answer with the core-built lines of `h` and the user's extra headers.
-static void reply_lines(struct mg_connection *c, int status, const struct hdrs *h,
+static void reply_lines(struct mg_connection *c, int status, const struct mg_head *h,
                         struct mg_http_lines *lines, const struct mg_http_serve_opts *o,
                         const struct mg_body_src *src) {
-  lines->buf = h_buf(h);
-  lines->len = h_len(h);
+  lines->buf = mg_head_data(h);
+  lines->len = mg_head_len(h);
   mg_http_reply_core(c, status, lines, o->extra_headers.buf, o->extra_headers.len, src);
 }
 
@@ -159,7 +119,7 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   struct mg_str name = mg_str_n(path, len), mime = mg_http_mime(name, o->mime_types), *v;
   struct mg_body_src src;
   struct mg_http_lines lines;
-  struct hdrs h;
+  struct mg_head h;
   uint64_t size, mtime;
   bool gz = false;
   char etag[48];
@@ -187,7 +147,7 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   // The file's lines are the core's own (only the MIME type comes from the
   // user's table: it is checked here); the user's extra headers follow and
   // are checked line by line when the head is written.
-  h_init(&h);
+  mg_head_init(&h);
   lines.content_type = field_ok(mime);
   if (lines.content_type) h_line(&h, "Content-Type", mime);
   if (gz) h_str(&h, "Content-Encoding: gzip\r\n");
@@ -195,8 +155,8 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   h_str(&h, "Last-Modified: ");
   h_str(&h, last_modified(mtime));
   h_str(&h, "\r\nEtag: ");
-  h_add(&h, etag, etag_len);
-  h_add(&h, "\r\n", 2);
+  mg_head_put(&h, etag, etag_len);
+  mg_head_put(&h, "\r\n", 2);
   src.off = 0, src.len = size;
   if (status == 200) {
     // RFC 9110 13.2.2: 412 / 304 decided in order; If-Range may drop the Range.
@@ -204,7 +164,7 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
     int pre = mg_http_preconditions(hm, mg_str_n(etag, etag_len), (int64_t) mtime, &use_range);
     if (pre != 0) {
       if (h.ok && pre == 304) reply_lines(c, 304, &h, &lines, o, NULL);
-      mg_iobuf_free(&h.io);
+      mg_head_free(&h);
       if (!h.ok) reply_text(c, 500, o, "", "Out of memory\n");
       else if (pre == 412) reply_text(c, 412, o, "", "Precondition failed\n");
       return;
@@ -218,7 +178,7 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
         mg_snprintf(cr, sizeof(cr), "Content-Range: bytes */%llu\r\n", (unsigned long long) size);
         h_str(&h, cr);
         if (h.ok) reply_lines(c, 416, &h, &lines, o, NULL);
-        mg_iobuf_free(&h.io);
+        mg_head_free(&h);
         return;
       }
       if (r > 0) {
@@ -232,13 +192,13 @@ static void serve_file(struct mg_connection *c, struct mg_http_message *hm, char
   }
   src.fd = h.ok ? host_fs_open(path, strlen(path), MG_FS_READ) : 0;
   if (src.fd == 0) {
-    mg_iobuf_free(&h.io);
+    mg_head_free(&h);
     reply_text(c, h.ok ? 404 : 500, o, "", h.ok ? "Not found\n" : "Out of memory\n");
     return;
   }
   src.in_host = src.len > MG_FS_INLINE_MAX;
   reply_lines(c, status, &h, &lines, o, &src);
-  mg_iobuf_free(&h.io);
+  mg_head_free(&h);
 }
 
 static void not_found(struct mg_connection *c, struct mg_http_message *hm,
@@ -299,7 +259,7 @@ static void list_dir(struct mg_connection *c, const char *dir, size_t dir_len,
   size_t i, start;
   char buf[4096];
   double off = 0;
-  struct hdrs h;
+  struct mg_head h;
   if (fd == 0) {
     reply_text(c, 404, o, "", "Not found\n");
     return;
@@ -337,15 +297,15 @@ static void list_dir(struct mg_connection *c, const char *dir, size_t dir_len,
     start = i + 1;
   }
   mg_iobuf_add(&page, page.len, "</ul>\n</body></html>\n", 21);
-  h_init(&h);
+  mg_head_init(&h);
   h_str(&h, "Content-Type: text/html; charset=utf-8\r\n");
-  h_add(&h, o->extra_headers.buf, o->extra_headers.len);
+  mg_head_put(&h, o->extra_headers.buf, o->extra_headers.len);
   if (h.ok) {
-    mg_http_reply(c, 200, h_buf(&h), h_len(&h), page.buf, page.len);
+    mg_http_reply(c, 200, mg_head_data(&h), mg_head_len(&h), page.buf, page.len);
   } else {
     mg_http_reply(c, 500, NULL, 0, "", 0);
   }
-  mg_iobuf_free(&h.io);
+  mg_head_free(&h);
   mg_iobuf_free(&names);
   mg_iobuf_free(&page);
 }
@@ -386,20 +346,20 @@ void mg_http_serve_dir(struct mg_connection *c, struct mg_http_message *hm,
     return;
   }
   if (path[n - 1] != '/') {  // "/dir" -> "/dir/", so relative links resolve
-    struct hdrs h;
-    h_init(&h);
+    struct mg_head h;
+    mg_head_init(&h);
     h_str(&h, "Location: ");
-    h_add(&h, hm->uri.buf, hm->uri.len);
+    mg_head_put(&h, hm->uri.buf, hm->uri.len);
     h_str(&h, "/");
     if (hm->query.len > 0) {
       h_str(&h, "?");
-      h_add(&h, hm->query.buf, hm->query.len);
+      mg_head_put(&h, hm->query.buf, hm->query.len);
     }
     h_str(&h, "\r\n");
-    h_add(&h, o->extra_headers.buf, o->extra_headers.len);
-    if (h.ok) mg_http_reply(c, 301, h_buf(&h), h_len(&h), "", 0);
+    mg_head_put(&h, o->extra_headers.buf, o->extra_headers.len);
+    if (h.ok) mg_http_reply(c, 301, mg_head_data(&h), mg_head_len(&h), "", 0);
     else mg_http_reply(c, 500, NULL, 0, "", 0);
-    mg_iobuf_free(&h.io);
+    mg_head_free(&h);
     return;
   }
   memcpy(path + n, "index.html", 11);

@@ -81,31 +81,46 @@ static void refuse(struct mg_connection *c, int status) {
   mg_http_reply(c, status, status == 426 ? v13 : "", status == 426 ? sizeof(v13) - 1 : 0, body, n);
 }
 
-int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const char *extra,
-                   size_t extra_len) {
+// 0 (and the key) when `hm` may be upgraded now, else the refusal status
+// (400, 426; 503 while the manager shuts down).
+static int upgrade_status(struct mg_connection *c, struct mg_http_message *hm, struct mg_str *key) {
+  int status = check_request(hm, key);
+  if (status == 0 && c->mgr->shutdown_status != 0) status = 503;
+  return status;
+}
+
+// Queue the 101 answer for `key` with the header lines `ext` and `extra`;
+// false when out of memory.
+static bool send_101(struct mg_connection *c, struct mg_str key, const char *ext, size_t ext_len,
+                     const char *extra, size_t extra_len) {
   static const char head[] =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: ";
+  char accept[28];
+  mg_ws_accept_key(key.buf, key.len, accept);
+  return mg_iobuf_reserve(&c->send, sizeof(head) + 32 + ext_len + extra_len) &&
+         mg_send(c, head, sizeof(head) - 1) && mg_send(c, accept, sizeof(accept)) &&
+         mg_send(c, "\r\n", 2) && mg_send(c, ext, ext_len) && mg_send(c, extra, extra_len) &&
+         mg_send(c, "\r\n", 2);
+}
+
+int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const char *extra,
+                   size_t extra_len) {
   struct mg_str key;
-  char accept[28], ext[160];
+  char ext[160];
   int status;
   if ((c->flags & (MG_F_CLIENT | MG_F_CLOSING | MG_F_DRAINING | MG_F_FINAL | MG_F_CLOSE_SENT |
                    MG_F_RESP_STARTED)) ||
       (c->flags & (MG_F_HTTP | MG_F_REQ_PENDING)) != (MG_F_HTTP | MG_F_REQ_PENDING) || hm == NULL) {
     return 0;
   }
-  status = check_request(hm, &key);
-  if (status == 0 && c->mgr->shutdown_status != 0) status = 503;
+  status = upgrade_status(c, hm, &key);
   if (status != 0) {
     refuse(c, status);
     return 0;
   }
-  mg_ws_accept_key(key.buf, key.len, accept);
   mg_ws_pmd_accept(c, hm, ext, sizeof(ext));
-  if (!mg_iobuf_reserve(&c->send, sizeof(head) + 32 + extra_len + strlen(ext)) ||
-      !mg_send(c, head, sizeof(head) - 1) || !mg_send(c, accept, sizeof(accept)) ||
-      !mg_send(c, "\r\n", 2) || !mg_send(c, ext, strlen(ext)) || !mg_send(c, extra, extra_len) ||
-      !mg_send(c, "\r\n", 2)) {
+  if (!send_101(c, key, ext, strlen(ext), extra, extra_len)) {
     mg_close_conn(c);
     return 0;
   }
@@ -128,20 +143,10 @@ int mgx_ws_upgrade(struct mg_connection *c, struct mg_http_message *hm, const ch
 
 int mg_ws_accept_carrier(struct mg_connection *c, struct mg_http_message *hm, const char *extra,
                          size_t extra_len) {
-  static const char head[] =
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: ";
   struct mg_str key;
-  char accept[28];
-  int status = check_request(hm, &key);
-  if (status == 0 && c->mgr->shutdown_status != 0) status = 503;
+  int status = upgrade_status(c, hm, &key);
   if (status != 0) return status;
-  mg_ws_accept_key(key.buf, key.len, accept);
-  if (!mg_iobuf_reserve(&c->send, sizeof(head) + 32 + extra_len) ||
-      !mg_send(c, head, sizeof(head) - 1) || !mg_send(c, accept, sizeof(accept)) ||
-      !mg_send(c, "\r\n", 2) || !mg_send(c, extra, extra_len) || !mg_send(c, "\r\n", 2)) {
-    return 503;
-  }
+  if (!send_101(c, key, "", 0, extra, extra_len)) return 503;
   // The request target names the connection in shutdown reports.
   {
     size_t n = hm->uri.len < MG_URI_MAX ? hm->uri.len : MG_URI_MAX;
