@@ -53,7 +53,7 @@ function call<K extends keyof PageApi>(page: Page, fn: K, ...args: Parameters<Pa
   return page.evaluate(([f, ...a]) => {
     const api = window as unknown as Record<string, (...x: unknown[]) => unknown>;
     return api[f as string](...a);
-  }, [fn, ...args] as Call) as Promise<Awaited<ReturnType<PageApi[K]>>>;
+  }, [fn, ...args] as unknown as Call) as Promise<Awaited<ReturnType<PageApi[K]>>>;
 }
 
 /** Waits (with a deadline) until the page's client `name` holds `n` messages, then returns them. */
