@@ -16,9 +16,11 @@
 
 static void enter(struct mg_mgr *mgr) {
   mgr->entered++;
+  mg_clock_enter();
 }
 
 static void leave(struct mg_mgr *mgr) {
+  mg_clock_leave();
   if (--mgr->entered == 0 && mgr->free_pending) mg_mgr_destroy(mgr);
 }
 
@@ -45,6 +47,7 @@ void mgx_mgr_free(struct mg_mgr *mgr) {
   }
   enter(mgr);
   mg_mgr_close_all(mgr);
+  mg_clock_leave();
   mgr->entered--;
   mg_mgr_destroy(mgr);
 }
@@ -92,7 +95,7 @@ void mgx_flush(struct mg_mgr *mgr) {
 }
 
 double mgx_timer_next(struct mg_mgr *mgr) {
-  return mg_timer_next(mgr, mg_millis());
+  return mg_timer_next(mgr, mg_millis_fresh());
 }
 
 uint32_t mgx_conn_count(struct mg_mgr *mgr, int accepted_only) {
@@ -237,7 +240,7 @@ double mgx_last_req_started(struct mg_connection *c) {
 uint32_t mgx_timer_add(struct mg_mgr *mgr, double ms, int flags) {
   uint64_t v = 0;
   if (ms > 0) v = ms > 9007199254740992.0 ? (uint64_t) 9007199254740992.0 : (uint64_t) ms;
-  return mg_timer_add(mgr, mg_millis(), v, flags);
+  return mg_timer_add(mgr, mg_millis_fresh(), v, flags);  // the call's own time: a long handler must not make it early
 }
 
 int mgx_timer_cancel(struct mg_mgr *mgr, uint32_t id) {

@@ -39,11 +39,29 @@ MG_LAYOUT(mgr_drained, offsetof(struct mg_mgr, drained) == 60);
 
 static uint32_t s_next_conn_id = 1;
 
-uint64_t mg_millis(void) {
+uint64_t mg_millis_fresh(void) {
   double t = host_now();
   if (!(t > 0)) return 0;  // negative or NaN
   if (t > 9007199254740992.0) t = 9007199254740992.0;
   return (uint64_t) t;
+}
+
+// The clock is read once per host call into the core (like mg_mgr_poll's
+// `now`): a request used to cross to the host for it about four times.
+// Nesting is counted across managers, so one outer call reads it once.
+static unsigned s_clock_depth;
+static uint64_t s_clock_ms;
+
+void mg_clock_enter(void) {
+  if (s_clock_depth++ == 0) s_clock_ms = mg_millis_fresh();
+}
+
+void mg_clock_leave(void) {
+  if (s_clock_depth > 0) s_clock_depth--;
+}
+
+uint64_t mg_millis(void) {
+  return s_clock_depth > 0 ? s_clock_ms : mg_millis_fresh();
 }
 
 void mg_call(struct mg_connection *c, int ev, void *ev_data) {

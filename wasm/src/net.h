@@ -227,7 +227,10 @@ void mg_error_msg(struct mg_connection *c, const char *msg, size_t len);
 void mg_scratch_free(void);  // mgx_scratch's buffer (native leak tests)
 
 // Core-internal API used by protocol modules.
-uint64_t mg_millis(void);
+uint64_t mg_millis(void);        // the time of the current host call (see mg_clock_enter)
+uint64_t mg_millis_fresh(void);  // asks the host now
+void mg_clock_enter(void);       // outermost entry reads the clock once
+void mg_clock_leave(void);
 void mg_call(struct mg_connection *c, int ev, void *ev_data);
 void mg_mark_dirty(struct mg_connection *c);
 bool mg_send(struct mg_connection *c, const void *buf, size_t len);

@@ -42,7 +42,7 @@ int mgx_log_get(void) {
 }
 
 double mgx_millis(void) {
-  return (double) mg_millis();
+  return (double) mg_millis_fresh();
 }
 
 void mgx_random(void *buf, size_t len) {
