@@ -41,9 +41,11 @@ export const nodeZlib: () => typeof Zlib = lazy("node:zlib");
 
 /**
  * Whether this process is a node:cluster worker, without loading
- * node:cluster: the primary's fork() sets NODE_UNIQUE_ID, which is what
- * node:cluster itself reads to pick its worker half.
+ * node:cluster in a process that cannot be one: a worker is forked with an
+ * IPC channel, and NODE_UNIQUE_ID set (Node reads and deletes it at start-up,
+ * having loaded node:cluster's worker half, so the channel is what is left).
  */
 export function isClusterWorker(): boolean {
-  return process.env.NODE_UNIQUE_ID !== undefined && nodeCluster().isWorker === true;
+  const forked = typeof process.send === "function" || process.env.NODE_UNIQUE_ID !== undefined;
+  return forked && nodeCluster().isWorker === true;
 }
