@@ -41,11 +41,14 @@ export const nodeZlib: () => typeof Zlib = lazy("node:zlib");
 
 /**
  * Whether this process is a node:cluster worker, without loading
- * node:cluster in a process that cannot be one: a worker is forked with an
- * IPC channel, and NODE_UNIQUE_ID set (Node reads and deletes it at start-up,
- * having loaded node:cluster's worker half, so the channel is what is left).
+ * node:cluster in a process that cannot be one. Node sets up a worker at
+ * start-up (it reads and deletes NODE_UNIQUE_ID and loads node:cluster),
+ * so in Node a worker is a process whose moduleLoadList has cluster;
+ * elsewhere (Bun, Deno) a worker is at least forked with an IPC channel.
  */
 export function isClusterWorker(): boolean {
-  const forked = typeof process.send === "function" || process.env.NODE_UNIQUE_ID !== undefined;
-  return forked && nodeCluster().isWorker === true;
+  const loaded = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
+  const possible = Array.isArray(loaded) ? loaded.includes("NativeModule cluster")
+    : typeof process.send === "function" || process.env.NODE_UNIQUE_ID !== undefined;
+  return possible && nodeCluster().isWorker === true;
 }

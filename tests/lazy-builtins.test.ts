@@ -3,23 +3,31 @@
 // Node built-ins a plain HTTP server does not use (node:tls ~3 MB of RSS,
 // node:cluster and child_process ~2 MB, node:zlib ~1.4 MB, crypto, dgram,
 // v8, os); shim/builtins.ts loads each on first use. Checked in a child
-// process (the test process has loaded them all), for both bundles, from
+// process (the test process has loaded them all), forked with an IPC
+// channel like a cluster worker but not one, for both bundles, from
 // process.moduleLoadList: what got loaded, not RSS. TLS, cluster and
 // permessage-deflate still working is the job of their own suites.
-import { execFile } from "node:child_process";
+import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 
 interface Report { reply: boolean; served: string[]; after: string[]; crc: number; sha: string }
 
+/** Run the child with `format`'s bundle; forked, so it has an IPC channel as a cluster worker would. */
 function run(format: "cjs" | "esm"): Promise<Report> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(__dirname, "helpers", "lazy-builtins-child.cjs"), format],
-      { encoding: "utf8", timeout: 20_000 }, (err, stdout, stderr) => {
-        if (err) return reject(new Error(`child (${format}) failed: ${err.message}\n${stderr}`));
-        resolve(JSON.parse(stdout.trim().split("\n").pop()!) as Report);
-      });
+    const child = fork(path.join(__dirname, "helpers", "lazy-builtins-child.cjs"), [format], { silent: true });
+    let stdout = "", stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+    const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(t);
+      if (code !== 0) return reject(new Error(`child (${format}) exited with ${code}\n${stderr}`));
+      resolve(JSON.parse(stdout.trim().split("\n").pop()!) as Report);
+    });
   });
 }
 
