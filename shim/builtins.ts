@@ -48,7 +48,9 @@ export const nodeZlib: () => typeof Zlib = lazy("node:zlib");
  */
 export function isClusterWorker(): boolean {
   const loaded = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
-  const possible = Array.isArray(loaded) ? loaded.includes("NativeModule cluster")
+  // Bun and Deno have a moduleLoadList too, without Node's entries ("NativeModule net": shim/ imports net).
+  const nodeList = Array.isArray(loaded) && loaded.includes("NativeModule net");
+  const possible = nodeList ? loaded.includes("NativeModule cluster")
     : typeof process.send === "function" || process.env.NODE_UNIQUE_ID !== undefined;
   return possible && nodeCluster().isWorker === true;
 }
