@@ -9,10 +9,10 @@
 // off the server's handle (its `onconnection`, which both cluster modes and
 // a plain listening handle call with a TCP handle); the socket transport
 // takes the server's net.Socket 'connection's.
-import cluster from "node:cluster";
 import net from "node:net";
 import { listenError } from "./uv";
 import { MongooseError } from "./errors";
+import { isClusterWorker } from "./builtins";
 import type { Address, ListenOptions } from "./network";
 
 /** A listener bound through net.Server. */
@@ -25,7 +25,7 @@ export interface NetListener {
 /** Whether a listen must go through node:net: a cluster worker (unless exclusive) or reusePort. */
 export function needsNetListen(opts: ListenOptions | undefined): boolean {
   if (opts?.reusePort) return true;
-  return cluster.isWorker === true && opts?.exclusive !== true;
+  return opts?.exclusive !== true && isClusterWorker();
 }
 
 /** Node versions whose Server#listen() takes `reusePort` (22.12+, 23.1+). */

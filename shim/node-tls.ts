@@ -10,10 +10,11 @@
 // message tlsFailure() names). Credentials become SecureContexts once per
 // TlsParams object (ts/tls.ts reuses one per listener), so an accept costs
 // no PEM parsing; a hot reload is a new TlsParams object.
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
 import { isIP } from "node:net";
 import type * as net from "node:net";
 import { MongooseError } from "./errors";
+import { nodeTls } from "./builtins"; // node:tls costs ~3 MB of RSS: loaded by the first TLS connection
 import type { Pem, TlsCredentials, TlsParams } from "./tls-params";
 
 /** Nothing below TLS 1.2 is offered or accepted. */
@@ -31,7 +32,7 @@ function contextOf(creds: TlsCredentials): tls.SecureContext {
   let ctx = contexts.get(creds);
   if (ctx === undefined) {
     try {
-      ctx = tls.createSecureContext({ cert: pem(creds.cert), key: pem(creds.key), ca: pem(creds.ca), minVersion: MIN_VERSION });
+      ctx = nodeTls().createSecureContext({ cert: pem(creds.cert), key: pem(creds.key), ca: pem(creds.ca), minVersion: MIN_VERSION });
     } catch (err) {
       const e = err as Error & { code?: string };
       throw new MongooseError("ERR_TLS_CREDENTIALS", `TLS: unusable certificate, key or CA: ${e.message}${e.code ? ` (${e.code})` : ""}`);
@@ -93,7 +94,7 @@ export function startTls(raw: net.Socket, p: TlsParams, pending: readonly Uint8A
   if (p.server) {
     const mutual = p.ca !== undefined;
     const sni = p.sni;
-    s = new tls.TLSSocket(raw, {
+    s = new (nodeTls().TLSSocket)(raw, {
       isServer: true,
       secureContext: contextOf(p),
       requestCert: mutual,
@@ -115,7 +116,7 @@ export function startTls(raw: net.Socket, p: TlsParams, pending: readonly Uint8A
     });
   } else {
     const name = p.name ?? "localhost";
-    s = tls.connect({
+    s = nodeTls().connect({
       socket: raw,
       secureContext: contextOf(p),
       host: name,

@@ -7,9 +7,10 @@
 // binds after a lookup; with a lookup function that answers IP literals at
 // once, bind() completes inside the call, and its error, if any, is emitted
 // synchronously too.
-import { createSocket, type Socket, type SocketType } from "node:dgram";
+import type { Socket, SocketType } from "node:dgram";
 import { lookup as dnsLookup } from "node:dns";
 import { isIP } from "node:net";
+import { nodeDgram } from "./builtins"; // loaded by the first udp:// connection
 import { ListenError, TypeError } from "./errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { endpointUrl } from "./tcp-endpoint";
@@ -54,7 +55,7 @@ export class NodeDatagrams {
   }
 
   #open(id: number, type: SocketType, events: NetworkEvents): DgramState {
-    const socket = createSocket({ type, lookup: lookup as never });
+    const socket = nodeDgram().createSocket({ type, lookup: lookup as never });
     const st: DgramState = { id, socket, events, closed: false };
     socket.on("message", (msg, rinfo) => {
       if (!st.closed) events.data(id, msg, toAddress(rinfo));

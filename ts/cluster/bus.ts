@@ -9,8 +9,7 @@
 // receives them, so with `echo` every worker sees the same order.
 // Bounded: the IPC pipe to the primary takes at most maxPendingBytes of
 // unwritten messages; send() drops beyond that and returns false.
-import cluster from "node:cluster";
-import { deserialize, serialize } from "node:v8";
+import { nodeCluster, nodeV8 } from "../../shim/builtins"; // loaded only where the bus is used
 import { argTypeError, argValueError, checkBoolean, checkFunction, checkNumber, checkObject } from "../core/args";
 import { MongooseError } from "../core/errors";
 import { BUS_ENV, type BusMessage } from "./bus-wire";
@@ -50,7 +49,7 @@ let pendingBytes = 0;
 
 /** True in a node:cluster worker whose primary relays bus messages (runCluster() or clusterRelay()). */
 export function clusterBusAvailable(): boolean {
-  return cluster.isWorker && process.env[BUS_ENV] === "1" && typeof process.send === "function";
+  return process.env[BUS_ENV] === "1" && typeof process.send === "function" && nodeCluster().isWorker;
 }
 
 function post(msg: BusMessage, bytes: number): void {
@@ -96,9 +95,9 @@ const onIpc = (raw: unknown): void => {
   for (const d of m.d) {
     const set = open.get(m.c);
     if (!set) return;
-    const data: unknown = deserialize(d);
+    const data: unknown = nodeV8().deserialize(d);
     for (const l of [...set]) {
-      if (m.w === cluster.worker?.id && !l.echo) continue; // an echo asked for by another channel object
+      if (m.w === nodeCluster().worker?.id && !l.echo) continue; // an echo asked for by another channel object
       for (const cb of [...l.cbs]) cb(data, from);
     }
   }
@@ -138,7 +137,7 @@ export function clusterChannel<T = unknown>(name: string, opts: ClusterChannelOp
       if (closed) throw new MongooseError("ERR_CLUSTER_CHANNEL_CLOSED", `${op}("${name}").send: the channel is closed`);
       let d: Uint8Array;
       try {
-        d = serialize(data);
+        d = nodeV8().serialize(data);
       } catch (err) {
         throw argValueError(`${op}("${name}").send`, "data", `must be structured-cloneable (${(err as Error).message})`, data);
       }

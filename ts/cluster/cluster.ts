@@ -15,8 +15,8 @@
 //   until each has bound its listeners ("ready"), then shuts the old set
 //   down gracefully: the port never stops accepting;
 // - resolves `done` with one report adding up the workers' reports.
-import cluster, { type Worker } from "node:cluster";
-import { availableParallelism } from "node:os";
+import type { Worker } from "node:cluster";
+import { nodeCluster, nodeOs } from "../../shim/builtins"; // loaded by runCluster() only
 import { describe, MongooseError, TypeError, RangeError } from "../core/errors"; // Node's argument-error codes
 import { WORKER_ENV, type ClusterMessage } from "./cluster-worker";
 import type { ForcedConnection, ShutdownReport } from "../lifecycle/shutdown";
@@ -147,9 +147,10 @@ function addUp(workers: WorkerReport[], signal: string | undefined, started: num
  */
 export function runCluster(opts: ClusterOptions = {}): Cluster {
   const op = "runCluster";
+  const cluster = nodeCluster();
   if (opts === null || typeof opts !== "object") throw new TypeError(`${op}: options must be an object, got ${describe(opts)}`);
   if (!cluster.isPrimary) throw new MongooseError("ERR_NOT_PRIMARY", `${op}: call it in the primary process, not in a worker`);
-  const count = posInt(op, "workers", opts.workers, availableParallelism());
+  const count = posInt(op, "workers", opts.workers, nodeOs().availableParallelism());
   const timeoutMs = posInt(op, "shutdownTimeoutMs", opts.shutdownTimeoutMs, CLUSTER_DEFAULTS.shutdownTimeoutMs, 0);
   const maxRestarts = posInt(op, "maxRestarts", opts.maxRestarts, CLUSTER_DEFAULTS.maxRestarts, 0);
   const windowMs = posInt(op, "restartWindowMs", opts.restartWindowMs, CLUSTER_DEFAULTS.restartWindowMs);

@@ -8,7 +8,8 @@
 // it only counts its bytes. A worker that stops reading (a blocked event loop)
 // does not grow the primary's memory: once more than maxPendingBytes wait to
 // be written to that worker, further messages for it are dropped and counted.
-import cluster, { type Worker } from "node:cluster";
+import type { Worker } from "node:cluster";
+import { nodeCluster } from "../../shim/builtins"; // loaded by clusterRelay() only
 import { checkNumber, checkObject } from "../core/args";
 import { BUS_ENV, type BusMessage } from "./bus-wire";
 import { mqttHost, type MqttHostRequest } from "./mqtt-host";
@@ -58,6 +59,7 @@ let current: ClusterRelay | undefined;
 export function clusterRelay(opts: ClusterRelayOptions = {}): ClusterRelay {
   const op = "clusterRelay";
   checkObject(op, "opts", opts);
+  const cluster = nodeCluster();
   const maxPending = opts.maxPendingBytes === undefined ? CLUSTER_RELAY_DEFAULTS.maxPendingBytes
     : checkNumber(op, "opts.maxPendingBytes", opts.maxPendingBytes, 0, Infinity, true);
   if (opts.mqttStore !== undefined) checkObject(op, "opts.mqttStore", opts.mqttStore);

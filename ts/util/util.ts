@@ -78,8 +78,9 @@ export function crc32(data: string | Uint8Array, initial = 0): number {
   if (!Number.isInteger(initial) || initial < 0 || initial > 0xffffffff) {
     throw new RangeError(`crc32: initial must be an integer in 0..0xffffffff, got ${describe(initial)}`);
   }
-  const crc = accel()?.crc32;
-  if (crc !== undefined && large(d)) return crc(d, initial);
+  // Only a large input asks for the platform's crc32 (asking loads node:zlib).
+  const crc = large(d) ? accel()?.crc32 : undefined;
+  if (crc !== undefined) return crc(d, initial);
   const [p, n] = stage(d, undefined, 0);
   return ucore().mgx_crc32(initial, p, n);
 }
