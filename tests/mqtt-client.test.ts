@@ -144,19 +144,24 @@ describe.each([4, 5] as const)("against mosquitto, MQTT version %d", (version) =
     const opts: MqttConnectOptions = { version, clientId: `persist-${version}`, cleanSession: false, session };
     const first = client(m.url, opts);
     await opened(first);
-    // Queue two publishes and drop the connection before a byte leaves.
+    // Queue three publishes and drop the connection before a byte leaves.
+    // The third is a Buffer the caller reuses at once: the session keeps a
+    // copy (Buffer#slice() is a view), so the resend carries what was published.
+    const reused = Buffer.from("again-3");
     bed.mgr.timerAdd(0, () => {
       first.conn.mqttPub("p/one", "again-1", { qos: 1 });
       first.conn.mqttPub("p/two", "again-2", { qos: 2 });
+      first.conn.mqttPub("p/three", reused, { qos: 1 });
+      reused.fill(0x78);
       first.conn.close();
     });
     await until(() => first.closed, "first close");
-    expect(session.pending.length).toBe(2);
+    expect(session.pending.length).toBe(3);
     expect(sub.msgs).toEqual([]);
     const second = client(m.url, opts);
     await opened(second);
-    await until(() => sub.msgs.length === 2 && session.pending.length === 0, "resent messages and their acks");
-    expect(sub.msgs.map((g) => g.text).sort()).toEqual(["again-1", "again-2"]);
+    await until(() => sub.msgs.length === 3 && session.pending.length === 0, "resent messages and their acks");
+    expect(sub.msgs.map((g) => g.text).sort()).toEqual(["again-1", "again-2", "again-3"]);
     expect(() => first.conn.mqttPub("x", "y")).toThrow(ConnectionClosedError);
   });
 

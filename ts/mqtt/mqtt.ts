@@ -359,7 +359,7 @@ export function mqttPub(conn: Connection, topic: string, message: string | Uint8
     return 0;
   }
   if (qos > 0 && !s.clean) {
-    s.session._pending.set(id, { topic, data: typeof data === "string" ? data : data.slice(), flags, props, released: false });
+    s.session._pending.set(id, { topic, data: typeof data === "string" ? data : Uint8Array.prototype.slice.call(data), flags, props, released: false }); // a copy: Buffer#slice() is a view
   }
   return id;
 }
