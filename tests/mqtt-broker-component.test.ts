@@ -35,6 +35,17 @@ test("broker.publish and broker.subscribe: in process, both ways, with noLocal",
   expect(seen).toHaveLength(2);
 });
 
+test("broker.publish keeps a copy of a Buffer payload: a caller reusing it does not change the retained message", async () => {
+  const b = await startBroker();
+  const buf = Buffer.from("kept as published");
+  b.broker.publish("keep/r", buf, { retain: true });
+  buf.fill(0x78); // the caller reuses its buffer at once
+  const c = await jsConnect(b.url, { protocolVersion: 5, clientId: "keep" });
+  await c.c.subscribeAsync("keep/#", { qos: 1 });
+  await until(() => c.got.length === 1, "the retained message");
+  expect(c.got[0]).toMatchObject({ topic: "keep/r", text: "kept as published", retain: true });
+});
+
 test("over the in-memory network (the browser path): a broker and our own client on mem://", async () => {
   const m = new Manager(undefined, { network: memoryNetwork() });
   const broker = new MqttBroker(m);

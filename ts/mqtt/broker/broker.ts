@@ -93,7 +93,7 @@ export class MqttBroker {
     const props = opts.properties ?? [];
     encodeProps(op, props); // checks them
     const data = toBytes(`${op} payload`, payload);
-    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data.slice();
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : Uint8Array.prototype.slice.call(data); // a copy: Buffer#slice() is a view
     const m: MqttBrokerMessage = { topic, payload: bytes, qos: qos as 0 | 1 | 2, retain: opts.retain === true, properties: forwardable(props) };
     const exp = props.find((p) => p.id === 0x02)?.value;
     if (typeof exp === "number") m.expiresAt = Date.now() + exp * 1000;
