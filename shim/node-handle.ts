@@ -24,9 +24,9 @@ import type { LookupAddress } from "node:dns";
 import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from "./network";
 import { checkReusePort, needsNetListen, netListen, type NetListener } from "./net-listen";
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
-import { bindListen, errnoName, listenError, uvError } from "./uv";
+import { bindListen, errnoName, listenError, sockName, uvError } from "./uv";
 import { handOver, recycle, writeBuf } from "./write-slabs";
-import type { SockName, TcpBindings, TcpHandle, UvReq } from "./uv";
+import type { TcpBindings, TcpHandle, UvReq } from "./uv";
 import { prepareTls, startTls, tlsFailure } from "./node-tls";
 import type { TLSSocket } from "node:tls";
 import type { TlsParams } from "./tls-params";
@@ -301,13 +301,6 @@ function onTlsSecure(this: TLSSocket): void {
     st.wantWritable = false;
     st.events.writable(st.id);
   }
-}
-
-function sockName(handle: TcpHandle, peer: boolean): Address | undefined {
-  const out: SockName = {};
-  const err = peer ? handle.getpeername(out) : handle.getsockname(out);
-  if (err !== 0 || out.address === undefined || out.port === undefined) return undefined;
-  return { address: out.address, port: out.port, family: out.family === "IPv6" ? "IPv6" : "IPv4" };
 }
 
 interface ListenerState {

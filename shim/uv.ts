@@ -6,6 +6,7 @@
 // the caller then falls back to node:net.
 import { getSystemErrorMap, getSystemErrorName } from "node:util";
 import { ListenError } from "./errors";
+import type { Address } from "./network";
 
 /** getsockname()/getpeername() fill this in. */
 export interface SockName {
@@ -159,4 +160,12 @@ export function bindListen(b: TcpBindings, host: string, port: number, family: n
   if (err === 0) return handle;
   handle.close();
   return err;
+}
+
+/** A TCP handle's own (or, with `peer`, its peer's) address; undefined when it has none. */
+export function sockName(handle: TcpHandle, peer: boolean): Address | undefined {
+  const out: SockName = {};
+  const err = peer ? handle.getpeername(out) : handle.getsockname(out);
+  if (err !== 0 || out.address === undefined || out.port === undefined) return undefined;
+  return { address: out.address, port: out.port, family: out.family === "IPv6" ? "IPv6" : "IPv4" };
 }

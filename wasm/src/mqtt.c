@@ -1,6 +1,6 @@
 // mqtt.c: MQTT connections: the protocol handler (c->pfn) of clients and
-// broker-side connections, keepalive, topic aliases, and the encoders
-// behind the mgx_mqtt_* exports.
+// broker-side connections, keepalive, topic aliases, and the exports that
+// set a connection up (the packet encoders are mqtt_send.c).
 //
 // A client answers the broker's QoS flows itself (PUBACK, PUBREC, PUBREL,
 // PUBCOMP) and turns CONNACK into MG_EV_MQTT_OPEN or MG_EV_ERROR; a
@@ -10,32 +10,14 @@
 
 #include "alloc.h"
 #include "fmt.h"
-#include "mqtt.h"
-#include "net.h"
+#include "mqtt_conn.h"
 
-struct mg_mqtt_state {
-  uint8_t version;        // 4 or 5 (broker side: from CONNECT)
-  bool broker;            // accepted by an MQTT listener
-  bool open;              // client: CONNACK accepted; broker: CONNECT received
-  uint16_t keepalive;     // seconds (0: off)
-  uint32_t max_packet;    // largest packet taken from the peer
-  uint32_t peer_max;      // largest packet the peer takes (0: protocol maximum)
-  uint64_t start_ms;      // connection set up
-  uint64_t last_rx_ms;    // last packet received
-  uint64_t last_tx_ms;    // last packet queued
-  uint64_t ping_ms;       // PINGREQ outstanding since (0: none)
-  bool lean;              // the CONNECT exchange's buffers were given back (fresh_buffers)
-  char *alias[MG_MQTT_MAX_ALIASES + 1];  // topic aliases received (1-based)
-  uint16_t alias_len[MG_MQTT_MAX_ALIASES + 1];
-  struct mg_mqtt_ws *ws;  // MQTT over WebSocket (mqtt_ws.c); NULL: the byte stream is MQTT
-};
 
-#define MQTT_MAX_REM 268435455u  // largest remaining length a varint holds
 #define MQTT_CONNACK_WAIT_MS 30000u
 // Buffers of a connection quiet for this long are freed (at its MG_EV_POLL).
 #define MQTT_IDLE_FREE_MS 1000u
 
-static struct mg_mqtt_state *state(struct mg_connection *c) {
+struct mg_mqtt_state *mg_mqtt_state_of(struct mg_connection *c) {
   return c->pfn == mg_mqtt_ev ? (struct mg_mqtt_state *) c->proto_data : NULL;
 }
 
@@ -47,68 +29,6 @@ static void state_free(struct mg_connection *c) {
   mg_mqtt_ws_free(s->ws);
   mg_free(s);
   c->proto_data = NULL;
-}
-
-// ---- encoding -------------------------------------------------------------
-
-struct part {
-  const void *buf;
-  size_t len;
-};
-
-// Fixed header + the parts, refused (false) when closing or when the packet
-// is over the peer's Maximum Packet Size.
-static bool send_packet(struct mg_connection *c, uint8_t hdr, const struct part *parts, size_t n) {
-  struct mg_mqtt_state *s = state(c);
-  uint8_t head[5];
-  size_t i, rem = 0, hl;
-  for (i = 0; i < n; i++) rem += parts[i].len;
-  if (rem > MQTT_MAX_REM) return false;
-  head[0] = hdr;
-  hl = 1 + mg_mqtt_varint_put(head + 1, (uint32_t) rem);
-  if (s != NULL && s->peer_max > 0 && hl + rem > s->peer_max) return false;
-  if (c->flags & (MG_F_CLOSING | MG_F_DRAINING | MG_F_CLOSE_SENT | MG_F_LISTENING)) return false;
-  if (s != NULL && s->ws != NULL) {
-    // One binary WebSocket message per packet, gathered into its frame.
-    uint8_t *p = mg_mqtt_ws_begin(c, s->ws, hl + rem);
-    if (p == NULL) return false;
-    memcpy(p, head, hl);
-    for (i = 0, p += hl; i < n; p += parts[i].len, i++) {
-      if (parts[i].len > 0) memcpy(p, parts[i].buf, parts[i].len);
-    }
-    mg_mqtt_ws_end(c, s->ws);
-    s->last_tx_ms = mg_millis();
-    return true;
-  }
-  if (!mg_iobuf_reserve(&c->send, hl + rem)) return false;
-  if (!mg_send(c, head, hl)) return false;
-  for (i = 0; i < n; i++) {
-    if (!mg_send(c, parts[i].buf, parts[i].len)) return false;
-  }
-  if (s != NULL) s->last_tx_ms = mg_millis();
-  return true;
-}
-
-// Two-byte big-endian length or id into out.
-static void put16(uint8_t *out, size_t v) {
-  out[0] = (uint8_t) (v >> 8);
-  out[1] = (uint8_t) v;
-}
-
-// The properties of a v5 packet as two parts (length varint, block); none for v4.
-static size_t props_parts(struct mg_mqtt_state *s, uint8_t *lenbuf, const void *props,
-                          size_t plen, struct part *out) {
-  if (s == NULL || s->version != 5) return 0;
-  out[0].buf = lenbuf;
-  out[0].len = mg_mqtt_varint_put(lenbuf, (uint32_t) plen);
-  out[1].buf = props;
-  out[1].len = plen;
-  return 2;
-}
-
-static bool topic_ok(const char *t, size_t n, bool filter) {
-  if (n == 0 || n > 65535 || !mg_mqtt_utf8_valid((const uint8_t *) t, n)) return false;
-  return filter || (memchr(t, '+', n) == NULL && memchr(t, '#', n) == NULL);
 }
 
 static bool send_cmd(struct mg_connection *c, uint8_t cmd, uint16_t id, uint8_t code) {
@@ -128,7 +48,7 @@ static void fail(struct mg_connection *c, struct mg_mqtt_state *s, uint8_t code,
   } else if (s->broker && !s->open && code == MQTT_RC_UNSUPPORTED_VERSION) {
     uint8_t ack[2] = {0, 1};  // 3.1.1 CONNACK: unacceptable protocol version
     struct part p = {ack, 2};
-    send_packet(c, MQTT_CMD_CONNACK << 4, &p, 1);
+    mg_mqtt_send_packet(c, MQTT_CMD_CONNACK << 4, &p, 1);
   }
   if (s->ws == NULL) c->recv.len = 0;  // a carrier's input is dropped by mqtt_ws.c
   mg_call(c, MG_EV_ERROR, msg);
@@ -151,7 +71,7 @@ static void refuse_connect(struct mg_connection *c, struct mg_mqtt_state *s, uin
 
 // What every broker must refuse in a CONNECT, whatever its policy; 0 or a
 // CONNACK code. Records the client's Maximum Packet Size (MQTT 5), which
-// send_packet() then enforces on everything this connection sends.
+// mg_mqtt_send_packet() then enforces on everything this connection sends.
 static uint8_t check_connect(struct mg_mqtt_state *s, const struct mg_mqtt_message *m, const char **what) {
   struct mg_str v;
   uint32_t iv = 0;
@@ -341,7 +261,7 @@ static void process_in(struct mg_connection *c, struct mg_mqtt_state *s, struct 
 }
 
 void mg_mqtt_input(struct mg_connection *c, struct mg_iobuf *in) {
-  struct mg_mqtt_state *s = state(c);
+  struct mg_mqtt_state *s = mg_mqtt_state_of(c);
   if (s != NULL) process_in(c, s, in);
 }
 
@@ -442,176 +362,20 @@ int mgx_mqtt_init(struct mg_connection *c, int version, uint32_t max_packet) {
 }
 
 int mgx_mqtt_ws(struct mg_connection *c, const char *arg, size_t len) {
-  struct mg_mqtt_state *s = state(c);
+  struct mg_mqtt_state *s = mg_mqtt_state_of(c);
   if (s == NULL || s->ws != NULL || s->open || c->send.len > 0) return 0;
   s->ws = mg_mqtt_ws_new(c, arg, len);
   return s->ws != NULL;
 }
 
 int mgx_mqtt_version(struct mg_connection *c) {
-  struct mg_mqtt_state *s = state(c);
+  struct mg_mqtt_state *s = mg_mqtt_state_of(c);
   return s == NULL ? 0 : s->version;
 }
 
 int mgx_mqtt_keepalive(struct mg_connection *c, int secs) {
-  struct mg_mqtt_state *s = state(c);
+  struct mg_mqtt_state *s = mg_mqtt_state_of(c);
   if (s == NULL || !s->broker || !s->open || secs < 0 || secs > 65535) return 0;
   s->keepalive = (uint16_t) secs;
   return 1;
-}
-
-int mgx_mqtt_login(struct mg_connection *c, int flags, int keepalive, const char *cid, size_t cid_len,
-                   const char *user, int user_len, const char *pass, int pass_len,
-                   const char *will_topic, size_t wt_len, const void *will_msg, size_t wm_len,
-                   const void *props, size_t props_len, const void *will_props, size_t wp_len) {
-  struct mg_mqtt_state *s = state(c);
-  uint8_t vh[10], l_cid[2], l_wt[2], l_wm[2], l_user[2], l_pass[2], pl[4], wpl[4];
-  struct part p[16];
-  size_t n = 0;
-  bool will = (flags & 16) != 0;
-  if (s == NULL || s->broker || cid_len > 65535 || wt_len > 65535 || wm_len > 65535 ||
-      user_len > 65535 || pass_len > 65535 || (will && !topic_ok(will_topic, wt_len, false))) {
-    return 0;
-  }
-  memcpy(vh, "\x00\x04MQTT", 6);
-  vh[6] = s->version;
-  vh[7] = (uint8_t) ((flags & 1 ? 2 : 0) | (will ? 4 | ((flags >> 1) & 3) << 3 | (flags & 8 ? 0x20 : 0) : 0) |
-                     (user_len >= 0 ? 0x80 : 0) | (pass_len >= 0 ? 0x40 : 0));
-  put16(vh + 8, (size_t) keepalive & 0xffff);
-  s->keepalive = (uint16_t) keepalive;
-  p[n].buf = vh, p[n++].len = 10;
-  n += props_parts(s, pl, props, props_len, p + n);
-  put16(l_cid, cid_len);
-  p[n].buf = l_cid, p[n++].len = 2;
-  p[n].buf = cid, p[n++].len = cid_len;
-  if (will) {
-    n += props_parts(s, wpl, will_props, wp_len, p + n);
-    put16(l_wt, wt_len);
-    put16(l_wm, wm_len);
-    p[n].buf = l_wt, p[n++].len = 2;
-    p[n].buf = will_topic, p[n++].len = wt_len;
-    p[n].buf = l_wm, p[n++].len = 2;
-    p[n].buf = will_msg, p[n++].len = wm_len;
-  }
-  if (user_len >= 0) {
-    put16(l_user, (size_t) user_len);
-    p[n].buf = l_user, p[n++].len = 2;
-    p[n].buf = user, p[n++].len = (size_t) user_len;
-  }
-  if (pass_len >= 0) {
-    put16(l_pass, (size_t) pass_len);
-    p[n].buf = l_pass, p[n++].len = 2;
-    p[n].buf = pass, p[n++].len = (size_t) pass_len;
-  }
-  s->start_ms = mg_millis();
-  return send_packet(c, MQTT_CMD_CONNECT << 4, p, n) ? 1 : 0;
-}
-
-int mgx_mqtt_pub(struct mg_connection *c, const char *topic, size_t topic_len, const void *data,
-                 size_t data_len, int flags, int id, const void *props, size_t props_len) {
-  struct mg_mqtt_state *s = state(c);
-  uint8_t lt[2], pid[2], pl[4];
-  struct part p[6];
-  size_t n = 0;
-  int qos = flags & 3;
-  if (s == NULL || qos == 3 || (qos > 0 && (id <= 0 || id > 65535))) return 0;
-  // v5 allows an empty topic with a Topic Alias property.
-  if (!(topic_len == 0 && s->version == 5 && props_len > 0) && !topic_ok(topic, topic_len, false)) {
-    return 0;
-  }
-  put16(lt, topic_len);
-  p[n].buf = lt, p[n++].len = 2;
-  p[n].buf = topic, p[n++].len = topic_len;
-  if (qos > 0) {
-    put16(pid, (size_t) id);
-    p[n].buf = pid, p[n++].len = 2;
-  }
-  n += props_parts(s, pl, props, props_len, p + n);
-  p[n].buf = data, p[n++].len = data_len;
-  return send_packet(c, (uint8_t) (MQTT_CMD_PUBLISH << 4 | qos << 1 | (flags & 4 ? 1 : 0) | (flags & 8)),
-                     p, n) ? 1 : 0;
-}
-
-int mgx_mqtt_sub(struct mg_connection *c, int unsub, int id, const char *topic, size_t topic_len,
-                 int opts, const void *props, size_t props_len) {
-  struct mg_mqtt_state *s = state(c);
-  uint8_t pid[2], lt[2], pl[4], o = (uint8_t) opts;
-  struct part p[6];
-  size_t n = 0;
-  if (s == NULL || id <= 0 || id > 65535 || !topic_ok(topic, topic_len, true)) return 0;
-  put16(pid, (size_t) id);
-  p[n].buf = pid, p[n++].len = 2;
-  n += props_parts(s, pl, props, props_len, p + n);
-  put16(lt, topic_len);
-  p[n].buf = lt, p[n++].len = 2;
-  p[n].buf = topic, p[n++].len = topic_len;
-  if (!unsub) p[n].buf = &o, p[n++].len = 1;
-  return send_packet(c, unsub ? (MQTT_CMD_UNSUBSCRIBE << 4 | 2) : (MQTT_CMD_SUBSCRIBE << 4 | 2), p, n) ? 1 : 0;
-}
-
-static int send_other(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
-                      const void *props, size_t props_len);
-
-int mgx_mqtt_send(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
-                  const void *props, size_t props_len) {
-  struct mg_mqtt_state *s = state(c);
-  uint8_t *kept;
-  size_t n;
-  int ok = send_other(c, cmd, id, codes, ncodes, props, props_len);
-  if (ok || s == NULL || s->version != 5 || s->peer_max == 0 || props_len == 0) return ok;
-  // Over the peer's Maximum Packet Size: MQTT 5 says to leave out the Reason
-  // String and the User Properties rather than exceed it (3.2.2-19, 3.4.2-2 ...).
-  kept = (uint8_t *) mg_calloc(1, props_len);
-  if (kept == NULL) return 0;
-  n = mg_mqtt_props_strip((const uint8_t *) props, props_len, kept);
-  if (n < props_len) ok = send_other(c, cmd, id, codes, ncodes, kept, n);
-  mg_free(kept);
-  return ok;
-}
-
-static int send_other(struct mg_connection *c, int cmd, int id, const uint8_t *codes, size_t ncodes,
-                      const void *props, size_t props_len) {
-  struct mg_mqtt_state *s = state(c);
-  uint8_t pid[2], pl[4], hdr = (uint8_t) (cmd << 4), ack[2];
-  struct part p[6];
-  size_t n = 0;
-  bool v5 = s != NULL && s->version == 5;
-  uint8_t code = ncodes > 0 ? codes[0] : 0;
-  if (s == NULL || cmd < MQTT_CMD_CONNACK || cmd > MQTT_CMD_AUTH || cmd == MQTT_CMD_PUBLISH ||
-      cmd == MQTT_CMD_SUBSCRIBE || cmd == MQTT_CMD_UNSUBSCRIBE || id < 0 || id > 65535) {
-    return 0;
-  }
-  put16(pid, (size_t) id);
-  switch (cmd) {
-    case MQTT_CMD_CONNACK:
-      ack[0] = (uint8_t) (id & 1), ack[1] = code;
-      p[n].buf = ack, p[n++].len = 2;
-      n += props_parts(s, pl, props, props_len, p + n);
-      break;
-    case MQTT_CMD_PUBACK: case MQTT_CMD_PUBREC: case MQTT_CMD_PUBREL: case MQTT_CMD_PUBCOMP:
-      if (id == 0) return 0;
-      if (cmd == MQTT_CMD_PUBREL) hdr |= 2;
-      p[n].buf = pid, p[n++].len = 2;
-      if (v5 && (code != 0 || props_len > 0)) {
-        p[n].buf = codes, p[n++].len = 1;
-        n += props_parts(s, pl, props, props_len, p + n);
-      }
-      break;
-    case MQTT_CMD_SUBACK: case MQTT_CMD_UNSUBACK:
-      if (id == 0 || (ncodes == 0 && (v5 || cmd == MQTT_CMD_SUBACK))) return 0;
-      p[n].buf = pid, p[n++].len = 2;
-      n += props_parts(s, pl, props, props_len, p + n);
-      if (v5 || cmd == MQTT_CMD_SUBACK) p[n].buf = codes, p[n++].len = ncodes;
-      break;
-    case MQTT_CMD_DISCONNECT: case MQTT_CMD_AUTH:
-      if (!v5 && cmd == MQTT_CMD_AUTH) return 0;
-      if (v5 && (code != 0 || props_len > 0)) {
-        p[n].buf = codes, p[n++].len = 1;
-        n += props_parts(s, pl, props, props_len, p + n);
-      }
-      break;
-    default:  // PINGREQ, PINGRESP
-      break;
-  }
-  return send_packet(c, hdr, p, n) ? 1 : 0;
 }

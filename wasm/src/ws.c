@@ -24,97 +24,6 @@ uint32_t mg_ws_max(const struct mg_mgr *mgr) {
   return mgr->ws_max_message ? mgr->ws_max_message : MG_WS_DEFAULT_MAX;
 }
 
-// ---- UTF-8 -------------------------------------------------------------------
-
-// Scan buf[0..len): -1 if invalid, else where a trailing incomplete (but so
-// far valid) sequence starts (len when there is none).
-static long utf8_scan(const unsigned char *s, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    unsigned c = s[i], lo = 0x80, hi = 0xbf;
-    size_t n, k;
-    if (c < 0x80) {
-      // ASCII runs eight bytes at a time.
-      uint64_t w;
-      i++;
-      while (i + 8 <= len) {
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull) break;
-        i += 8;
-      }
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c == 0xe0) lo = 0xa0;  // overlong
-      if (c == 0xed) hi = 0x9f;  // surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c == 0xf0) lo = 0x90;  // overlong
-      if (c == 0xf4) hi = 0x8f;  // over U+10FFFF
-    } else {
-      return -1;
-    }
-    for (k = 1; k <= n; k++) {
-      unsigned b;
-      if (i + k >= len) return (long) i;
-      b = s[i + k];
-      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf)) return -1;
-    }
-    i += n + 1;
-  }
-  return (long) i;
-}
-
-bool mg_ws_utf8_ok(const unsigned char *buf, size_t len) {
-  return utf8_scan(buf, len) == (long) len;
-}
-
-// Feed a text message's bytes to its UTF-8 state (c->ws_u8, kept across
-// reads and frames): false as soon as they cannot start valid UTF-8.
-static bool utf8_feed(struct mg_connection *c, const unsigned char *s, size_t len) {
-  unsigned need = c->ws_u8[0], lo = c->ws_u8[1], hi = c->ws_u8[2];
-  size_t i = 0;
-  if (need == 0) {  // the fast scan, then the bytes of a trailing partial character
-    long r = utf8_scan(s, len);
-    if (r < 0) return false;
-    i = (size_t) r;
-  }
-  for (; i < len; i++) {
-    unsigned b = s[i];
-    if (need > 0) {
-      if (b < lo || b > hi) return false;
-      need--, lo = 0x80, hi = 0xbf;
-    } else if (b >= 0xc2 && b <= 0xdf) {
-      need = 1, lo = 0x80, hi = 0xbf;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
-    } else if (b >= 0x80) {
-      return false;
-    }
-  }
-  c->ws_u8[0] = (uint8_t) need, c->ws_u8[1] = (uint8_t) lo, c->ws_u8[2] = (uint8_t) hi;
-  return true;
-}
-
-// The same for payload bytes still masked (a frame not complete yet: it is
-// unmasked in place only once whole), through a small unmasked copy.
-static bool utf8_feed_masked(struct mg_connection *c, const unsigned char *s, size_t len,
-                             const unsigned char *mask, size_t pos) {
-  unsigned char tmp[256];
-  while (len > 0) {
-    size_t k = len < sizeof(tmp) ? len : sizeof(tmp), i;
-    for (i = 0; i < k; i++) tmp[i] = (unsigned char) (s[i] ^ mask[(pos + i) & 3]);
-    if (!utf8_feed(c, tmp, k)) return false;
-    s += k, pos += k, len -= k;
-  }
-  return true;
-}
-
 // ---- frames --------------------------------------------------------------------
 
 long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, size_t *hdr_len,
@@ -353,8 +262,8 @@ static bool check_partial(struct mg_connection *c, const unsigned char *buf, siz
   if (have <= c->ws_part) return true;
   if (c->ws_part == 0 && op == WEBSOCKET_OP_TEXT) c->ws_u8[0] = 0;  // a new message
   if (mask == NULL) {
-    if (!utf8_feed(c, buf + hl + c->ws_part, have - c->ws_part)) return false;
-  } else if (!utf8_feed_masked(c, buf + hl + c->ws_part, have - c->ws_part, mask, c->ws_part)) {
+    if (!mg_ws_utf8_feed(c, buf + hl + c->ws_part, have - c->ws_part)) return false;
+  } else if (!mg_ws_utf8_feed_masked(c, buf + hl + c->ws_part, have - c->ws_part, mask, c->ws_part)) {
     return false;
   }
   c->ws_part = have;
@@ -367,7 +276,7 @@ static bool check_whole(struct mg_connection *c, unsigned b0, const unsigned cha
   size_t done = c->ws_part;
   c->ws_part = 0;
   if (done == 0 && (b0 & 15u) == WEBSOCKET_OP_TEXT) c->ws_u8[0] = 0;  // a new message
-  if (!utf8_feed(c, p + done, len - done)) return false;
+  if (!mg_ws_utf8_feed(c, p + done, len - done)) return false;
   return !(b0 & 0x80) || c->ws_u8[0] == 0;
 }
 

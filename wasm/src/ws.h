@@ -80,6 +80,12 @@ long long mg_ws_parse_frame(const unsigned char *buf, size_t len, uint64_t max, 
                             uint64_t *payload_len, unsigned char *b0, const unsigned char **mask);
 // Whether buf[0..len) is valid UTF-8 (no overlongs, surrogates, > U+10FFFF).
 bool mg_ws_utf8_ok(const unsigned char *buf, size_t len);
+// Feed a text message's bytes to the connection's UTF-8 state (c->ws_u8,
+// kept across reads and frames): false once they cannot start valid UTF-8.
+bool mg_ws_utf8_feed(struct mg_connection *c, const unsigned char *s, size_t len);
+// The same for payload bytes still masked with `mask` from offset `pos`.
+bool mg_ws_utf8_feed_masked(struct mg_connection *c, const unsigned char *s, size_t len,
+                            const unsigned char *mask, size_t pos);
 // Sec-WebSocket-Accept for `key` (28 characters, no NUL).
 void mg_ws_accept_key(const char *key, size_t key_len, char out[28]);
 
