@@ -48,7 +48,7 @@ if [ $((vmaj * 10000 + vmin * 100 + vpat)) -ge 30125 ]; then stack=STACK_SIZE; e
 
 # STANDALONE_WASM + --no-entry: a reactor module (exports _initialize) with no
 # JS runtime. Undefined symbols are the host imports of netif.h.
-"$EMCC_BIN" -std=c99 -O3 -flto -Wall -Wextra -Werror -Wno-unused-parameter \
+"$EMCC_BIN" -std=c99 -O3 -flto -mbulk-memory -Wall -Wextra -Werror -Wno-unused-parameter \
   --no-entry -sSTANDALONE_WASM=1 -sALLOW_MEMORY_GROWTH=1 -sMALLOC=emmalloc \
   -sFILESYSTEM=0 -sERROR_ON_UNDEFINED_SYMBOLS=0 -sWARN_ON_UNDEFINED_SYMBOLS=0 \
   -sINITIAL_MEMORY=4MB -s$stack=256KB \

@@ -47,6 +47,11 @@ export interface NetworkEvents {
    * On a udp:// socket each call is one datagram and `from` its sender.
    */
   data(id: number, chunk: Uint8Array, from?: Address): void;
+  /**
+   * `len` bytes arrived in the read area given to `Network.readArea` (at its
+   * start). Optional: a network calls data() when this is absent.
+   */
+  dataAt?(id: number, len: number): void;
   /** The socket can take output again after send() took less than offered. */
   writable(id: number): void;
   /** The peer closed (EOF) or the socket was reset/destroyed. */
@@ -123,4 +128,11 @@ export interface Network {
   tlsInit?(id: number, tls: TlsParams, pending: readonly Uint8Array[]): void;
   /** Build (and cache) what `tls` needs now, so bad certificates throw here. */
   tlsPrepare?(tls: TlsParams): void;
+  /**
+   * Optional: read sockets straight into `area` (the core's read area, a
+   * view of linear memory) and report those reads with events.dataAt where
+   * the events have it. Given again, as a fresh view, whenever linear memory
+   * grows.
+   */
+  readArea?(area: Uint8Array): void;
 }

@@ -26,13 +26,11 @@ import { checkReusePort, needsNetListen, netListen, type NetListener } from "./n
 import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } from "./tcp-endpoint";
 import { bindListen, errnoName, listenError, sockName, uvError } from "./uv";
 import { handOver, recycle, writeBuf } from "./write-slabs";
+import { forgetReader, readIntoShared, readsInCore, readView, setReadArea } from "./read-buffer";
 import type { TcpBindings, TcpHandle, UvReq } from "./uv";
 import { prepareTls, startTls, tlsFailure } from "./node-tls";
 import type { TLSSocket } from "node:tls";
 import type { TlsParams } from "./tls-params";
-
-/** Size of the shared read buffer (as libuv's default read size). */
-const READ_SIZE = 64 * 1024;
 
 interface HandleState {
   id: number;
@@ -85,8 +83,6 @@ const kState = Symbol("tsmongoose.handleState");
 type StatefulHandle = TcpHandle & { [kState]: HandleState };
 
 let uv: TcpBindings;
-/** Where every read lands (one at a time; the core copies), and a plain view of it (builtin subarray(), not Buffer's JS). */
-let readBuffer: Buffer, readView: Uint8Array;
 /** The write request, reused while writes finish synchronously. */
 let spareReq: PendingWrite;
 // The socket that delivered data last: the answer to it usually follows at
@@ -108,6 +104,7 @@ function destroy(st: HandleState): void {
   if (st.linger) clearTimeout(st.linger);
   if (st.owner.get(st.id) === st) st.owner.delete(st.id);
   if (hotState === st) hotState = undefined;
+  forgetReader(st.handle);
   if (st.tls === undefined) {
     st.handle.close();
   } else if (st.handshaking) {
@@ -138,7 +135,8 @@ function onRead(this: StatefulHandle): void {
   if (n > 0) {
     if (st.closed) return; // closing: discard
     hotState = st;
-    st.events.data(st.id, readView.subarray(0, n));
+    if (readsInCore && st.events.dataAt !== undefined) st.events.dataAt(st.id, n);
+    else st.events.data(st.id, readView.subarray(0, n));
     return;
   }
   if (n === 0) return;
@@ -290,7 +288,7 @@ function onTlsSecure(this: TLSSocket): void {
   st.handle = h;
   (h as StatefulHandle)[kState] = st;
   h.onread = onRead;
-  h.useUserBuffer(readBuffer);
+  readIntoShared(h);
   st.reading = true; // the TLSSocket started reading for the handshake
   st.connected = true;
   if (st.closed) return;
@@ -321,8 +319,6 @@ export interface HandleNetworkOptions {
 export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions = {}): Network {
   if (uv === undefined) {
     uv = bindings;
-    readBuffer = Buffer.allocUnsafeSlow(READ_SIZE);
-    readView = new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, READ_SIZE);
     spareReq = new uv.WriteWrap();
   }
   const backlog = opts.backlog ?? 511;
@@ -346,7 +342,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
     st.handle = handle;
     (handle as StatefulHandle)[kState] = st;
     handle.onread = onRead;
-    handle.useUserBuffer(readBuffer);
+    readIntoShared(handle);
     if (!refd) handle.unref();
   }
 
@@ -560,6 +556,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
       if (st === undefined || st.closed || st.destroyed || !st.connected || st.tls !== undefined) return;
       // node:tls needs a net.Socket around the handle for the handshake.
       setReading(st, false);
+      forgetReader(st.handle); // node:tls reads it now (its TLSWrap is renewed in onTlsSecure)
       const raw = new Socket({ handle: st.handle, readable: true, writable: true, allowHalfOpen: true,
         manualStart: true } as ConstructorParameters<typeof Socket>[0]);
       const s = startTls(raw, params, pending, onTlsSecure) as TlsOwned;
@@ -575,6 +572,8 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
     },
 
     tlsPrepare: prepareTls,
+
+    readArea: setReadArea,
 
     ref(on: boolean): void {
       refd = on;

@@ -198,5 +198,6 @@ export function withDatagrams(tcp: Network, udp = new NodeDatagrams()): Network 
   if (tcp.sendKept) net.sendKept = (id, data) => (mine(id) ? udp.send(id, data) : tcp.sendKept!(id, data));
   // Big file bodies are read straight into the TCP transport's write buffer (a datagram id never has one).
   if (tcp.sendWith) net.sendWith = (id, len, fill) => (mine(id) ? -1 : tcp.sendWith!(id, len, fill));
+  if (tcp.readArea) net.readArea = (area) => tcp.readArea!(area);
   return net;
 }

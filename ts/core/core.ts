@@ -24,6 +24,9 @@ export interface CoreExports {
   mgx_connected(c: Ptr): void;
   mgx_recv_reserve(c: Ptr, len: number): Ptr;
   mgx_recv_commit(c: Ptr, len: number): void;
+  mgx_read_area(): Ptr;
+  mgx_read_area_size(): number;
+  mgx_recv_area(c: Ptr, len: number): number;
   mgx_writable(c: Ptr): void;
   mgx_eof(c: Ptr): void;
   mgx_error(c: Ptr, msg: Ptr, len: number): void;
@@ -316,4 +319,16 @@ export function toBytes(what: string, data: unknown): Bytes {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError(`${what}: expected a string or Uint8Array, got ${data === null ? "null" : typeof data}`);
+}
+
+/**
+ * The core's manager counters (struct mg_mgr, net.h): accepted connections,
+ * shutdown status (mgx_shutdown), and completed / rejected / drained counts
+ * for the shutdown report. `mgr` 0 (closed): all zero.
+ */
+export function coreCounters(mgr: Ptr): { numAccepted: number; shutdownStatus: number; completed: number; rejected: number; drained: number } {
+  if (mgr === 0) return { numAccepted: 0, shutdownStatus: 0, completed: 0, rejected: 0, drained: 0 };
+  const w = u32();
+  const i = mgr >>> 2;
+  return { numAccepted: w[i + 11], shutdownStatus: w[i + 12] | 0, completed: w[i + 13], rejected: w[i + 14], drained: w[i + 15] };
 }

@@ -19,10 +19,10 @@
 //   conn._responseStarted, conn._requestStartedMs, conn._requestUri
 //   mgr._ptr + core().mgx_shutdown(ptr, status)  (503 for new requests)
 import { RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
-import { core, u32 } from "./loader";
+import { core } from "./loader";
 import { toScratch } from "./core";
 import { eventData, isMessageEvent } from "./event-data";
-import { feed, retryBacklog } from "./inbox";
+import { areaBytes, feed, offerReadArea, recvArea, retryBacklog, withdrawReadArea } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "../http/http-message";
 import { Driver } from "./driver";
@@ -94,11 +94,13 @@ export abstract class Engine {
       resolved: (id) => this.#push(Q_RESOLVED, id),
       connected: (id) => this.#push(Q_CONNECTED, id),
       data: (id, chunk, from) => this.#push(Q_DATA, id, chunk, undefined, from),
+      dataAt: (id, n) => this.#pushArea(id, n),
       writable: (id) => this.#push(Q_WRITABLE, id),
       ended: (id) => this.#push(Q_EOF, id),
       error: (id, err) => this.#push(Q_ERROR, id, undefined, err),
       tlsReady: (id) => this.#push(Q_TLS_HS, id),
     };
+    offerReadArea(network);
   }
 
   /** @internal The NetworkEvents this manager hands to its Network. */
@@ -200,6 +202,11 @@ export abstract class Engine {
   abstract _newConnection(ptr: number, role: "listening" | "client" | "accepted", http: boolean,
     handler: Handler | undefined): Connection;
 
+  /** Whether activity can go into the core at once (driven, not nested, nothing queued before it). */
+  #atOnce(): boolean {
+    return this.#driver.driven && this._depth === 0 && this.#qHead === this.#queue.length;
+  }
+
   #push(kind: number, id: number, chunk?: Uint8Array, err?: Error, from?: Address): void {
     if (this._state !== STATE_OPEN) return;
     // Through the registry: its hot entry then answers the host calls this
@@ -207,7 +214,7 @@ export abstract class Engine {
     const conn = connectionById(id);
     if (conn === undefined || conn._ptr === 0 || (conn.manager as Engine) !== this) return;
     const driver = this.#driver;
-    if (driver.driven && this._depth === 0 && this.#qHead === this.#queue.length) {
+    if (this.#atOnce()) {
       this._depth++;
       try {
         this.#process(kind, conn, chunk, err, false, from);
@@ -226,6 +233,29 @@ export abstract class Engine {
     this.#queue.push({ kind, conn, chunk, err, from });
     if (!driver.driven && kind === Q_OPEN) noteUndriven(this as unknown as Manager);
     if (driver.driven && this._depth === 0) this.#runQueue();
+  }
+
+  /** `n` bytes a socket read straight into the core's read area: delivered and flushed in one core call. */
+  #pushArea(id: number, n: number): void {
+    const conn = connectionById(id);
+    if (this._state !== STATE_OPEN || conn === undefined || conn._ptr === 0 || (conn.manager as Engine) !== this ||
+        conn._udp || conn._backlog.length > 0 || !this.#atOnce()) {
+      this.#push(Q_DATA, id, areaBytes(n)); // a copy: the next read reuses the area
+      return;
+    }
+    this._depth++;
+    try {
+      const r = recvArea(conn, n); // bytes it could not take wait in conn._backlog
+      if (conn._backlog.length > 0) {
+        this.#blocked.add(conn);
+        this.#updatePause(conn);
+      }
+      if ((r & 1) !== 0 || this.#blocked.size > 0) this.#flushRound(); // still dirty, or input waits
+      else this.#needFlush = false; // the core flushed after the handlers ran
+    } finally {
+      this._leave(false);
+    }
+    if (this.#driver.hasWaiters) this.#driver.wakeSoon();
   }
 
   #runQueue(): void {
@@ -257,18 +287,6 @@ export abstract class Engine {
       this.#queue = [];
       this.#qHead = 0;
     }
-  }
-
-  /**
-   * @internal The core's manager counters (struct mg_mgr, net.h): accepted
-   * connections, shutdown status (mgx_shutdown), and completed / rejected /
-   * drained counts for the shutdown report.
-   */
-  _coreCounters(): { numAccepted: number; shutdownStatus: number; completed: number; rejected: number; drained: number } {
-    if (this._ptr === 0) return { numAccepted: 0, shutdownStatus: 0, completed: 0, rejected: 0, drained: 0 };
-    const w = u32();
-    const i = this._ptr >>> 2;
-    return { numAccepted: w[i + 11], shutdownStatus: w[i + 12] | 0, completed: w[i + 13], rejected: w[i + 14], drained: w[i + 15] };
   }
 
   /**
@@ -581,6 +599,7 @@ export abstract class Engine {
     this.#queue = [];
     this.#qHead = 0;
     this.#blocked.clear();
+    withdrawReadArea(this._network);
     this._ptr = 0;
     this._state = STATE_CLOSED;
     this.#driver.resolveWaiters();

@@ -2,7 +2,8 @@
 // The core reserves room up to the connection's receive limit; bytes it
 // cannot take wait in conn._backlog (the Manager pauses the socket) and are
 // retried after each flush, when handlers may have consumed input.
-import { core, u8 } from "./loader";
+import { core, setGrowthHook, u8 } from "./loader";
+import type { Network } from "../../shim/network";
 import type { Connection } from "./connection";
 
 /** Copy as much of `chunk` into the core as it has room for (firing MG_EV_READ...); returns bytes taken. */
@@ -48,4 +49,59 @@ export function retryBacklog(conn: Connection): [boolean, boolean] {
     progress = true;
   }
   return [progress, true];
+}
+
+// ---- the core's read area ---------------------------------------------------------
+// A network that offers readArea() reads sockets straight into a static
+// buffer of the core (mgx_read_area): recvArea() then hands those bytes to a
+// connection, and flushes the answers, in one call.
+
+let areaPtr = 0;
+let areaSize = 0;
+/** Networks reading into the area: given a fresh view when linear memory grows. */
+const areaNetworks = new Set<Network>();
+
+function areaView(): Uint8Array {
+  return u8().subarray(areaPtr, areaPtr + areaSize);
+}
+
+function renewAreas(): void {
+  const view = areaView();
+  for (const network of areaNetworks) network.readArea!(view);
+}
+
+/** Let `network` read into the core's read area, where it can. */
+export function offerReadArea(network: Network): void {
+  if (network.readArea === undefined) return;
+  if (areaPtr === 0) {
+    const k = core();
+    if (typeof k.mgx_recv_area !== "function") return; // an older core: reads are copied in
+    areaPtr = k.mgx_read_area();
+    areaSize = k.mgx_read_area_size();
+    setGrowthHook(renewAreas);
+  }
+  areaNetworks.add(network);
+  network.readArea(areaView());
+}
+
+/** The manager of `network` closed. */
+export function withdrawReadArea(network: Network): void {
+  areaNetworks.delete(network);
+}
+
+/** A copy of the first `n` bytes of the read area. */
+export function areaBytes(n: number): Uint8Array {
+  return u8().slice(areaPtr, areaPtr + n);
+}
+
+/**
+ * Give the `n` bytes in the read area to `conn` and flush (mgx_recv_area).
+ * Bytes the core cannot take go to conn._backlog (a copy). Returns
+ * mgx_recv_area's answer: bit 0 set when connections are still dirty.
+ */
+export function recvArea(conn: Connection, n: number): number {
+  const r = core().mgx_recv_area(conn._ptr, n);
+  const taken = r >>> 1;
+  if (taken < n) conn._backlog.push(u8().slice(areaPtr + taken, areaPtr + n));
+  return r;
 }

@@ -48,13 +48,14 @@ export function setWsZlibHooks(h: WsZlibHooks): void {
   wsZlibHooks = h;
 }
 
-/** Linear-memory views; refreshed whenever memory growth detaches them. */
-export const heap = {
-  u8: new Uint8Array(0),
-  u32: new Uint32Array(0),
-  i32: new Int32Array(0),
-  f64: new Float64Array(0),
-};
+// Views of linear memory, re-created when it grows: the core reports every
+// growth (emscripten_notify_memory_growth, or emscripten_resize_heap for
+// cores built without it), so an access needs no detachment check. Plain
+// module variables: each read is one load in optimized code.
+let u8v = new Uint8Array(0);
+let u32v = new Uint32Array(0);
+let i32v = new Int32Array(0);
+let f64v = new Float64Array(0);
 
 let memory: WebAssembly.Memory | undefined;
 let exportsObj: CoreExports | undefined;
@@ -105,32 +106,41 @@ export function setHostLogSink(sink: LogSink | null | undefined): void {
   logSink = sink ?? undefined;
 }
 
+let growthHook: (() => void) | undefined;
+
+/** Run `hook` after linear memory grew (the views are fresh by then). */
+export function setGrowthHook(hook: () => void): void {
+  growthHook = hook;
+}
+
 /** Re-create the views after memory.grow detached the old buffer. */
 export function refreshViews(): void {
   const buf = memory!.buffer;
-  heap.u8 = new Uint8Array(buf);
-  heap.u32 = new Uint32Array(buf);
-  heap.i32 = new Int32Array(buf);
-  heap.f64 = new Float64Array(buf);
+  u8v = new Uint8Array(buf);
+  u32v = new Uint32Array(buf);
+  i32v = new Int32Array(buf);
+  f64v = new Float64Array(buf);
+  growthHook?.();
 }
 
-/** The byte view of linear memory; cheap check for detachment on every access. */
+/** The byte view of linear memory. */
 export function u8(): Uint8Array {
-  const v = heap.u8;
-  if (v.byteLength === 0) refreshViews();
-  return heap.u8;
+  return u8v;
 }
 
 /** The uint32 view of linear memory (index = byte offset >> 2). */
 export function u32(): Uint32Array {
-  if (heap.u32.byteLength === 0) refreshViews();
-  return heap.u32;
+  return u32v;
 }
 
 /** The int32 view of linear memory (index = byte offset >> 2). */
 export function i32(): Int32Array {
-  if (heap.i32.byteLength === 0) refreshViews();
-  return heap.i32;
+  return i32v;
+}
+
+/** The float64 view of linear memory (index = byte offset >> 3). */
+export function f64(): Float64Array {
+  return f64v;
 }
 
 /** Whether the core is instantiated. */

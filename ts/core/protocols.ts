@@ -47,7 +47,7 @@ export function registerProtocol<K extends keyof ProtocolTable>(name: K, impl: P
  * other than the package's) can meet that.
  */
 export function protocol<K extends keyof ProtocolTable>(name: K): ProtocolTable[K] {
-  const p = protocols[name];
+  const p = entry(name) as ProtocolTable[K] | undefined;
   if (p === undefined) {
     throw new MongooseError("ERR_PROTOCOL_NOT_LOADED", `the ${name} protocol is not loaded (import ts/${folder[name]}/register.ts)`);
   }
@@ -55,3 +55,17 @@ export function protocol<K extends keyof ProtocolTable>(name: K): ProtocolTable[
 }
 
 const folder: Record<keyof ProtocolTable, string> = { http: "http", ws: "ws", mqtt: "mqtt", tls: "tls", udp: "dgram", sntp: "dgram" };
+
+// Named loads, not protocols[name]: protocol() runs on every request with
+// several names, which makes a keyed load megamorphic in optimized code.
+function entry(name: keyof ProtocolTable): ProtocolTable[keyof ProtocolTable] | undefined {
+  switch (name) {
+    case "http": return protocols.http;
+    case "ws": return protocols.ws;
+    case "mqtt": return protocols.mqtt;
+    case "tls": return protocols.tls;
+    case "udp": return protocols.udp;
+    case "sntp": return protocols.sntp;
+    default: return undefined;
+  }
+}

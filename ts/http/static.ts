@@ -6,7 +6,7 @@
 // reply() body of at least HOST_REPLY_MIN bytes, goes from the file (or the
 // caller's array) straight to the socket, never through linear memory. The
 // body pump sends what the socket takes, waits for `writable`, and goes on.
-import { core, heap, refreshViews, setFsHooks, u8 } from "../core/loader";
+import { core, f64, setFsHooks, u8 } from "../core/loader";
 import { connectionById } from "../core/registry";
 import { latin1Bytes, readUtf8, scratch, type Bytes } from "../core/core";
 import { ConnectionClosedError, describe, TypeError } from "../core/errors"; // Node's argument-error codes
@@ -137,11 +137,6 @@ function readHandle(h: Handle, pos: number, len: number, buf: Uint8Array): Uint8
   if (view !== undefined) return view;
   const n = h.fs.read(h.fd, buf.subarray(0, len), pos);
   return buf.subarray(0, n);
-}
-
-function f64(): Float64Array {
-  if (heap.f64.byteLength === 0) refreshViews();
-  return heap.f64;
 }
 
 // ---- body pumps -------------------------------------------------------------------

@@ -22,33 +22,37 @@ export const CHANNELS = Object.freeze({
 /** The subset of node:diagnostics_channel's Channel we use. */
 interface Channel { readonly hasSubscribers: boolean; publish(message: unknown): void }
 
-let channels: Record<keyof typeof CHANNELS, Channel> | undefined;
+// One variable per channel: the publish functions run on every request, and a
+// keyed lookup there is a megamorphic load in optimized code.
+let requestStart: Channel | undefined;
+let requestFinish: Channel | undefined;
+let requestError: Channel | undefined;
+let connectionOpen: Channel | undefined;
+let connectionClose: Channel | undefined;
 
 /** @internal Called by the Node entry with node:diagnostics_channel. */
 export function installDiagnostics(dc: { channel(name: string): Channel }): void {
-  const out = {} as Record<keyof typeof CHANNELS, Channel>;
-  for (const key of Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]) out[key] = dc.channel(CHANNELS[key]);
-  channels = out;
-}
-
-function publish(key: keyof typeof CHANNELS, build: () => object): void {
-  const ch = channels?.[key];
-  if (ch && ch.hasSubscribers) ch.publish(build());
+  requestStart = dc.channel(CHANNELS.requestStart);
+  requestFinish = dc.channel(CHANNELS.requestFinish);
+  requestError = dc.channel(CHANNELS.requestError);
+  connectionOpen = dc.channel(CHANNELS.connectionOpen);
+  connectionClose = dc.channel(CHANNELS.connectionClose);
 }
 
 /** @internal */
 export function publishRequestStart(connection: Connection, request: HttpMessage): void {
-  publish("requestStart", () => ({ connection, request }));
+  if (requestStart?.hasSubscribers) requestStart.publish({ connection, request });
 }
 /** @internal */
 export function publishRequestFinish(connection: Connection, status: number): void {
-  publish("requestFinish", () => ({ connection, status }));
+  if (requestFinish?.hasSubscribers) requestFinish.publish({ connection, status });
 }
 /** @internal */
 export function publishRequestError(connection: Connection, error: unknown): void {
-  publish("requestError", () => ({ connection, error }));
+  if (requestError?.hasSubscribers) requestError.publish({ connection, error });
 }
 /** @internal */
 export function publishConnection(open: boolean, connection: Connection): void {
-  publish(open ? "connectionOpen" : "connectionClose", () => ({ connection }));
+  const ch = open ? connectionOpen : connectionClose;
+  if (ch?.hasSubscribers) ch.publish({ connection });
 }

@@ -33,6 +33,7 @@
 // linger (the Network's close), so unread input does not turn into a reset.
 import { TypeError, RangeError } from "../core/errors"; // Node's argument-error codes (errors.ts)
 import { core } from "../core/loader";
+import { coreCounters } from "../core/core";
 import { ManagerClosedError, describe } from "../core/errors";
 import type { Manager } from "../core/manager";
 import type { Connection } from "../core/connection";
@@ -400,7 +401,7 @@ function waitFor(mgr: Manager, st: ShutdownState, cond: () => boolean, deadline:
 }
 
 function counters(mgr: Manager): Counters {
-  const c = mgr._coreCounters();
+  const c = coreCounters(mgr._ptr);
   return { completed: c.completed, rejected: c.rejected, drained: c.drained };
 }
 

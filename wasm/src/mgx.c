@@ -146,6 +146,39 @@ void mgx_recv_commit(struct mg_connection *c, size_t len) {
   WITH(c, mg_recv_commit(c, len));
 }
 
+// 64 KiB: libuv's read size, so one read never needs two calls.
+#define MGX_READ_AREA 65536
+static unsigned char s_read_area[MGX_READ_AREA];
+
+void *mgx_read_area(void) {
+  return s_read_area;
+}
+
+size_t mgx_read_area_size(void) {
+  return sizeof(s_read_area);
+}
+
+uint32_t mgx_recv_area(struct mg_connection *c, size_t len) {
+  struct mg_mgr *mgr = c->mgr;
+  size_t off = 0;
+  bool dirty;
+  if (len > sizeof(s_read_area)) len = sizeof(s_read_area);
+  enter(mgr);
+  while (off < len) {
+    size_t n = len - off;
+    void *p = mg_recv_reserve(c, n);
+    while (p == NULL && n > 1024) p = mg_recv_reserve(c, n >>= 1);  // a smaller piece may fit
+    if (p == NULL) break;
+    memcpy(p, s_read_area + off, n);
+    mg_recv_commit(c, n);  // c stays allocated until mg_flush frees it
+    off += n;
+  }
+  if (mgr->entered == 1 && !mgr->free_pending) mg_flush(mgr);
+  dirty = mgr->dirty != NULL;
+  leave(mgr);
+  return (uint32_t) (off * 2 + (dirty ? 1 : 0));
+}
+
 void mgx_writable(struct mg_connection *c) {
   c->flags &= ~MG_F_BLOCKED;
   if (!(c->flags & (MG_F_CONNECTING | MG_F_LISTENING))) c->flags |= MG_F_WRITABLE;

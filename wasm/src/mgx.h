@@ -113,6 +113,20 @@ MGX_EXPORT(mgx_recv_reserve) void *mgx_recv_reserve(struct mg_connection *c, siz
 // Commit `len` bytes copied at the reserved pointer: fires MG_EV_READ and
 // runs the protocol (HTTP parsing -> MG_EV_HTTP_MSG...).
 MGX_EXPORT(mgx_recv_commit) void mgx_recv_commit(struct mg_connection *c, size_t len);
+// The read area: a static buffer in linear memory a host may read sockets
+// into (libuv reads straight into it), then hand over with
+// mgx_recv_area. Its address never changes; a host that keeps a view of it
+// renews the view when memory grows.
+MGX_EXPORT(mgx_read_area) void *mgx_read_area(void);
+MGX_EXPORT(mgx_read_area_size) size_t mgx_read_area_size(void);
+// Deliver `len` bytes from the read area to `c` (reserve, copy and commit,
+// in smaller pieces when the whole does not fit), then flush the manager:
+// one call and one clock read for a read and its answer. Returns twice the
+// bytes taken (the host keeps the rest and retries after a flush, as with
+// mgx_recv_reserve), plus 1 when connections are still dirty after the
+// flush (the host flushes again). Call it from the top level only (not
+// from inside a handler).
+MGX_EXPORT(mgx_recv_area) uint32_t mgx_recv_area(struct mg_connection *c, size_t len);
 // The host can take output again after a short host_send.
 MGX_EXPORT(mgx_writable) void mgx_writable(struct mg_connection *c);
 // The peer closed its side (EOF/reset). Pending output is still flushed
