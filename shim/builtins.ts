@@ -1,7 +1,7 @@
 // builtins.ts: Node built-in modules loaded on first use. A plain HTTP
 // server never touches node:tls, node:cluster, node:zlib, node:crypto,
-// node:dgram, node:v8 or node:os, and importing them at load costs every
-// process several MB of RSS (issue 24, "Memory under storms"). The
+// node:dgram, node:v8, node:os or node:dns (it resolves no names), and
+// importing them at load costs every process several MB of RSS (issue 24, "Memory under storms"). The
 // accessors are synchronous and work in both bundles (ESM and CJS) and in
 // Node, Bun and Deno: process.getBuiltinModule (Node 20.16+/22.3+, Bun,
 // Deno), else a require made by createRequire (older Node 20).
@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import type * as Cluster from "node:cluster";
 import type * as Crypto from "node:crypto";
 import type * as Dgram from "node:dgram";
+import type * as Dns from "node:dns";
 import type * as Os from "node:os";
 import type * as Tls from "node:tls";
 import type * as V8 from "node:v8";
@@ -34,6 +35,7 @@ function lazy<T>(id: string): () => T {
 export const nodeCluster: () => typeof Cluster.default = lazy("node:cluster");
 export const nodeCrypto: () => typeof Crypto = lazy("node:crypto");
 export const nodeDgram: () => typeof Dgram = lazy("node:dgram");
+export const nodeDns: () => typeof Dns = lazy("node:dns");
 export const nodeOs: () => typeof Os = lazy("node:os");
 export const nodeTls: () => typeof Tls = lazy("node:tls");
 export const nodeV8: () => typeof V8 = lazy("node:v8");

@@ -18,7 +18,7 @@
 // (node:tls's C++ stream over the TCP handle, the same StreamBase interface)
 // is driven like a TCP handle: reads into the shared buffer, writeBuffer(),
 // shutdown() (close_notify, then FIN), without the TLSSocket's JS stream.
-import { lookup } from "node:dns";
+import { nodeDns } from "./builtins";
 import { isIP, Socket } from "node:net";
 import type { LookupAddress } from "node:dns";
 import type { Address, Endpoint, ListenOptions, Network, NetworkEvents } from "./network";
@@ -466,7 +466,7 @@ export function handleNetwork(bindings: TcpBindings, opts: HandleNetworkOptions 
         });
         return;
       }
-      lookup(ep.host, { all: true }, (err, addresses) => {
+      nodeDns().lookup(ep.host, { all: true }, (err, addresses) => {
         if (st.closed || st.destroyed) {
           destroy(st);
           return;

@@ -8,9 +8,8 @@
 // once, bind() completes inside the call, and its error, if any, is emitted
 // synchronously too.
 import type { Socket, SocketType } from "node:dgram";
-import { lookup as dnsLookup } from "node:dns";
 import { isIP } from "node:net";
-import { nodeDgram } from "./builtins"; // loaded by the first udp:// connection
+import { nodeDgram, nodeDns } from "./builtins"; // loaded by the first udp:// connection
 import { ListenError, TypeError } from "./errors";
 import type { Address, Endpoint, Network, NetworkEvents } from "./network";
 import { endpointUrl } from "./tcp-endpoint";
@@ -25,7 +24,7 @@ function lookup(host: string, opts: unknown, cb: LookupCb): void {
     return;
   }
   const fam = typeof opts === "number" ? opts : (opts as { family?: number } | undefined)?.family;
-  dnsLookup(host, { family: fam ?? 0 }, (err, address, f) => cb(err, address, f));
+  nodeDns().lookup(host, { family: fam ?? 0 }, (err, address, f) => cb(err, address, f));
 }
 
 interface DgramState {
@@ -119,7 +118,7 @@ export class NodeDatagrams {
       process.nextTick(() => start(ep.host, v6 ? 6 : 4));
       return;
     }
-    dnsLookup(ep.host, (err, address, fam) => {
+    nodeDns().lookup(ep.host, (err, address, fam) => {
       if (err) events.error(id, err);
       else start(address, fam);
     });

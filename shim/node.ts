@@ -1,9 +1,9 @@
 // node.ts: nodeNetwork(), the Network a Manager uses in Node. It picks the
 // transport: libuv TCP handles (node-handle.ts) where this Node offers them,
 // node:net sockets (node-socket.ts) otherwise or when asked to.
+import { nodeDns } from "./builtins";
 import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { MongooseError } from "./errors";
-import { lookup } from "node:dns";
 import type { Address, Network } from "./network";
 import { handleNetwork } from "./node-handle";
 import { socketNetwork } from "./node-socket";
@@ -78,7 +78,7 @@ function runtimeName(): string {
 /** Name resolution for conn.resolve(): dns.lookup, as connect() uses. */
 function withLookup(network: Network): Network {
   network.lookup = (host: string) => new Promise<Address>((resolve, reject) => {
-    lookup(host, (err, address, family) => {
+    nodeDns().lookup(host, (err, address, family) => {
       if (err) reject(err);
       else resolve({ address, port: 0, family: family === 6 ? "IPv6" : "IPv4" });
     });

@@ -2,7 +2,7 @@
 // under storms"). Importing the package and serving HTTP loads none of the
 // Node built-ins a plain HTTP server does not use (node:tls ~3 MB of RSS,
 // node:cluster and child_process ~2 MB, node:zlib ~1.4 MB, crypto, dgram,
-// v8, os); shim/builtins.ts loads each on first use. Checked in a child
+// v8, os, dns, fs/promises); shim/builtins.ts loads each on first use. Checked in a child
 // process (the test process has loaded them all), forked with an IPC
 // channel like a cluster worker but not one, for both bundles, from
 // process.moduleLoadList: what got loaded, not RSS. TLS, cluster and
@@ -43,7 +43,7 @@ function crc32Ref(d: Uint8Array): number {
   return ~c >>> 0;
 }
 
-test.each(["cjs", "esm"] as const)("%s bundle: serving HTTP loads no tls, cluster, zlib, crypto, dgram, v8, os; a large crc32/sha256 loads zlib/crypto", async (format) => {
+test.each(["cjs", "esm"] as const)("%s bundle: serving HTTP loads no tls, cluster, zlib, crypto, dgram, v8, os, dns, fs/promises; a large crc32/sha256 loads zlib/crypto", async (format) => {
   const r = await run(format);
   expect(r.reply).toBe(true);
   expect(r.served).toEqual([]);

@@ -1,7 +1,6 @@
 // node.ts: the Node entry point (dist/index.mjs and dist/index.cjs are both
 // built from it). Registers the Node platform, then re-exports the API.
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setPlatform } from "./core/platform";
@@ -33,7 +32,8 @@ async function readSource(src: string | URL): Promise<BufferSource> {
     if (!res.ok) throw new Error(`tsmongoose: fetching ${text} failed: HTTP ${res.status}`);
     return res.arrayBuffer();
   }
-  return readFile(/^file:/i.test(text) ? fileURLToPath(text) : text);
+  // node:fs's callback form: node:fs/promises would be one more module to load.
+  return new Promise((resolve, reject) => readFile(/^file:/i.test(text) ? fileURLToPath(text) : text, (err, data) => (err ? reject(err) : resolve(data))));
 }
 
 setPlatform({

@@ -8,7 +8,7 @@
 const net = require("node:net");
 const path = require("node:path");
 
-const WATCHED = ["tls", "_tls_wrap", "cluster", "child_process", "zlib", "crypto", "dgram", "v8", "os"];
+const WATCHED = ["tls", "_tls_wrap", "cluster", "child_process", "zlib", "crypto", "dgram", "v8", "os", "dns", "fs/promises"];
 const loadedNow = () => WATCHED.filter((m) => process.moduleLoadList.includes(`NativeModule ${m}`));
 // A forked process's IPC channel has loaded child_process, dgram and v8 already.
 const atStart = loadedNow();
