@@ -277,7 +277,8 @@ struct mg_connection *mg_conn_new(struct mg_mgr *mgr, int kind, int proto,
   c->mgr = mgr;
   c->id = s_next_conn_id++;
   if (s_next_conn_id == 0) s_next_conn_id = 1;  // 2^32 connections later
-  c->recv.align = c->send.align = MG_IO_SIZE;
+  c->recv.align = MG_IO_ALIGN;
+  c->send.align = MG_IO_SIZE;
   c->flags = MG_F_HAS_SOCKET;
   if (kind == MGX_KIND_LISTENER) {
     c->flags |= MG_F_LISTENING;
@@ -358,7 +359,15 @@ void *mg_recv_reserve(struct mg_connection *c, size_t len) {
     return NULL;
   }
   // Geometric growth up to the cap: a body arriving in pieces is copied
-  // O(1) times per byte, and no connection holds more than its cap.
+  // O(1) times per byte, and no connection holds more than its cap. The
+  // first block is a power of two (from MG_IO_ALIGN), so the doubled sizes
+  // stay powers of two.
+  if (c->recv.size == 0) {
+    size_t first = MG_IO_ALIGN;
+    while (first < len && first < cap) first *= 2;
+    if (first > cap) first = cap;
+    if (first > len) mg_iobuf_resize(&c->recv, first);  // else grow() sizes it exactly
+  }
   if (!mg_iobuf_grow(&c->recv, len, cap)) {
     c->flags |= MG_F_FULL;
     return NULL;

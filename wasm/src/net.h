@@ -246,6 +246,10 @@ bool mg_send_backed_up(const struct mg_connection *c);
 
 // Default buffer growth step.
 #define MG_IO_SIZE 2048
+// Receive buffers start at this (then double): a small request takes 256
+// bytes, not 2 KiB. Linear memory never shrinks, so every byte a burst of
+// connections touches stays resident.
+#define MG_IO_ALIGN 256
 // Receive-buffer cap of a connection (HTTP limits or recv_buffer_size;
 // MG_RECV_HELD at most while MG_F_OUT_HELD).
 size_t mg_recv_cap(struct mg_connection *c);
