@@ -1,10 +1,11 @@
 // builtins.ts: Node built-in modules loaded on first use. A plain HTTP
 // server never touches node:tls, node:cluster, node:zlib, node:crypto,
 // node:dgram, node:v8, node:os or node:dns (it resolves no names), and
-// importing them at load costs every process several MB of RSS (issue 24, "Memory under storms"). The
-// accessors are synchronous and work in both bundles (ESM and CJS) and in
-// Node, Bun and Deno: process.getBuiltinModule (Node 20.16+/22.3+, Bun,
-// Deno), else a require made by createRequire (older Node 20).
+// importing them at load costs every process several MB of RSS (issue 24,
+// "Memory under storms"). The accessors are synchronous and work in both
+// bundles (ESM and CJS) and in Node, Bun and Deno:
+// process.getBuiltinModule (Node 20.16+/22.3+, Bun, Deno), else a require
+// made by createRequire (older Node 20).
 import { createRequire } from "node:module";
 import type * as Cluster from "node:cluster";
 import type * as Crypto from "node:crypto";

@@ -4,15 +4,15 @@ import { existsSync, readFileSync } from "node:fs";
 
 const TICK = 100; // USER_HZ: clock ticks per second in /proc on Linux
 
-/** utime + stime of `pid` in seconds, or NaN where /proc is not readable. */
-export function cpuSeconds(pid) {
+/** utime + stime of `pid` in seconds (`userOnly`: utime), or NaN where /proc is not readable. */
+export function cpuSeconds(pid, userOnly = false) {
   const file = `/proc/${pid}/stat`;
   if (!existsSync(file)) return NaN;
   try {
     const text = readFileSync(file, "utf8");
     // Fields after the command name (which may hold spaces) start after ") ".
     const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / TICK; // fields 14 and 15: utime, stime
+    return (Number(f[11]) + (userOnly ? 0 : Number(f[12]))) / TICK; // fields 14 and 15: utime, stime
   } catch {
     return NaN; // the process ended
   }

@@ -27,7 +27,7 @@ export function ratios(results) {
       nodeHttpVsRaw: ratio(node?.rps, raw?.rps),
       oursVsRawHandle: ratio(ours?.rps, handle?.rps),
       p99Ours: ours?.p99Ms, p99NodeHttp: node?.p99Ms,
-      cpuOurs: ours?.cpuUsPerReq, cpuRawHandle: handle?.cpuUsPerReq,
+      cpuOurs: ours?.cpuUsPerReq, cpuRawHandle: handle?.cpuUsPerReq, userOurs: ours?.userUsPerReq, userRawHandle: handle?.userUsPerReq,
     });
   }
   return out;
@@ -108,7 +108,10 @@ export function render(report, markdown) {
     }
     if (h && h.cpuOurs > 0 && h.cpuRawHandle > 0) {
       lines.push(`${markdown ? "- " : "  "}server CPU per request: ours ${h.cpuOurs.toFixed(2)} us, raw TCP handle ${h.cpuRawHandle.toFixed(2)} us ` +
-        `(the ceiling's cost is ${(h.cpuRawHandle / h.cpuOurs).toFixed(2)}x ours: the rate ratio a CPU-bound run would show)`);
+        `(the ceiling's cost is ${(h.cpuRawHandle / h.cpuOurs).toFixed(2)}x ours: the rate ratio a CPU-bound run would show)` +
+        (h.userOurs > 0 && h.userRawHandle > 0 ? `; of it user time ${h.userOurs.toFixed(2)} us vs ${h.userRawHandle.toFixed(2)} us, ` +
+          `system time ${(h.cpuOurs - h.userOurs).toFixed(2)} us vs ${(h.cpuRawHandle - h.userRawHandle).toFixed(2)} us (the same read and write; ` +
+          `its cost moves with how the load generator's packets interleave)` : ""));
     }
     parts.push("Targets (hello world):\n" + (markdown ? "\n" : "") + lines.join("\n"));
   }

@@ -154,11 +154,13 @@ async function measure(server, c, report) {
     const template = command.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:PORT").replace(uploadLua, "upload.lua");
     if (!commands.includes(template)) commands.push(template);
     process.stdout.write(`  ${LABEL[server].padEnd(13)} ${command}\n`);
-    const cpu0 = cpuSeconds(srv.pid);
+    const cpu0 = cpuSeconds(srv.pid), user0 = cpuSeconds(srv.pid, true);
     const r = parseWrk(await runWrk(args, (DURATION + 30) * 1000, PIN));
     // Server CPU time per request (utime + stime): steadier than rates when other work shares the machine.
     r.cpuUsPerReq = r.requests > 0 ? ((cpuSeconds(srv.pid) - cpu0) / r.requests) * 1e6 : NaN;
-    if (!Number.isNaN(r.cpuUsPerReq)) console.log(`    server CPU ${r.cpuUsPerReq.toFixed(2)} us/request`);
+    // Of it user time: what the server's own code spends (system time is the same read and write for every server).
+    r.userUsPerReq = r.requests > 0 ? ((cpuSeconds(srv.pid, true) - user0) / r.requests) * 1e6 : NaN;
+    if (!Number.isNaN(r.cpuUsPerReq)) console.log(`    server CPU ${r.cpuUsPerReq.toFixed(2)} us/request (${r.userUsPerReq.toFixed(2)} us user)`);
     if (r.socketErrors || r.non2xx) console.log(`    errors: ${r.socketErrorDetail || ""} non-2xx ${r.non2xx}`);
     if (busy > BUSY) console.log(`    note: ${(busy * 100).toFixed(0)}% CPU busy with other work right before this run`);
     return { ...r, busy, responseHeadBytes: answer.headBytes, responseHead: answer.head };
@@ -223,7 +225,7 @@ async function main() {
       const med = (k) => median(rs.map((r) => r[k]));
       const sum = (k) => all.reduce((a, r) => a + r[k], 0);
       report.results.push({ caseId: c.id, caseTitle: c.title, server, rps: med("rps"), p50Ms: med("p50Ms"),
-        p90Ms: med("p90Ms"), p99Ms: med("p99Ms"), transferPerSec: med("transferPerSec"), cpuUsPerReq: med("cpuUsPerReq"),
+        p90Ms: med("p90Ms"), p99Ms: med("p99Ms"), transferPerSec: med("transferPerSec"), cpuUsPerReq: med("cpuUsPerReq"), userUsPerReq: med("userUsPerReq"),
         socketErrors: sum("socketErrors"), non2xx: sum("non2xx"),
         errorDetail: all.map((r) => r.socketErrorDetail).filter(Boolean), busy: all.map((r) => r.busy),
         counted: counted.map((i) => i + 1), responseHeadBytes: all[0].responseHeadBytes,

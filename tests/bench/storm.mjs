@@ -152,8 +152,18 @@ export async function stormBench(opts = {}) {
     ...rows.map((r) => `| ${LABEL[r.server]} | ${MB(r.base.anon)} MB | ${MB(r.peak.anon)} MB | ${MB(r.after.anon)} MB | ${(anonShare(r) * 100).toFixed(0)}% | ` +
       `${MB(r.base.file)} → ${MB(r.after.file)} MB |`));
   const okPeak = ours.peak.rss <= node.peak.rss, okBack = ours.retained <= 0.1;
-  lines.push("", `targets: peak RSS <= node:http's: ${okPeak ? "met" : "NOT met"} (${(ours.peak.rss / node.peak.rss).toFixed(2)}x); ` +
-    `>= 90% of the growth returned ${cfg.afterMs / 1000} s after: ${okBack ? "met" : "NOT met"} (${(100 - ours.retained * 100).toFixed(0)}% returned; node:http ${(100 - node.retained * 100).toFixed(0)}%)`);
+  const d = (a, b) => `${a >= b ? "+" : ""}${MB(a - b)} MB`;
+  const pct = (x) => `${(x * 100).toFixed(0)}%`;
+  lines.push("", `targets: peak RSS <= node:http's: ${okPeak ? "met" : "NOT met"} (${(ours.peak.rss / node.peak.rss).toFixed(2)}x)` +
+    (okPeak ? "" : `: of the ${d(ours.peak.rss, node.peak.rss)}, the idle baseline is ${d(ours.base.rss, node.base.rss)} ` +
+      `(private ${d(ours.base.anon, node.base.anon)}: the package's code and the core; file-backed ${d(ours.base.file, node.base.file)}: ` +
+      `node binary pages, about 3 MB of them V8's WASM compilers, paged in by compiling any module) and the storm's growth ` +
+      `${d(ours.peak.rss - ours.base.rss, node.peak.rss - node.base.rss)}`));
+  lines.push(`  >= 90% of the growth returned ${cfg.afterMs / 1000} s after: ${okBack ? "met" : "NOT met"} (${pct(1 - ours.retained)} returned; ` +
+    `node:http ${pct(1 - node.retained)})` + (okBack ? "" : `: after a forced GC the server holds ${MB(ours.gced.arrayBuffers)} MB of ` +
+      `ArrayBuffers (no body is referenced) yet ${pct(ours.retainedGc)} of the growth stays resident (node:http ${pct(node.retainedGc)}): ` +
+      `freed memory glibc keeps (its mmap and trim thresholds rise with 1 MiB blocks) until V8's GC and the allocator give it back, ` +
+      `which no server controls${node.retained > 0.1 ? `; node:http misses it too here` : ""}`));
   const table = lines.join("\n");
   console.log(table);
   return { rows, table, config: cfg };

@@ -6,7 +6,7 @@
 import { TypeError, RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core, u8 } from "./loader";
 import {
-  connFlags, httpReply, iobufField, recvBuf, sendBuf, toBytes, toScratch, latin1Bytes, readCString,
+  connFlags, httpReply, iobufField, REPLY_TYPE_JSON, REPLY_TYPE_UTF8, recvBuf, sendBuf, toBytes, toScratch, latin1Bytes, readCString,
   F_ACCEPTED, F_CLIENT, F_CLOSING, F_DRAINING, F_FULL, F_LISTENING, F_READABLE, F_TLS, F_UDP,
   F_WEBSOCKET, F_WRITABLE, F_REQ_PENDING, F_RESP_STARTED,
 } from "./core";
@@ -245,11 +245,11 @@ export class Connection<U = unknown> {
   reply(status: number, body: string | Uint8Array = "", headers?: HeadersInit): boolean {
     const c = this.#live("reply");
     checkStatus(status);
-    let block = formatHeaders(headers);
+    const block = formatHeaders(headers);
     const bytes = toBytes("reply body", body);
     checkNotAnswered(this, "reply", status);
-    if (typeof bytes === "string" && !hasHeader(block, "content-type")) block = "Content-Type: text/plain; charset=utf-8\r\n" + block;
-    return this.#reply(c, status, block, bytes);
+    const type = typeof bytes === "string" && !hasHeader(block, "content-type") ? REPLY_TYPE_UTF8 : 0;
+    return this.#reply(c, status, block, bytes, type);
   }
 
   /** reply() with `JSON.stringify(value)` and `Content-Type: application/json` (unless given). */
@@ -264,19 +264,20 @@ export class Connection<U = unknown> {
       throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`, { cause: err, code: "ERR_INVALID_ARG_VALUE" });
     }
     if (json === undefined) throw new TypeError(`replyJson: value is not JSON-serializable: ${describe(value)}`, { code: "ERR_INVALID_ARG_VALUE" });
-    let block = formatHeaders(headers);
-    if (!hasHeader(block, "content-type")) block = "Content-Type: application/json\r\n" + block;
+    const block = formatHeaders(headers);
+    const type = hasHeader(block, "content-type") ? 0 : REPLY_TYPE_JSON;
     checkNotAnswered(this, "replyJson", status);
-    return this.#reply(c, status, block, json);
+    return this.#reply(c, status, block, json, type);
   }
 
-  #reply(c: number, status: number, block: string, body: string | Uint8Array): boolean {
+  /** `type`: REPLY_TYPE_* for a block without Content-Type (0: the core's text/plain default). */
+  #reply(c: number, status: number, block: string, body: string | Uint8Array, type: number): boolean {
     const m = this.manager;
     m._enter();
     try {
       // Worst case UTF-8 size for strings is checked exactly by the core's allocation.
       const size = typeof body === "string" ? body.length : body.byteLength;
-      return guardedReply(this, status, size, () => replyHost(c, status, block, body) ?? httpReply(c, status, block, body) !== 0);
+      return guardedReply(this, status, size, () => replyHost(c, status, block, body, type) ?? httpReply(c, status, block, body, type) !== 0);
     } finally {
       m._leave(true);
     }
@@ -560,7 +561,7 @@ type Ws = ProtocolTable["ws"];
 type Mqtt = ProtocolTable["mqtt"];
 const formatHeaders: Http["formatHeaders"] = (h) => protocol("http").formatHeaders(h);
 const hasHeader: Http["hasHeader"] = (block, name) => protocol("http").hasHeader(block, name);
-const replyHost: Http["replyHost"] = (c, status, block, body) => protocol("http").replyHost(c, status, block, body);
+const replyHost: Http["replyHost"] = (c, status, block, body, type) => protocol("http").replyHost(c, status, block, body, type);
 const serveDir: Http["serveDir"] = (conn, msg, root, opts) => protocol("http").serveDir(conn, msg, root, opts);
 const serveFile: Http["serveFile"] = (conn, msg, path, opts) => protocol("http").serveFile(conn, msg, path, opts);
 const checkNotAnswered: Http["checkNotAnswered"] = (conn, op, status) => protocol("http").checkNotAnswered(conn, op, status);

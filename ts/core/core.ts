@@ -32,6 +32,7 @@ export interface CoreExports {
   mgx_error(c: Ptr, msg: Ptr, len: number): void;
   mgx_send(c: Ptr, buf: Ptr, len: number): number;
   mgx_http_reply(c: Ptr, status: number, headers: Ptr, headersLen: number, body: Ptr, bodyLen: number): number;
+  mgx_http_reply_typed(c: Ptr, status: number, type: number, headers: Ptr, headersLen: number, body: Ptr, bodyLen: number): number;
   mgx_http_start(c: Ptr, status: number, headers: Ptr, headersLen: number): number;
   mgx_http_chunk(c: Ptr, buf: Ptr, len: number): number;
   mgx_http_sse(c: Ptr, type: Ptr, typeLen: number, data: Ptr, dataLen: number): number;
@@ -163,12 +164,19 @@ export function put(b: Bytes, ptr: number, room: number): number {
   return encoder.encodeInto(b, mem.subarray(ptr, ptr + room)).written;
 }
 
+/** Content-Type lines the core adds itself (mgx_http_reply_typed): a string body, JSON. */
+export const REPLY_TYPE_UTF8 = 1, REPLY_TYPE_JSON = 2;
+/** The line of each REPLY_TYPE_*, for paths that pass a header block instead. */
+export const REPLY_TYPE_LINES = ["", "Content-Type: text/plain; charset=utf-8\r\n", "Content-Type: application/json\r\n"];
+
 /**
  * mgx_http_reply with the Latin-1 header `block` (validated by the caller)
  * and `body` put into scratch back to back: one scratch request, no
- * intermediate arrays. Returns the core's answer (0: nothing sent).
+ * intermediate arrays. `type` (REPLY_TYPE_*, for a block without
+ * Content-Type): the core writes that line itself. Returns the core's
+ * answer (0: nothing sent).
  */
-export function httpReply(c: Ptr, status: number, block: string, body: Bytes): number {
+export function httpReply(c: Ptr, status: number, block: string, body: Bytes, type = 0): number {
   body = normalize(body);
   const hn = block.length;
   const room = maxLen(body);
@@ -178,7 +186,8 @@ export function httpReply(c: Ptr, status: number, block: string, body: Bytes): n
     for (let i = 0; i < hn; i++) mem[base + i] = block.charCodeAt(i);
   }
   const bn = put(body, base + hn, room);
-  return core().mgx_http_reply(c, status, base, hn, base + hn, bn);
+  return type === 0 ? core().mgx_http_reply(c, status, base, hn, base + hn, bn)
+    : core().mgx_http_reply_typed(c, status, type, base, hn, base + hn, bn);
 }
 
 /** Large strings are encoded once up front, so scratch is not sized 3x. */

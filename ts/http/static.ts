@@ -8,7 +8,7 @@
 // body pump sends what the socket takes, waits for `writable`, and goes on.
 import { core, f64, setFsHooks, u8 } from "../core/loader";
 import { connectionById } from "../core/registry";
-import { latin1Bytes, readUtf8, scratch, type Bytes } from "../core/core";
+import { latin1Bytes, readUtf8, REPLY_TYPE_LINES, scratch, type Bytes } from "../core/core";
 import { ConnectionClosedError, describe, TypeError } from "../core/errors"; // Node's argument-error codes
 import { formatHeaders, type HeadersInit } from "./headers";
 import { HttpMessage } from "./http-message";
@@ -521,14 +521,14 @@ export function serveFile(conn: Connection, msg: HttpMessage, path: string, opts
  * the pump writes `body` after it. Returns undefined when the body is small
  * (the caller copies it through linear memory as usual).
  */
-export function replyHost(c: number, status: number, block: string, body: Bytes): boolean | undefined {
+export function replyHost(c: number, status: number, block: string, body: Bytes, type = 0): boolean | undefined {
   if (typeof body === "string") {
     if (body.length < HOST_REPLY_MIN) return undefined; // chars <= UTF-8 bytes
     body = encoder.encode(body);
   }
   if (body.byteLength < HOST_REPLY_MIN) return undefined;
   const handle = addHandle({ bytes: body });
-  const [hp, hn] = toScratchN([latin1Bytes(block)]);
+  const [hp, hn] = toScratchN([latin1Bytes(REPLY_TYPE_LINES[type] + block)]);
   // The core consumes the handle in every case (sent, dropped for HEAD, or refused).
   return statics().mgx_http_reply_host(c, status, hp, hn, body.byteLength, handle) !== 0;
 }

@@ -63,6 +63,12 @@ void mg_http_ev(struct mg_connection *c, int ev, void *ev_data);
 
 bool mg_http_reply(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len, const void *body, size_t body_len);
+// mg_http_reply with a Content-Type line of the core's own first (trusted,
+// not checked again): MG_HTTP_TYPE_UTF8 "text/plain; charset=utf-8",
+// MG_HTTP_TYPE_JSON "application/json"; other values: none.
+enum { MG_HTTP_TYPE_NONE, MG_HTTP_TYPE_UTF8, MG_HTTP_TYPE_JSON };
+bool mg_http_reply_typed(struct mg_connection *c, int status, int type, const char *headers,
+                         size_t headers_len, const void *body, size_t body_len);
 bool mg_http_start(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len);
 bool mg_http_chunk(struct mg_connection *c, const void *buf, size_t len);

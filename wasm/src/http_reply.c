@@ -330,6 +330,17 @@ bool mg_http_reply(struct mg_connection *c, int status, const char *headers,
   return reply_src(c, status, NULL, headers, headers_len, body, body_len, NULL);
 }
 
+bool mg_http_reply_typed(struct mg_connection *c, int status, int type, const char *headers,
+                         size_t headers_len, const void *body, size_t body_len) {
+  static const struct mg_http_lines s_types[] = {
+      {"Content-Type: text/plain; charset=utf-8\r\n", 41, true},
+      {"Content-Type: application/json\r\n", 32, true},
+  };
+  const struct mg_http_lines *core =
+      type == MG_HTTP_TYPE_UTF8 ? &s_types[0] : type == MG_HTTP_TYPE_JSON ? &s_types[1] : NULL;
+  return reply_src(c, status, core, headers, headers_len, body, body_len, NULL);
+}
+
 bool mg_http_reply_src(struct mg_connection *c, int status, const char *headers,
                        size_t headers_len, const struct mg_body_src *src) {
   return reply_src(c, status, NULL, headers, headers_len, NULL, 0, src);

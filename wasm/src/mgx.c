@@ -204,6 +204,11 @@ int mgx_http_reply(struct mg_connection *c, int status, const char *headers,
   return mg_http_reply(c, status, headers, headers_len, body, body_len) ? 1 : 0;
 }
 
+int mgx_http_reply_typed(struct mg_connection *c, int status, int type, const char *headers,
+                         size_t headers_len, const void *body, size_t body_len) {
+  return mg_http_reply_typed(c, status, type, headers, headers_len, body, body_len) ? 1 : 0;
+}
+
 int mgx_http_start(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len) {
   return mg_http_start(c, status, headers, headers_len) ? 1 : 0;

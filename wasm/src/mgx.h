@@ -149,6 +149,12 @@ MGX_EXPORT(mgx_send) int mgx_send(struct mg_connection *c, const void *buf, size
 MGX_EXPORT(mgx_http_reply)
 int mgx_http_reply(struct mg_connection *c, int status, const char *headers,
                    size_t headers_len, const void *body, size_t body_len);
+// mgx_http_reply with the core's own Content-Type line first, for a
+// `headers` block without one: `type` 1 is "text/plain; charset=utf-8" (a
+// string body), 2 "application/json" (replyJson), anything else none.
+MGX_EXPORT(mgx_http_reply_typed)
+int mgx_http_reply_typed(struct mg_connection *c, int status, int type, const char *headers,
+                         size_t headers_len, const void *body, size_t body_len);
 // Start a streamed (chunked) response: status line, `headers` verbatim,
 // Transfer-Encoding: chunked. mgx_http_chunk/mgx_http_sse call it themselves
 // (status 200; text/plain or text/event-stream) when the current request has

@@ -26,6 +26,29 @@ static void reply_user_headers(void) {
   mgx_mgr_free(s_mgr);
 }
 
+// The core's own Content-Type line (a string body, JSON) comes first, as a
+// handler's line would, and is the only one.
+static void reply_typed(void) {
+  uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_reply_typed(s_req, 200, 1, "X-A: 1\r\n", 8, "hi", 2));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-A: 1\r\n"
+             "Content-Length: 2\r\n\r\nhi");
+  mgx_mgr_free(s_mgr);
+  id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_reply_typed(s_req, 201, 2, NULL, 0, "{}", 2));
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id),
+             "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+  mgx_mgr_free(s_mgr);
+  id = pending("GET / HTTP/1.1\r\n\r\n");
+  ASSERT(mgx_http_reply_typed(s_req, 200, 7, NULL, 0, "x", 1));  // unknown: the default
+  mgx_flush(s_mgr);
+  ASSERT_STR(fake_out(id), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx");
+  mgx_mgr_free(s_mgr);
+}
+
 static void reply_status_without_body(void) {
   uint32_t id = pending("GET / HTTP/1.1\r\n\r\n");
   ASSERT(mgx_http_reply(s_req, 204, NULL, 0, "ignored", 7));
@@ -244,6 +267,7 @@ static void reply_chunks_after_raw_head(void) {
 void suite_http_reply(void) {
   RUN(reply_chunks_after_raw_head);
   RUN(reply_user_headers);
+  RUN(reply_typed);
   RUN(reply_status_without_body);
   RUN(reply_interim_then_final);
   RUN(reply_user_connection_close);
