@@ -4,6 +4,9 @@ import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } fr
 import { sep } from "node:path";
 import type { FileStat, FileSystem } from "./fs";
 
+// The global is an accessor: read it once, not on every clock read (a slow global load in optimized code).
+const perf = globalThis.performance;
+
 /** Resolved roots (realpath): a root is resolved once, not per request. */
 const rootCache = new Map<string, string>();
 
@@ -86,7 +89,7 @@ export function nodeFileSystem(): FileSystem {
       }
     },
     within(root: string, path: string): boolean {
-      const now = performance.now();
+      const now = perf.now();
       let paths = withinCache.get(root);
       const hit = paths?.get(path);
       if (hit !== undefined && now - hit.at < WITHIN_TTL_MS) return hit.ok;

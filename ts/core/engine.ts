@@ -21,11 +21,11 @@
 import { RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core } from "./loader";
 import { toScratch } from "./core";
-import { eventData, isMessageEvent } from "./event-data";
+import { eventData, isMessageEvent, isThenable } from "./event-data";
 import { areaBytes, feed, offerReadArea, recvArea, retryBacklog, withdrawReadArea } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
 import type { HttpMessage } from "../http/http-message";
-import { Driver } from "./driver";
+import { Driver, now } from "./driver";
 import { Observers, type ManagerObserver } from "./observers";
 import { noteUndriven } from "../lifecycle/undriven";
 import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
@@ -33,7 +33,8 @@ import { EV_HTTP_BODY, beforeEvent, bodyWritable, cancelBody, endBody, handlerFa
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
 import type { Address, Network, NetworkEvents } from "../../shim/network";
-import type { Timer, TimerCallback } from "./timer";
+import type { Timer } from "./timer";
+
 
 /** Reports a handler/timer error; never throws (errors it throws are logged). */
 export type ErrorHandler = (err: unknown, conn?: Connection) => void;
@@ -47,7 +48,6 @@ interface QueueItem { kind: number; conn: Connection; chunk?: Uint8Array; err?: 
 // OPEN -> CLOSING (close() requested inside a core entry) -> FREEING (mgx_mgr_free running) -> CLOSED.
 const STATE_OPEN = 0, STATE_CLOSING = 1, STATE_FREEING = 2, STATE_CLOSED = 3;
 
-const now = (): number => performance.now();
 
 /** Internal base class of Manager. Members are internal unless documented otherwise. */
 export abstract class Engine {
@@ -474,17 +474,6 @@ export abstract class Engine {
 
   // ---- timers ------------------------------------------------------------------
 
-  /** @internal Run a timer callback (inside mgx_poll); errors go to the errorHandler. */
-  _runTimerCallback(cb: TimerCallback): void {
-    this._eventCount++;
-    try {
-      const r = cb() as unknown;
-      if (isThenable(r)) Promise.resolve(r).then(undefined, (err: unknown) => this._reportError(err));
-    } catch (err) {
-      this._reportError(err);
-    }
-  }
-
   /** @internal Timer.cancel(). */
   _timerCancelled(t: Timer): void {
     timersById.delete(t.id);
@@ -612,8 +601,4 @@ export abstract class Engine {
   _observe(o: ManagerObserver): () => void {
     return this.#observers.add(o);
   }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }

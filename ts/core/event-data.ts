@@ -145,3 +145,8 @@ export function eventData(ev: number, ptr: number, conn?: Connection): unknown {
   }
   return undefined;
 }
+
+/** Whether a handler's (or timer callback's) result is a promise-like to track. */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}

@@ -9,6 +9,9 @@ import { TypeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { getPlatform, type ResponseLike, type WasmSource } from "./platform";
 import type { CoreExports } from "./core";
 
+// The global is an accessor: read it once, not on every clock read (a slow global load in optimized code).
+const perf = globalThis.performance;
+
 /** What the core calls on the host (netif.h), installed by the Manager module. */
 export interface HostHooks {
   send(id: number, ptr: number, len: number): number;
@@ -245,7 +248,7 @@ function instantiate(module: WebAssembly.Module, instance: WebAssembly.Instance)
 
 /** host_now: monotonic milliseconds. */
 function monotonicNow(): number {
-  return performance.now();
+  return perf.now();
 }
 
 /** host_wall: the wall clock (ms since the epoch), read at most once a second for the Date header. */

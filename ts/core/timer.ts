@@ -2,6 +2,7 @@
 // when it is due (during mgx_poll); host_timer(id) reaches fire() through the
 // global registry in dispatch.ts.
 import type { Manager } from "./manager";
+import { isThenable } from "./event-data";
 
 /** Callback of Manager.timerAdd; a returned promise's rejection goes to the errorHandler, other values are ignored. */
 export type TimerCallback = () => unknown;
@@ -44,7 +45,14 @@ export class Timer {
       this.#active = false;
       this.#manager._timerDone(this);
     }
-    this.#manager._runTimerCallback(this.#callback);
+    const m = this.#manager;
+    m._eventCount++;
+    try {
+      const r = this.#callback();
+      if (isThenable(r)) Promise.resolve(r).then(undefined, (err: unknown) => m._reportError(err));
+    } catch (err) {
+      m._reportError(err);
+    }
   }
 
   /** @internal The manager closed: the core freed the timer. */

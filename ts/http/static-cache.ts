@@ -10,6 +10,9 @@
 import { describe, RangeError, TypeError } from "../core/errors"; // Node's argument-error codes
 import type { FileStat, FileSystem } from "../../shim/fs";
 
+// The global is an accessor: read it once, not on every clock read (a slow global load in optimized code).
+const perf = globalThis.performance;
+
 /** Limits of the static file cache (`ServeFileOptions.cache`); every field is optional. */
 export interface StaticCacheOptions {
   /** File bytes the cache holds at most, all files together. */
@@ -92,7 +95,7 @@ export class StaticCache {
 
   /** The file system's stat answer, at most `revalidateMs` old. */
   stat(path: string): FileStat | undefined {
-    const now = performance.now();
+    const now = perf.now();
     const e = this.#map.get(path);
     if (e !== undefined && now - e.at < this.#opts.revalidateMs) return e.st;
     let st: FileStat | undefined;
