@@ -35,7 +35,6 @@ import type { Manager } from "./manager";
 import type { Address, Network, NetworkEvents } from "../../shim/network";
 import type { Timer } from "./timer";
 
-
 /** Reports a handler/timer error; never throws (errors it throws are logged). */
 export type ErrorHandler = (err: unknown, conn?: Connection) => void;
 
@@ -47,7 +46,6 @@ interface QueueItem { kind: number; conn: Connection; chunk?: Uint8Array; err?: 
 
 // OPEN -> CLOSING (close() requested inside a core entry) -> FREEING (mgx_mgr_free running) -> CLOSED.
 const STATE_OPEN = 0, STATE_CLOSING = 1, STATE_FREEING = 2, STATE_CLOSED = 3;
-
 
 /** Internal base class of Manager. Members are internal unless documented otherwise. */
 export abstract class Engine {
