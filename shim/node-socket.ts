@@ -14,36 +14,37 @@ import { checkTcpConnect, endpointUrl, HIGH_WATER, LINGER_MS, tcpListenHost } fr
 import { bindListen, errnoName, listenError, tcpBindings } from "./uv";
 import { prepareTls, startTls, tlsFailure } from "./node-tls";
 import type { TlsParams } from "./tls-params";
+import { handOver, recycle, writeBuf } from "./write-slabs";
 
 /**
- * Sends from this size up are copied into a reusable slab instead of a fresh
- * Buffer (below it Buffer.allocUnsafe takes a slice of Node's pool, which is
- * cheap; above, every fresh Buffer is a new allocation whose pages fault in).
+ * Sends from this size up go through the transports' reusable write slabs
+ * (write-slabs.ts) instead of a fresh Buffer each: below it
+ * Buffer.allocUnsafe takes a slice of Node's pool, which is cheap; above,
+ * every fresh Buffer is a new allocation whose pages fault in, and garbage
+ * until the GC comes (a 1 GiB file to a fast client: many MB of RSS).
  */
 const SLAB_MIN = 4096;
-/** The largest slab kept for reuse; bigger sends get a one-off Buffer. */
-const SLAB_MAX = 1 << 20;
-
-// The output slab: free for reuse whenever the socket it was last written to
-// took everything synchronously (nothing left in its write queue). Otherwise
-// that socket's stream still refers to it and the next big send takes a new one.
-let slab: Buffer | undefined;
 
 /** Copy `data` out of linear memory and write it to `socket`: one copy, one write. */
 function writeCopy(socket: net.Socket, data: Uint8Array): void {
   const len = data.length;
-  if (len < SLAB_MIN || len > SLAB_MAX) {
+  if (len < SLAB_MIN) {
     const copy = Buffer.allocUnsafe(len);
     copy.set(data);
     socket.write(copy);
     return;
   }
-  let out = slab;
-  if (out === undefined || out.length < len) out = Buffer.allocUnsafeSlow(Math.max(len, 64 * 1024));
-  out.set(data);
-  slab = undefined;
-  socket.write(out.subarray(0, len));
-  if (socket.writableLength === 0) slab = out;
+  const buf = writeBuf(len);
+  buf.set(data);
+  // The stream keeps the slab while the write is queued: it goes back to the
+  // spare list when the write completes (the callback always runs after
+  // write() returns, so `queuedIn` is known by then).
+  let queuedIn = false;
+  socket.write(buf, () => { if (queuedIn) recycle(buf); });
+  if (socket.writableLength !== 0) {
+    queuedIn = true;
+    handOver(buf);
+  }
 }
 
 interface SocketState {

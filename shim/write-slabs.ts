@@ -1,6 +1,6 @@
-// write-slabs.ts: the buffers the libuv-handle transport copies sends into.
+// write-slabs.ts: the buffers both Node transports copy sends into.
 // A send is copied out of linear memory into the current slab and written;
-// libuv usually finishes at once and the slab is reused. A write that goes
+// the write usually finishes at once and the slab is reused. A write that goes
 // asynchronous takes its slab along (handOver), and the slab comes back to a
 // small spare list when the write completes (recycle), so a long body to a
 // socket that keeps filling up cycles through a few slabs instead of leaving

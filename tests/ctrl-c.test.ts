@@ -184,6 +184,9 @@ test("a deliberate second Ctrl+C, after the press window, forces at once", async
   // see node's exit first, drop its forwarding handler and die of it.
   expect([0, "SIGINT"]).toContain(exit.code ?? exit.signal);
   expect(exit.at - t0).toBeLessThan(5000);
+  // npm may die of the SIGINT before node (which writes to the same pipe)
+  // has printed its report: wait for the line, not for npm's exit.
+  await g.waitFor(/shutdown report: \{/, 5000);
   const report = reportOf(g.output());
   expect(report).toMatchObject({ signal: "SIGINT", completed: 0 });
   expect(report.forced).toHaveLength(1);

@@ -1,6 +1,7 @@
-// engine.ts: the machinery under Manager: the queue of socket activity, event
-// dispatch to handlers, and flushing. When to drive (poll waiters, auto-drive,
-// the wake timer) is driver.ts. Manager (manager.ts) adds the public API on top.
+// engine.ts: the machinery under Manager: the queue of socket activity and
+// flushing. Events reach handlers through dispatch.ts; when to drive (poll
+// waiters, auto-drive, the wake timer) is driver.ts. Manager (manager.ts)
+// adds the public API on top.
 //
 // Driving model (DESIGN.md "Driving the loop in Node"): socket activity is
 // processed the moment the Network reports it while the manager is *driven*
@@ -14,22 +15,19 @@
 //   mgr.setAutoDrive(on, { tickMs })  drive without poll() calls (tick = mgx_poll)
 //   mgr.driven / mgr.autoDrive        whether activity is processed as it arrives
 //   mgr._observe({ tick, settled, connectionClosed, closed })  -> unsubscribe
-//   mgr.connections, mgr._pendingHandlers, mgr._queuedItems, mgr._coreCounters()
+//   mgr.connections, mgr._pendingHandlers, mgr._queuedItems, coreCounters(mgr._ptr) (core.ts)
 //   conn._busy, conn._pendingHandlers, conn._busySince, conn._requestPending,
 //   conn._responseStarted, conn._requestStartedMs, conn._requestUri
 //   mgr._ptr + core().mgx_shutdown(ptr, status)  (503 for new requests)
 import { RangeError } from "./errors"; // Node's argument-error codes (errors.ts)
 import { core } from "./loader";
 import { toScratch } from "./core";
-import { eventData, isMessageEvent, isThenable } from "./event-data";
 import { areaBytes, feed, offerReadArea, recvArea, retryBacklog, withdrawReadArea } from "./inbox";
 import { connectionById, timersById, unregisterConnection } from "./registry";
-import type { HttpMessage } from "../http/http-message";
-import { Driver, now } from "./driver";
+import { Driver } from "./driver";
 import { Observers, type ManagerObserver } from "./observers";
 import { noteUndriven } from "../lifecycle/undriven";
-import { MG_EV_CLOSE, MG_EV_HTTP_MSG } from "./constants";
-import { EV_HTTP_BODY, beforeEvent, bodyWritable, cancelBody, endBody, handlerFailed, routeBody, tlsOnAccept, tlsOnAccepted, tlsOnConnect, udpDeliver } from "./engine-steps";
+import { bodyWritable, cancelBody, tlsOnAccept, tlsOnAccepted, tlsOnConnect, udpDeliver } from "./engine-steps";
 import type { Connection, Handler } from "./connection";
 import type { Manager } from "./manager";
 import type { Address, Network, NetworkEvents } from "../../shim/network";
@@ -393,51 +391,11 @@ export abstract class Engine {
     }
   }
 
-  // ---- events to handlers ----------------------------------------------------
+  // ---- events to handlers (dispatch.ts) -------------------------------------------
 
-  /** @internal host_event: deliver `ev` to the connection's handler. */
-  _dispatch(conn: Connection, ev: number, evData: number): void {
-    if (ev === EV_HTTP_BODY) return routeBody(conn, evData, (e, c) => this._reportError(e, c));
-    if (ev === MG_EV_HTTP_MSG || ev === MG_EV_CLOSE) endBody(conn);
-    this._eventCount++;
-    const handler = conn._handler ?? this.handler;
-    const hook = conn._protoHook;
-    if (handler !== undefined || hook !== undefined) {
-      const data = eventData(ev, evData, conn);
-      beforeEvent(conn, ev, data);
-      const seq = conn._reqSeq;
-      this._depth++;
-      try {
-        if (hook !== undefined) (hook as (c: Connection, e: number, d: unknown) => unknown)(conn, ev, data); // protocol bookkeeping (MQTT session) first
-        const r = handler === undefined ? undefined : (handler as (c: Connection, e: number, d: unknown) => unknown)(conn, ev, data);
-        if (r !== undefined && isThenable(r)) this.#track(conn, r, ev, seq);
-      } catch (err) {
-        this._reportError(err, conn);
-        handlerFailed(conn, ev, seq, err);
-      } finally {
-        this._depth--;
-        if (isMessageEvent(ev)) (data as HttpMessage)._expire();
-      }
-    } else {
-      beforeEvent(conn, ev, undefined);
-    }
-    if (ev === MG_EV_CLOSE) this._forget(conn);
-  }
-
-  #track(conn: Connection, p: PromiseLike<unknown>, ev: number, seq: number): void {
-    if (conn._pendingHandlers++ === 0) conn._busySince = now();
-    this._pendingHandlers++;
-    const done = (): void => {
-      conn._pendingHandlers--;
-      if (conn._pendingHandlers === 0) conn._busySince = 0;
-      this._pendingHandlers--;
-      this.#observers.notify("settled", conn);
-    };
-    Promise.resolve(p).then(done, (err: unknown) => {
-      this._reportError(err, conn);
-      if (this._state === STATE_OPEN) handlerFailed(conn, ev, seq, err);
-      done();
-    });
+  /** @internal A handler promise of `conn` settled (dispatch.ts): observers hear of it. */
+  _handlerSettled(conn: Connection): void {
+    this.#observers.notify("settled", conn);
   }
 
   /** @internal Report a handler/timer error to the errorHandler (default: console.error). */

@@ -4,6 +4,7 @@
 import { setHostFaultSink, setHostHooks, u8 } from "./loader";
 import type { Connection } from "./connection";
 import type { Timer } from "./timer";
+import { dispatchEvent } from "./dispatch";
 
 /** Live connections of every Manager, by id. */
 export const connectionsById = new Map<number, Connection>();
@@ -65,7 +66,7 @@ setHostHooks({
   },
   event(id, ev, evData) {
     const conn = connectionById(id);
-    if (conn !== undefined) conn.manager._dispatch(conn, ev, evData);
+    if (conn !== undefined) dispatchEvent(conn.manager, conn, ev, evData);
   },
   timer(id) {
     timersById.get(id)?._fire();

@@ -165,3 +165,28 @@ int host_fs_within(const char *root, size_t rlen, const char *path, size_t plen)
 void host_body(uint32_t id, uint32_t fd, double offset, double len) {
   (void) id, (void) fd, (void) offset, (void) len;
 }
+
+void fh_feed(struct mg_mgr *mgr, struct mg_connection *c, uint32_t id, const uint8_t *p, size_t n) {
+  void *dst;
+  if (fh_conn(id)->closes != 0) return;
+  dst = mgx_recv_reserve(c, n);
+  if (dst == NULL) return;
+  memcpy(dst, p, n);
+  mgx_recv_commit(c, n);
+  mgx_flush(mgr);
+}
+
+void fh_feed_steps(struct mg_mgr *mgr, struct mg_connection *c, uint32_t id, const uint8_t *p,
+                   size_t len, size_t step) {
+  size_t i = 0;
+  while (i < len && fh_conn(id)->closes == 0) {
+    size_t n = step == 0 ? len - i : (step < len - i ? step : len - i);
+    fh_feed(mgr, c, id, p + i, n);
+    i += n;
+    fh.now += 1000;
+    if (fh_conn(id)->closes == 0) {
+      mgx_poll(mgr);
+      mgx_flush(mgr);
+    }
+  }
+}

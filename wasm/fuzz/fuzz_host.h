@@ -72,5 +72,12 @@ struct mg_connection;
 // *id are set, and the connection's output captured, before the open events
 // run, so the target's handler sees them too.
 void fh_http_accepted(struct mg_mgr *mgr, struct mg_connection **conn, uint32_t *id);
+// Deliver p[0..n) to connection c (id `id`) as one read, then flush; nothing
+// once it closed (c is then freed).
+void fh_feed(struct mg_mgr *mgr, struct mg_connection *c, uint32_t id, const uint8_t *p, size_t n);
+// p[0..len) as reads of `step` bytes (0: one read), each followed by a
+// second of clock (keepalive paths), mgx_poll and mgx_flush, until it closes.
+void fh_feed_steps(struct mg_mgr *mgr, struct mg_connection *c, uint32_t id, const uint8_t *p,
+                   size_t len, size_t step);
 
 #endif

@@ -69,14 +69,6 @@ static int is_code(int r) {
          r == -MQTT_RC_PACKET_TOO_LARGE || r == -MQTT_RC_UNSUPPORTED_VERSION;
 }
 
-static void feed(struct mg_mgr *mgr, struct mg_connection *c, const uint8_t *p, size_t n) {
-  void *dst = mgx_recv_reserve(c, n);
-  if (dst == NULL) return;
-  memcpy(dst, p, n);
-  mgx_recv_commit(c, n);
-  mgx_flush(mgr);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct mg_mqtt_message m;
   uint8_t ctl, ver;
@@ -129,16 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       mgx_mqtt_login(c, 1, 10, "fuzz", 4, NULL, -1, NULL, -1, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
     }
     id = c->id;
-    for (i = 0; i < len && fh_conn(id)->closes == 0;) {
-      size_t n = step == 0 ? len - i : (step < len - i ? step : len - i);
-      feed(mgr, c, p + i, n);
-      i += n;
-      fh.now += 1000;  // keepalive paths too
-      if (fh_conn(id)->closes == 0) {
-        mgx_poll(mgr);
-        mgx_flush(mgr);
-      }
-    }
+    fh_feed_steps(mgr, c, id, p, len, step);
     closes = fh_conn(id)->closes;
     mgx_mgr_free(mgr);
     FUZZ_CHECK(fh_conn(id)->closes == 1, "MG_EV_CLOSE delivered %d times (%d before free)",

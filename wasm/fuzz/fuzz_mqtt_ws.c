@@ -62,17 +62,6 @@ static void on_event(uint32_t id, int ev, void *ev_data) {
   if (ev == MG_EV_MQTT_OPEN && s_action == 1) mgx_mqtt_pub(c, "t", 1, "hello", 5, 1, 3, NULL, 0);
 }
 
-static void feed(struct mg_mgr *mgr, uint32_t id, const uint8_t *p, size_t n) {
-  struct mg_connection *c = s_conn;
-  void *dst;
-  if (c == NULL || c->id != id) return;
-  dst = mgx_recv_reserve(c, n);
-  if (dst == NULL) return;
-  memcpy(dst, p, n);
-  mgx_recv_commit(c, n);
-  mgx_flush(mgr);
-}
-
 // What the core sent after its handshake bytes: frames only.
 static void check_output(const unsigned char *out, size_t len, int client) {
   size_t i = 0;
@@ -116,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct mg_connection *c, *l;
   uint8_t ctl;
   int client, ver, closes;
-  size_t step, i, len;
+  size_t step, len;
   const uint8_t *p;
   if (size < 1) return 0;
   ctl = data[0];
@@ -149,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
                           "Upgrade\r\nSec-WebSocket-Accept: %.28s\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
                           acc);
-    feed(mgr, s_id, (const uint8_t *) ans, n);
+    fh_feed(mgr, c, s_id, (const uint8_t *) ans, n);
   } else {
     l = mgx_conn_new(mgr, MGX_KIND_LISTENER, MGX_PROTO_RAW, NULL);
     mgx_mqtt_init(l, ver, 4096);
@@ -158,18 +147,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     c = mgx_conn_new(mgr, MGX_KIND_ACCEPTED, MGX_PROTO_RAW, l);
     s_conn = c, s_id = fh.capture_id = c->id;
     mgx_open(c);
-    if (ctl & 0x20) feed(mgr, s_id, (const uint8_t *) req, sizeof(req) - 1);
+    if (ctl & 0x20) fh_feed(mgr, c, s_id, (const uint8_t *) req, sizeof(req) - 1);
   }
-  for (i = 0; i < len && fh_conn(s_id)->closes == 0;) {
-    size_t n = step == 0 ? len - i : (step < len - i ? step : len - i);
-    feed(mgr, s_id, p + i, n);
-    i += n;
-    fh.now += 1000;  // keepalive paths too
-    if (fh_conn(s_id)->closes == 0) {
-      mgx_poll(mgr);
-      mgx_flush(mgr);
-    }
-  }
+  fh_feed_steps(mgr, c, s_id, p, len, step);
   check_output(fh.capture, fh.capture_len, client);
   closes = fh_conn(s_id)->closes;
   mgx_mgr_free(mgr);
